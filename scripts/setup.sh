@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Installs what melange2 needs on a fresh Debian machine (as root) and starts
+# buildkitd. Idempotent: whatever is already there is not installed again.
+#
+#   Deno 2.9.x      from the npm registry          -> $MELANGE2_TOOLS/deno
+#   runc            from Debian                    -> /usr/sbin/runc
+#   buildkitd/ctl   v0.32.2 built with the local Go -> $MELANGE2_TOOLS/buildkit
+#
+# Tools live outside the repository so that a fresh clone reuses them.
+set -euo pipefail
+
+DENO_VERSION="${DENO_VERSION:-2.9.6}"
+BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.32.2}"
+TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
+BUILDKIT_ADDR_UNIX="unix:///run/buildkit/buildkitd.sock"
+BUILDKIT_ADDR_TCP="${MELANGE2_TEST_TCP_ADDR:-tcp://127.0.0.1:11234}"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+install_deno() {
+  local bin="$TOOLS/deno/node_modules/.bin/deno"
+  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "^deno ${DENO_VERSION%.*}"; then
+    return
+  fi
+  log "installing Deno $DENO_VERSION from the npm registry"
+  mkdir -p "$TOOLS/deno"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/deno" "deno@$DENO_VERSION" >&2
+}
+
+install_runc() {
+  command -v runc >/dev/null 2>&1 && return
+  log "installing runc from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq runc >&2
+}
+
+# Extra Debian packages the tests use: busybox-static for test root filesystems,
+# openssl for certificates and signature checks.
+install_debian_tools() {
+  local missing=()
+  [ -x /bin/busybox ] || missing+=(busybox-static)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${missing[@]}" >&2
+}
+
+install_buildkit() {
+  local dir="$TOOLS/buildkit/$BUILDKIT_VERSION"
+  if [ -x "$dir/bin/buildkitd" ] && [ -x "$dir/bin/buildctl" ]; then
+    return
+  fi
+  log "building buildkitd and buildctl $BUILDKIT_VERSION from the Go module proxy"
+  # `go install ...@version` refuses modules whose go.mod has exclude
+  # directives, so build inside a throwaway module that requires BuildKit.
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    go mod init melange2-buildkit-build >/dev/null 2>&1
+    cat >tools.go <<GO
+//go:build tools
+
+package tools
+
+import (
+	_ "github.com/moby/buildkit/cmd/buildctl"
+	_ "github.com/moby/buildkit/cmd/buildkitd"
+)
+GO
+    go get "github.com/moby/buildkit@$BUILDKIT_VERSION" >&2
+    go mod tidy >&2 || true
+    mkdir -p "$dir/bin.tmp"
+    CGO_ENABLED=0 go build -o "$dir/bin.tmp/buildkitd" github.com/moby/buildkit/cmd/buildkitd >&2
+    CGO_ENABLED=0 go build -o "$dir/bin.tmp/buildctl" github.com/moby/buildkit/cmd/buildctl >&2
+  )
+  rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+  rm -rf "$mod"
+}
+
+answers() {
+  timeout 10 "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" --addr "$1" debug workers >/dev/null 2>&1
+}
+
+start_buildkitd() {
+  local bk="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
+  if answers "$BUILDKIT_ADDR_UNIX" && answers "$BUILDKIT_ADDR_TCP"; then
+    return
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    log "buildkitd is not running and this is not root: start it with"
+    log "  sudo $bk/buildkitd --addr $BUILDKIT_ADDR_UNIX --addr $BUILDKIT_ADDR_TCP --allow-insecure-entitlement security.insecure"
+    exit 1
+  fi
+  if pgrep -x buildkitd >/dev/null; then
+    log "a buildkitd runs but does not answer at both addresses; stopping it"
+    pkill -x buildkitd || true
+    sleep 2
+  fi
+  log "starting buildkitd at $BUILDKIT_ADDR_UNIX and $BUILDKIT_ADDR_TCP"
+  mkdir -p /run/buildkit "$TOOLS/log"
+  PATH="$bk:$PATH" setsid nohup "$bk/buildkitd" \
+    --addr "$BUILDKIT_ADDR_UNIX" --addr "$BUILDKIT_ADDR_TCP" \
+    --allow-insecure-entitlement security.insecure \
+    --oci-worker-snapshotter=overlayfs \
+    >"$TOOLS/log/buildkitd.log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    if answers "$BUILDKIT_ADDR_UNIX" && answers "$BUILDKIT_ADDR_TCP"; then
+      log "buildkitd answers"
+      return
+    fi
+    sleep 1
+  done
+  log "buildkitd did not answer within 60s; its log:"
+  tail -n 30 "$TOOLS/log/buildkitd.log" >&2
+  exit 1
+}
+
+install_deno
+install_runc
+install_debian_tools
+install_buildkit
+start_buildkitd
+
+# Print the environment the other scripts source.
+cat <<ENV
+export PATH="$TOOLS/deno/node_modules/.bin:$TOOLS/buildkit/$BUILDKIT_VERSION/bin:\$PATH"
+export MELANGE2_BUILDKIT_BIN="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
+export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
+ENV
