@@ -8,5 +8,4 @@ import type { Command } from "commander";
 export type Register = (program: Command) => void;
 
 /** Every command group melange2 has, in help order. */
-export const groups: Register[] = [
-];
+export const groups: Register[] = [];
