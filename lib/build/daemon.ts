@@ -56,6 +56,8 @@ export interface EnsureDaemonOptions {
   stateDir?: string;
   /** Progress messages for the user. */
   log?: (line: string) => void;
+  /** The buildkitd binary; `null` for none. Found with {@link findBuildkitd} when absent. */
+  buildkitd?: string | null;
   /** How long to wait for a started daemon to answer. */
   timeoutMs?: number;
 }
@@ -78,7 +80,7 @@ export async function ensureDaemon(
   if (explicit) return { addr: explicit };
   const addr = opts.defaultAddr ?? DEFAULT_ADDR;
   if (await socketAnswers(addr)) return { addr };
-  const buildkitd = findBuildkitd();
+  const buildkitd = opts.buildkitd === undefined ? findBuildkitd() : opts.buildkitd ?? undefined;
   const isRoot = Deno.uid() === 0;
   if (!buildkitd || !isRoot) {
     const cmd = startCommand(buildkitd ?? "buildkitd", addr, opts.stateDir).join(" ");
