@@ -1,0 +1,57 @@
+/** Merge and diff ops: layer-like composition of whole file systems. */
+import { finishOp, inputMessage, MarshalCache } from "./op.ts";
+import type { Constraints, MarshalledOp, OpOptions, Output, Vertex } from "./types.ts";
+
+/** Stacks file systems, later ones on top (scratch inputs are skipped). */
+export class MergeOp implements Vertex {
+  readonly #cache = new MarshalCache();
+
+  constructor(readonly sources: Output[], readonly opts: OpOptions = {}) {}
+
+  inputs(): Output[] {
+    return this.sources;
+  }
+
+  marshal(c: Constraints): MarshalledOp {
+    return this.#cache.get(c, () =>
+      finishOp(
+        {
+          inputs: this.sources.map((o) => inputMessage(o, c)),
+          merge: { inputs: this.sources.map((_, i) => ({ input: i })) },
+        },
+        this.opts,
+        ["mergeop"],
+        c,
+        false,
+      ));
+  }
+}
+
+/** The changes that turn `lower` into `upper`; null sides are scratch. */
+export class DiffOp implements Vertex {
+  readonly #cache = new MarshalCache();
+
+  constructor(
+    readonly lower: Output | null,
+    readonly upper: Output | null,
+    readonly opts: OpOptions = {},
+  ) {}
+
+  inputs(): Output[] {
+    return [this.lower, this.upper].filter((o): o is Output => o !== null);
+  }
+
+  marshal(c: Constraints): MarshalledOp {
+    return this.#cache.get(c, () => {
+      const inputs: Record<string, unknown>[] = [];
+      const side = (o: Output | null) => {
+        if (!o) return { input: -1 };
+        inputs.push(inputMessage(o, c));
+        return { input: inputs.length - 1 };
+      };
+      const lower = side(this.lower);
+      const upper = side(this.upper);
+      return finishOp({ inputs, diff: { lower, upper } }, this.opts, ["diffop"], c, false);
+    });
+  }
+}
