@@ -52,9 +52,35 @@ export function dumpDefinition(bytes: Uint8Array): DumpedOp[] {
   });
 }
 
+/**
+ * Index fields BuildKit's Go types print even when zero (they are custom
+ * types without omitempty), filled in so the dump reads the same.
+ */
+function withIndexes<T extends Record<string, unknown>>(obj: T, keys: string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = obj[k] ?? 0;
+  return { ...out, ...obj } as T;
+}
+
 function reshapeOp(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (raw.inputs) out.inputs = raw.inputs;
+  if (raw.inputs) {
+    out.inputs = (raw.inputs as Record<string, unknown>[]).map((i) =>
+      withIndexes(i, ["digest", "index"])
+    );
+  }
+  const exec = raw.exec as { mounts?: Record<string, unknown>[] } | undefined;
+  if (exec?.mounts) {
+    exec.mounts = exec.mounts.map((m) => withIndexes(m, ["input", "dest", "output"]));
+  }
+  for (const k of ["merge"] as const) {
+    const m = raw[k] as { inputs?: Record<string, unknown>[] } | undefined;
+    if (m?.inputs) m.inputs = m.inputs.map((i) => withIndexes(i, ["input"]));
+  }
+  const d = raw.diff as Record<string, Record<string, unknown>> | undefined;
+  if (d) {
+    for (const side of ["lower", "upper"]) if (d[side]) d[side] = withIndexes(d[side], ["input"]);
+  }
   const kind = OP_KINDS.find((k) => k in raw);
   out.Op = kind
     ? { [kind]: kind === "file" ? reshapeFile(raw.file as Record<string, unknown>) : raw[kind] }
@@ -68,7 +94,10 @@ function reshapeFile(file: Record<string, unknown>): Record<string, unknown> {
   const actions = (file.actions as Record<string, unknown>[] | undefined ?? []).map((a) => {
     const kind = ACTION_KINDS.find((k) => k in a)!;
     const { [kind]: action, ...rest } = a;
-    return { ...rest, Action: { [kind]: action } };
+    return {
+      ...withIndexes(rest, ["input", "secondaryInput", "output"]),
+      Action: { [kind]: action },
+    };
   });
   return { actions };
 }
