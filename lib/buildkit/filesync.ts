@@ -1,0 +1,266 @@
+/**
+ * fsutil's transfer protocol, both ways: sending a local directory to the
+ * daemon (FileSync.DiffCopy) and receiving an exported tree from it
+ * (FileSend.DiffCopy with the local exporter). The sender streams STATs in
+ * walk order; the receiver asks for regular files by index; DATA carries
+ * contents; FIN ends it.
+ */
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  utimesSync,
+} from "node:fs";
+import { posix } from "node:path";
+import { compareBytes } from "../llb/encode.ts";
+import { kindOf, permOf, toGoMode } from "./fsmode.ts";
+import { PathFilter } from "./patterns.ts";
+import type { MessageStream } from "./stream.ts";
+
+/** fsutil packet types. */
+export const PacketType = { STAT: 0, REQ: 1, DATA: 2, FIN: 3, ERR: 4 } as const;
+
+/** fsutil's Stat as a plain object. */
+export interface Stat {
+  path: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  modTime?: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+}
+
+/** fsutil's Packet as a plain object. */
+export interface Packet {
+  type?: number;
+  stat?: Stat | null;
+  ID?: number;
+  data?: Uint8Array;
+}
+
+/** Transfer counters, for progress and for proving incremental sends. */
+export interface TransferStats {
+  files: number;
+  bytes: number;
+}
+
+/** Options of {@link sendDir}. */
+export interface SendOptions {
+  includePatterns?: string[];
+  excludePatterns?: string[];
+  followPaths?: string[];
+  /** Counters updated as data goes out. */
+  stats?: TransferStats;
+}
+
+const CHUNK = 256 * 1024;
+
+/** Lists the entries of `root` in fsutil's walk order (sorted, depth first). */
+export function* walk(root: string, filter: PathFilter, rel = ""): Generator<[string, Stat]> {
+  const names = readdirSync(rel ? `${root}/${rel}` : root).sort(compareBytes);
+  for (const name of names) {
+    const path = rel ? `${rel}/${name}` : name;
+    const st = lstatSync(`${root}/${path}`, { bigint: true });
+    const isDir = st.isDirectory();
+    if (filter.includes(path, isDir)) yield [path, statOf(root, path, st)];
+    if (isDir && filter.walks(path)) yield* walk(root, filter, path);
+  }
+}
+
+function statOf(
+  root: string,
+  path: string,
+  st: ReturnType<typeof lstatSync> & { mtimeNs: bigint },
+): Stat {
+  const mode = toGoMode(Number(st.mode));
+  const stat: Stat = {
+    path,
+    mode,
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    modTime: Number(st.mtimeNs),
+  };
+  const kind = kindOf(mode);
+  if (kind !== "dir") stat.size = Number(st.size);
+  if (kind === "symlink") stat.linkname = readlinkSync(`${root}/${path}`);
+  if (kind === "chardev" || kind === "blockdev") {
+    const rdev = Number(st.rdev);
+    stat.devmajor = (rdev >> 8) & 0xfff;
+    stat.devminor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+  }
+  return stat;
+}
+
+/** Serves a directory to the daemon over one FileSync.DiffCopy stream. */
+export async function sendDir(
+  stream: MessageStream<Packet, Packet>,
+  root: string,
+  opts: SendOptions = {},
+): Promise<void> {
+  const filter = new PathFilter(
+    [...(opts.includePatterns ?? []), ...(opts.followPaths ?? [])],
+    opts.excludePatterns,
+  );
+  const files = new Map<number, string>();
+  const stats = opts.stats ?? { files: 0, bytes: 0 };
+  const inodes = new Map<string, string>();
+
+  const serve = (async () => {
+    for await (const p of stream) {
+      const type = p.type ?? 0;
+      if (type === PacketType.REQ) {
+        const id = p.ID ?? 0;
+        const path = files.get(id);
+        if (path === undefined) throw new Error(`invalid file id ${id}`);
+        files.delete(id);
+        await sendFile(stream, id, `${root}/${path}`, stats);
+      } else if (type === PacketType.FIN) {
+        await stream.send({ type: PacketType.FIN });
+        return;
+      } else if (type === PacketType.ERR) {
+        throw new Error(`error from receiver: ${new TextDecoder().decode(p.data)}`);
+      }
+    }
+  })();
+
+  let id = 0;
+  for (const [path, stat] of walk(root, filter)) {
+    if (kindOf(stat.mode) === "file") {
+      const st = lstatSync(`${root}/${path}`);
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = inodes.get(key);
+        if (first !== undefined) {
+          stat.linkname = first;
+          stat.size = 0;
+        } else inodes.set(key, path);
+      }
+      files.set(id, path);
+    }
+    id++;
+    await stream.send({ type: PacketType.STAT, stat });
+  }
+  await stream.send({ type: PacketType.STAT });
+  await serve;
+}
+
+async function sendFile(
+  stream: MessageStream<Packet, Packet>,
+  id: number,
+  path: string,
+  stats: TransferStats,
+): Promise<void> {
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint8Array(CHUNK);
+    while (true) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      await stream.send({ type: PacketType.DATA, ID: id, data: buf.slice(0, n) });
+      stats.bytes += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  stats.files++;
+  await stream.send({ type: PacketType.DATA, ID: id });
+}
+
+/** Options of {@link receiveDir}. */
+export interface ReceiveOptions {
+  /** Keep the sender's owners (default: when running as root). */
+  keepOwnership?: boolean;
+  stats?: TransferStats;
+}
+
+/** Joins a sent path under `root`, refusing anything that would leave it. */
+export function safeJoin(root: string, path: string): string {
+  const clean = posix.normalize(path);
+  if (clean.startsWith("/") || clean === ".." || clean.startsWith("../") || clean === ".") {
+    throw new Error(`refusing path ${JSON.stringify(path)} outside the destination`);
+  }
+  return `${root}/${clean}`;
+}
+
+/** Receives an exported tree into `dest` (which exists) over FileSend.DiffCopy. */
+export async function receiveDir(
+  stream: MessageStream<Packet, Packet>,
+  dest: string,
+  opts: ReceiveOptions = {},
+): Promise<void> {
+  const keepOwners = opts.keepOwnership ?? Deno.uid() === 0;
+  const stats = opts.stats ?? { files: 0, bytes: 0 };
+  const open = new Map<number, { fd: number; path: string; stat: Stat }>();
+  const dirs: [string, Stat][] = [];
+  let index = 0;
+  let statsDone = false;
+  let finSent = false;
+
+  const finish = (path: string, stat: Stat, kind: string) => {
+    if (keepOwners) {
+      (kind === "symlink" ? lchownSync : chownSync)(path, stat.uid ?? 0, stat.gid ?? 0);
+    }
+    if (kind !== "symlink") chmodSync(path, permOf(stat.mode));
+    const t = (stat.modTime ?? 0) / 1e9;
+    (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
+  };
+
+  for await (const p of stream) {
+    const type = p.type ?? 0;
+    if (type === PacketType.STAT) {
+      if (!p.stat) {
+        statsDone = true;
+      } else {
+        const stat = p.stat;
+        const id = index++;
+        const path = safeJoin(dest, stat.path);
+        const kind = kindOf(stat.mode);
+        if (kind === "dir") {
+          mkdirSync(path, { recursive: true });
+          dirs.push([path, stat]);
+        } else if (kind === "symlink") {
+          symlinkSync(stat.linkname ?? "", path);
+          finish(path, stat, kind);
+        } else if (kind === "file" && stat.linkname) {
+          linkSync(safeJoin(dest, stat.linkname), path);
+        } else if (kind === "file") {
+          open.set(id, { fd: openSync(path, "w", 0o600), path, stat });
+          await stream.send({ type: PacketType.REQ, ID: id });
+        } else {
+          throw new Error(`cannot create ${kind} ${stat.path} in an export`);
+        }
+      }
+    } else if (type === PacketType.DATA) {
+      const f = open.get(p.ID ?? 0);
+      if (!f) throw new Error(`data for unknown file id ${p.ID}`);
+      if (p.data?.length) {
+        writeSync(f.fd, p.data);
+        stats.bytes += p.data.length;
+      } else {
+        closeSync(f.fd);
+        open.delete(p.ID ?? 0);
+        finish(f.path, f.stat, "file");
+        stats.files++;
+      }
+    } else if (type === PacketType.ERR) {
+      throw new Error(`error from sender: ${new TextDecoder().decode(p.data)}`);
+    }
+    if (statsDone && open.size === 0 && !finSent) {
+      // Directories last, deepest first, so writing their contents does not touch their times.
+      for (const [path, stat] of dirs.reverse()) finish(path, stat, "dir");
+      finSent = true;
+      await stream.send({ type: PacketType.FIN });
+    }
+  }
+  for (const f of open.values()) closeSync(f.fd);
+  if (!finSent) throw new Error("the export ended before all files arrived");
+}

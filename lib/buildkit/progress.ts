@@ -1,0 +1,179 @@
+/**
+ * Solve progress for people and machines, as buildx shows it:
+ * `plain` prints a line when a step starts and ends, and each step's output
+ * prefixed by the step; `tty` redraws the steps with timers; `rawjson`
+ * prints every status message as one JSON line. Every mode ends with a
+ * summary (steps, cached, executed, duration).
+ */
+
+/** Output modes of `--progress`. */
+export type ProgressMode = "auto" | "tty" | "plain" | "rawjson" | "quiet";
+
+/** The parts of a StatusResponse the display reads (plain objects). */
+export interface StatusMessage {
+  vertexes?: {
+    digest: string;
+    name?: string;
+    cached?: boolean;
+    started?: { seconds?: number; nanos?: number };
+    completed?: { seconds?: number; nanos?: number };
+    error?: string;
+  }[];
+  logs?: { vertex: string; stream?: number; msg?: Uint8Array }[];
+  statuses?: unknown[];
+  warnings?: unknown[];
+}
+
+/** What happened to one step. */
+export interface StepRecord {
+  digest: string;
+  name: string;
+  index: number;
+  cached: boolean;
+  started?: number;
+  completed?: number;
+  error?: string;
+  /** The last lines of output, for error messages. */
+  tail: string[];
+}
+
+/** Totals of a finished solve. */
+export interface SolveSummary {
+  steps: number;
+  cached: number;
+  executed: number;
+  durationMs: number;
+}
+
+const TAIL_LINES = 20;
+
+function secondsOf(t?: { seconds?: number; nanos?: number }): number | undefined {
+  if (!t || (!t.seconds && !t.nanos)) return undefined;
+  return (t.seconds ?? 0) + (t.nanos ?? 0) / 1e9;
+}
+
+/** Collects step records from status messages and renders them. */
+export class ProgressWriter {
+  readonly steps = new Map<string, StepRecord>();
+  readonly #mode: Exclude<ProgressMode, "auto">;
+  readonly #write: (s: string) => void;
+  readonly #start = performance.now();
+  #partial = new Map<string, string>();
+  #ttyLines = 0;
+  #timer?: ReturnType<typeof setInterval>;
+
+  constructor(
+    mode: ProgressMode,
+    write: (s: string) => void = (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
+  ) {
+    this.#mode = mode === "auto" ? (Deno.stderr.isTerminal() ? "tty" : "plain") : mode;
+    this.#write = write;
+    if (this.#mode === "tty") this.#timer = setInterval(() => this.#redraw(), 150);
+  }
+
+  /** Feeds one status message. */
+  update(msg: StatusMessage): void {
+    if (this.#mode === "rawjson") this.#write(JSON.stringify(msg, jsonBytes) + "\n");
+    for (const v of msg.vertexes ?? []) this.#vertex(v);
+    for (const l of msg.logs ?? []) {
+      this.#log(l.vertex, new TextDecoder().decode(l.msg ?? new Uint8Array()));
+    }
+  }
+
+  #vertex(v: NonNullable<StatusMessage["vertexes"]>[number]): void {
+    let rec = this.steps.get(v.digest);
+    const isNew = !rec;
+    if (!rec) {
+      rec = {
+        digest: v.digest,
+        name: v.name ?? v.digest,
+        index: this.steps.size + 1,
+        cached: false,
+        tail: [],
+      };
+      this.steps.set(v.digest, rec);
+    }
+    const wasDone = rec.completed !== undefined;
+    rec.cached ||= !!v.cached;
+    rec.started ??= secondsOf(v.started);
+    rec.completed = secondsOf(v.completed) ?? rec.completed;
+    if (v.error) rec.error = v.error;
+    if (this.#mode !== "plain") return;
+    if (isNew && (rec.started !== undefined || rec.cached)) {
+      this.#write(`[${rec.index}] ${rec.name}\n`);
+    }
+    if (!wasDone && rec.completed !== undefined) {
+      const secs = rec.started !== undefined ? (rec.completed - rec.started).toFixed(1) : "0.0";
+      const tag = rec.error ? ` ERROR: ${rec.error}` : rec.cached ? " [CACHED]" : "";
+      this.#write(`-> ${rec.name} (${secs}s)${tag}\n`);
+    }
+  }
+
+  #log(digest: string, text: string): void {
+    const rec = this.steps.get(digest);
+    const joined = (this.#partial.get(digest) ?? "") + text;
+    const lines = joined.split("\n");
+    this.#partial.set(digest, lines.pop()!);
+    for (const line of lines) {
+      if (rec) {
+        rec.tail.push(line);
+        if (rec.tail.length > TAIL_LINES) rec.tail.shift();
+      }
+      if (this.#mode === "plain") this.#write(`[${rec?.index ?? "?"}] ${line}\n`);
+    }
+  }
+
+  #redraw(): void {
+    const now = Date.now() / 1000;
+    const lines = [...this.steps.values()].map((r) => {
+      const end = r.completed ?? now;
+      const secs = r.started !== undefined ? (end - r.started).toFixed(1) : "0.0";
+      const state = r.error
+        ? " ERROR"
+        : r.cached
+        ? " CACHED"
+        : r.completed !== undefined
+        ? " DONE"
+        : "";
+      return `[${r.index}] ${r.name.slice(0, 100)} ${secs}s${state}`;
+    });
+    const up = this.#ttyLines ? `\x1b[${this.#ttyLines}A` : "";
+    this.#write(up + lines.map((l) => `\x1b[2K${l}\n`).join(""));
+    this.#ttyLines = lines.length;
+  }
+
+  /** Stops redrawing and prints the summary. */
+  finish(): SolveSummary {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#mode === "tty") this.#redraw();
+    const steps = [...this.steps.values()];
+    const summary: SolveSummary = {
+      steps: steps.length,
+      cached: steps.filter((s) => s.cached).length,
+      executed: steps.filter((s) => !s.cached && s.completed !== undefined).length,
+      durationMs: Math.round(performance.now() - this.#start),
+    };
+    if (this.#mode === "rawjson") this.#write(JSON.stringify({ summary }) + "\n");
+    else if (this.#mode !== "quiet") {
+      this.#write(
+        `${summary.steps} steps: ${summary.cached} cached, ${summary.executed} executed in ${
+          (summary.durationMs / 1000).toFixed(1)
+        }s\n`,
+      );
+    }
+    return summary;
+  }
+
+  /** The first step that failed, if any. */
+  failedStep(): StepRecord | undefined {
+    return [...this.steps.values()].find((s) => s.error);
+  }
+}
+
+function jsonBytes(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  if (value && typeof value === "object" && (value as { type?: string }).type === "Buffer") {
+    return new TextDecoder().decode(new Uint8Array((value as { data: number[] }).data));
+  }
+  return value;
+}
