@@ -3,12 +3,18 @@
  * One line per command group; the groups live beside this file.
  */
 import type { Command } from "commander";
+import { register as buildkit } from "./buildkit.ts";
 import { register as debug } from "./debug.ts";
+import { register as demo } from "./demo.ts";
+import { register as solve } from "./solve.ts";
 
 /** Registers a group of subcommands on the root program. */
 export type Register = (program: Command) => void;
 
 /** Every command group melange2 has, in help order. */
 export const groups: Register[] = [
+  solve,
+  buildkit,
   debug,
+  demo,
 ];

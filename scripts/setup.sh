@@ -74,8 +74,9 @@ GO
     go get "github.com/moby/buildkit@$BUILDKIT_VERSION" >&2
     go mod tidy >&2 || true
     mkdir -p "$dir/bin.tmp"
-    CGO_ENABLED=0 go build -o "$dir/bin.tmp/buildkitd" github.com/moby/buildkit/cmd/buildkitd >&2
-    CGO_ENABLED=0 go build -o "$dir/bin.tmp/buildctl" github.com/moby/buildkit/cmd/buildctl >&2
+    local ldflags="-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION"
+    CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir/bin.tmp/buildkitd" github.com/moby/buildkit/cmd/buildkitd >&2
+    CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir/bin.tmp/buildctl" github.com/moby/buildkit/cmd/buildctl >&2
   )
   rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
   rm -rf "$mod"

@@ -187,7 +187,7 @@ export class Client {
   }
 
   #explain(err: grpc.ServiceError): Error {
-    const details = err.details || err.message;
+    const details = (err.details || err.message).replace(/\s*Resolution note: \.?/, "");
     if (err.code === grpc.status.UNAVAILABLE) {
       const tls = /certificate|SSL|TLS|handshake|alert/i.test(details);
       if (tls) {

@@ -35,6 +35,8 @@ export interface StepRecord {
   error?: string;
   /** The last lines of output, for error messages. */
   tail: string[];
+  /** Whether the start line was printed. */
+  announced?: boolean;
 }
 
 /** Totals of a finished solve. */
@@ -82,7 +84,6 @@ export class ProgressWriter {
 
   #vertex(v: NonNullable<StatusMessage["vertexes"]>[number]): void {
     let rec = this.steps.get(v.digest);
-    const isNew = !rec;
     if (!rec) {
       rec = {
         digest: v.digest,

@@ -1,0 +1,80 @@
+/**
+ * `melange2 demo`: the quick start's proof of life. Makes a tiny root file
+ * system from the host's static busybox, runs a command in it on BuildKit,
+ * exports the result and prints it.
+ */
+import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { Client } from "../lib/buildkit/client.ts";
+import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
+import { type ProgressMode, ProgressWriter } from "../lib/buildkit/progress.ts";
+import { ensureDaemon } from "../lib/build/daemon.ts";
+import { UserError } from "../lib/errors.ts";
+import { local, marshal, scratch } from "../lib/llb/mod.ts";
+import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
+import { action } from "./run.ts";
+
+/** Writes a busybox root file system (busybox plus /bin/sh) into `dir`. */
+export async function busyboxRootfs(dir: string, busybox = "/bin/busybox"): Promise<void> {
+  if (!existsSync(busybox)) {
+    throw new UserError(
+      `${busybox} is missing: install Debian's busybox-static (bash scripts/setup.sh does)`,
+    );
+  }
+  await Deno.mkdir(`${dir}/bin`, { recursive: true });
+  await Deno.copyFile(busybox, `${dir}/bin/busybox`);
+  await Deno.chmod(`${dir}/bin/busybox`, 0o755);
+  for (const applet of ["sh", "echo", "cat", "uname", "mkdir", "ls"]) {
+    await Deno.symlink("busybox", `${dir}/bin/${applet}`);
+  }
+}
+
+/** Registers `demo`. */
+export function register(program: Command): void {
+  addConnectFlags(
+    program.command("demo").description("Solve a small graph on BuildKit and show its output")
+      .option("--progress <mode>", "auto, tty, plain, rawjson or quiet", "plain"),
+  ).action(action(async (opts: Record<string, any>) => {
+    const work = await Deno.makeTempDir({ prefix: "melange2-demo-" });
+    const interrupt = interruptSignal();
+    const { addr } = await ensureDaemon(opts.buildkitAddr ?? Deno.env.get("BUILDKIT_HOST"), {
+      log: (l) => console.error(l),
+    });
+    const client = Client.connect({ ...connectOptions(opts), addr });
+    try {
+      await busyboxRootfs(`${work}/rootfs`);
+      const rootfs = scratch().copy(
+        local("rootfs", { uniqueId: localUniqueId(`${work}/rootfs`) }),
+        "/",
+        "/",
+        {
+          copyDirContentsOnly: true,
+          customName: "copy busybox rootfs",
+        },
+      );
+      const ran = rootfs.run({
+        shell:
+          'mkdir -p /out && echo "hello from BuildKit on $(uname -m)" > /out/hello.txt && cat /out/hello.txt',
+        customName: "say hello",
+        ignoreCache: true,
+      });
+      const out = scratch().copy(ran.root(), "/out", "/", {
+        copyDirContentsOnly: true,
+        customName: "export /out",
+      });
+      await client.solve({
+        definition: marshal(out).bytes,
+        locals: { rootfs: `${work}/rootfs` },
+        exports: [{ type: "local", dest: `${work}/out` }],
+        progress: new ProgressWriter(opts.progress as ProgressMode),
+        signal: interrupt.signal,
+        sharedKey: sharedKey([`${work}/rootfs`]),
+      });
+      console.log(`exported: ${(await Deno.readTextFile(`${work}/out/hello.txt`)).trim()}`);
+    } finally {
+      interrupt.dispose();
+      client.close();
+      await Deno.remove(work, { recursive: true });
+    }
+  }));
+}
