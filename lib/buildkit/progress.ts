@@ -100,7 +100,8 @@ export class ProgressWriter {
     rec.completed = secondsOf(v.completed) ?? rec.completed;
     if (v.error) rec.error = v.error;
     if (this.#mode !== "plain") return;
-    if (isNew && (rec.started !== undefined || rec.cached)) {
+    if (!rec.announced && (rec.started !== undefined || rec.cached)) {
+      rec.announced = true;
       this.#write(`[${rec.index}] ${rec.name}\n`);
     }
     if (!wasDone && rec.completed !== undefined) {
