@@ -62,6 +62,7 @@ export class ProgressWriter {
   readonly #start = performance.now();
   #partial = new Map<string, string>();
   #ttyLines = 0;
+  #announced = 0;
   #timer?: ReturnType<typeof setInterval>;
 
   constructor(
@@ -102,7 +103,8 @@ export class ProgressWriter {
     if (this.#mode !== "plain") return;
     if (!rec.announced && (rec.started !== undefined || rec.cached)) {
       rec.announced = true;
-      this.#write(`[${rec.index}] ${rec.name}\n`);
+      rec.index = ++this.#announced;
+      this.#write(`[${rec.index}/${this.steps.size}] ${rec.name}\n`);
     }
     if (!wasDone && rec.completed !== undefined) {
       const secs = rec.started !== undefined ? (rec.completed - rec.started).toFixed(1) : "0.0";
