@@ -4,30 +4,14 @@
  * exports the result and prints it.
  */
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
 import { Client } from "../lib/buildkit/client.ts";
 import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
 import { type ProgressMode, ProgressWriter } from "../lib/buildkit/progress.ts";
 import { ensureDaemon } from "../lib/build/daemon.ts";
-import { UserError } from "../lib/errors.ts";
+import { busyboxRootfs } from "../lib/build/busybox.ts";
 import { local, marshal, scratch } from "../lib/llb/mod.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
 import { action } from "./run.ts";
-
-/** Writes a busybox root file system (busybox plus /bin/sh) into `dir`. */
-export async function busyboxRootfs(dir: string, busybox = "/bin/busybox"): Promise<void> {
-  if (!existsSync(busybox)) {
-    throw new UserError(
-      `${busybox} is missing: install Debian's busybox-static (bash scripts/setup.sh does)`,
-    );
-  }
-  await Deno.mkdir(`${dir}/bin`, { recursive: true });
-  await Deno.copyFile(busybox, `${dir}/bin/busybox`);
-  await Deno.chmod(`${dir}/bin/busybox`, 0o755);
-  for (const applet of ["sh", "echo", "cat", "uname", "mkdir", "ls"]) {
-    await Deno.symlink("busybox", `${dir}/bin/${applet}`);
-  }
-}
 
 /** Registers `demo`. */
 export function register(program: Command): void {
