@@ -1,0 +1,92 @@
+import { assert, assertEquals } from "./assert.ts";
+import { ADDR, describeTree, haveDaemon, sh, withTempDir } from "./support/buildkit.ts";
+import { Client } from "../lib/buildkit/client.ts";
+import { local, marshal, scratch } from "../lib/llb/mod.ts";
+import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
+import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+
+const opts = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
+
+/** scratch + a copy of the local source `src`, exported back. */
+function roundTripDef(dir: string): Uint8Array {
+  const src = local("src", { uniqueId: localUniqueId(dir) });
+  return marshal(scratch().copy(src, "/", "/", { copyDirContentsOnly: true })).bytes;
+}
+
+async function roundTrip(client: Client, src: string, dest: string) {
+  return await client.solve({
+    definition: roundTripDef(src),
+    locals: { src },
+    exports: [{ type: "local", dest }],
+    sharedKey: sharedKey([src]),
+  });
+}
+
+Deno.test({
+  name:
+    "transfer: a 10,000-file tree round-trips with content, modes, symlinks and mtimes; a change sends one file",
+  ...opts,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const src = `${dir}/src`;
+      for (let d = 0; d < 100; d++) {
+        mkdirSync(`${src}/d${d}`, { recursive: true });
+        for (let f = 0; f < 99; f++) {
+          const path = `${src}/d${d}/f${f}.txt`;
+          writeFileSync(path, `file ${d}/${f}\n`.repeat(f % 7 + 1), {
+            mode: f % 3 ? 0o644 : 0o755,
+          });
+          utimesSync(path, 1_600_000_000 + f, 1_600_000_000 + d * 100 + f);
+        }
+        symlinkSync(`f0.txt`, `${src}/d${d}/link`);
+      }
+      utimesSync(`${src}/d7`, 1_500_000_000, 1_500_000_000);
+      const client = Client.connect({ addr: ADDR });
+      try {
+        const first = await roundTrip(client, src, `${dir}/out1`);
+        assertEquals(
+          describeTree(`${dir}/out1`, { mtimes: true }),
+          describeTree(src, { mtimes: true }),
+        );
+        assertEquals(Object.keys(describeTree(src)).length, 100 * 101);
+
+        writeFileSync(`${src}/d42/f17.txt`, "changed content\n");
+        const second = await roundTrip(client, src, `${dir}/out2`);
+        assertEquals(second.sent.files, 1, "only the changed file is sent again");
+        assertEquals(second.sent.bytes, "changed content\n".length);
+        assert(
+          first.sent.bytes > 100_000,
+          `first solve sent everything (${first.sent.bytes} bytes)`,
+        );
+        assertEquals(await Deno.readTextFile(`${dir}/out2/d42/f17.txt`), "changed content\n");
+      } finally {
+        client.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "transfer: a 1 GiB file round-trips intact",
+  ...opts,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const src = `${dir}/src`;
+      mkdirSync(src);
+      // 1 MiB of random data repeated with a counter, so every MiB differs.
+      await sh(
+        `head -c 1048576 /dev/urandom > ${dir}/block && for i in $(seq 1 1024); do cat ${dir}/block; printf '%08d' $i; done | head -c 1073741824 > ${src}/big.bin`,
+      );
+      const client = Client.connect({ addr: ADDR });
+      try {
+        const res = await roundTrip(client, src, `${dir}/out`);
+        assertEquals(res.sent.bytes, 1 << 30);
+        const [a, b] = await Promise.all([
+          sh(`sha256sum < ${src}/big.bin`),
+          sh(`sha256sum < ${dir}/out/big.bin`),
+        ]);
+        assertEquals(b, a);
+      } finally {
+        client.close();
+      }
+    }),
+});
