@@ -153,7 +153,10 @@ export class Client {
       };
     } catch (err) {
       discardExports(prepared);
+      // A solve refused before it started has no status stream to end: stop waiting soon.
+      const grace = setTimeout(() => abort.abort(), 2000);
       await status.catch(() => {});
+      clearTimeout(grace);
       opts.progress?.finish();
       if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
       throw this.#failure(err, opts.progress);
