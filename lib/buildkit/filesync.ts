@@ -234,7 +234,7 @@ export async function receiveDir(
           linkSync(safeJoin(dest, stat.linkname), path);
         } else if (kind === "file") {
           open.set(id, { fd: openSync(path, "w", 0o600), path, stat });
-          await stream.send({ type: PacketType.REQ, ID: id });
+          stream.post({ type: PacketType.REQ, ID: id });
         } else {
           throw new Error(`cannot create ${kind} ${stat.path} in an export`);
         }

@@ -141,6 +141,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
               for await (const b of packets) yield packetCodec.decode(b) as Packet;
             },
             send: (p: Packet) => packets.send(packetCodec.encode(p as Record<string, unknown>)),
+            post: (p: Packet) => packets.post(packetCodec.encode(p as Record<string, unknown>)),
             end: () => packets.end(),
           };
           receiveDir(typed, target.dir, { stats: received }).then(() => call.end(), fail);

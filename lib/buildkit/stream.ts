@@ -15,7 +15,14 @@ export interface DuplexCall<Out> extends EventEmitter {
 
 /** A message stream: iterate to receive, `send` to write. */
 export interface MessageStream<In, Out> extends AsyncIterable<In> {
+  /** Writes, waiting while the transport's buffer is full. */
   send(msg: Out): Promise<void>;
+  /**
+   * Writes without waiting, for small control messages sent from a loop that
+   * must keep reading (waiting there could deadlock with a peer that stops
+   * reading while its own sends are blocked).
+   */
+  post(msg: Out): void;
   end(): void;
 }
 
@@ -71,6 +78,9 @@ export function messageStream<In, Out>(call: DuplexCall<Out>): MessageStream<In,
         if (ok) resolve();
         else call.once("drain", () => resolve());
       });
+    },
+    post(msg: Out): void {
+      if (!failure) call.write(msg);
     },
     end() {
       call.end();
