@@ -1,0 +1,83 @@
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { ProgressWriter, type StatusMessage } from "../lib/buildkit/progress.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const ts = (seconds: number) => ({ seconds, nanos: 0 });
+
+const MESSAGES: StatusMessage[] = [
+  { vertexes: [{ digest: "a", name: "copy apko rootfs" }, { digest: "b", name: "build" }] },
+  {
+    vertexes: [{
+      digest: "a",
+      name: "copy apko rootfs",
+      cached: true,
+      started: ts(10),
+      completed: ts(10),
+    }],
+  },
+  { vertexes: [{ digest: "b", name: "build", started: ts(11) }] },
+  { logs: [{ vertex: "b", msg: enc("compiling\nlinking") }] },
+  { logs: [{ vertex: "b", msg: enc(" done\n") }] },
+  { vertexes: [{ digest: "b", name: "build", started: ts(11), completed: ts(13.5) }] },
+];
+
+function run(mode: "plain" | "rawjson" | "quiet") {
+  let out = "";
+  const p = new ProgressWriter(mode, (s) => (out += s));
+  for (const m of MESSAGES) p.update(m);
+  const summary = p.finish();
+  return { out, summary };
+}
+
+Deno.test("progress plain: numbered steps, CACHED, durations, prefixed output, summary", () => {
+  const { out, summary } = run("plain");
+  assertEquals(out.split("\n").slice(0, 6), [
+    "[1/2] copy apko rootfs",
+    "-> copy apko rootfs (0.0s) [CACHED]",
+    "[2/2] build",
+    "[2] compiling",
+    "[2] linking done",
+    "-> build (2.5s)",
+  ]);
+  assertEquals({ steps: summary.steps, cached: summary.cached, executed: summary.executed }, {
+    steps: 2,
+    cached: 1,
+    executed: 1,
+  });
+  assertStringIncludes(out, "2 steps: 1 cached, 1 executed in");
+});
+
+Deno.test("progress rawjson: one JSON line per status, then the summary", () => {
+  const { out } = run("rawjson");
+  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(lines.length, MESSAGES.length + 1);
+  assertEquals(lines[3].logs[0].msg, "compiling\nlinking");
+  assertEquals(lines.at(-1).summary.steps, 2);
+});
+
+Deno.test("progress keeps the last output lines of a failed step for the error", () => {
+  let out = "";
+  const p = new ProgressWriter("quiet", (s) => (out += s));
+  p.update({ vertexes: [{ digest: "x", name: "make", started: ts(1) }] });
+  p.update({
+    logs: [{
+      vertex: "x",
+      msg: enc(Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n") + "\n"),
+    }],
+  });
+  p.update({
+    vertexes: [{
+      digest: "x",
+      name: "make",
+      started: ts(1),
+      completed: ts(2),
+      error: "exit code: 2",
+    }],
+  });
+  const failed = p.failedStep()!;
+  assertEquals(failed.name, "make");
+  assertEquals(failed.tail.length, 20);
+  assertEquals(failed.tail.at(-1), "line 29");
+  p.finish();
+  assert(out === "", "quiet prints nothing");
+});
