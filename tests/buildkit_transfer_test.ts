@@ -92,3 +92,49 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "transfer: include and exclude patterns pick what is sent; hardlinks stay links",
+  ...opts,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const src = `${dir}/src`;
+      mkdirSync(`${src}/src/sub`, { recursive: true });
+      mkdirSync(`${src}/docs`);
+      writeFileSync(`${src}/go.mod`, "module x\n");
+      writeFileSync(`${src}/src/a.go`, "package a\n");
+      writeFileSync(`${src}/src/a.tmp`, "scratch\n");
+      writeFileSync(`${src}/src/sub/b.go`, "package b\n");
+      writeFileSync(`${src}/docs/readme`, "docs\n");
+      writeFileSync(`${src}/run-id`, crypto.randomUUID());
+      const { linkSync, statSync } = await import("node:fs");
+      linkSync(`${src}/src/a.go`, `${src}/src/a-link.go`);
+      const client = Client.connect({ addr: ADDR });
+      try {
+        const filtered = local("src", {
+          uniqueId: crypto.randomUUID(),
+          includePatterns: ["src/**", "go.mod"],
+          excludePatterns: ["**/*.tmp"],
+        });
+        const def =
+          marshal(scratch().copy(filtered, "/", "/", { copyDirContentsOnly: true })).bytes;
+        const res = await client.solve({
+          definition: def,
+          locals: { src },
+          exports: [{ type: "local", dest: `${dir}/out` }],
+        });
+        assertEquals(Object.keys(describeTree(`${dir}/out`)), [
+          "go.mod",
+          "src",
+          "src/a-link.go",
+          "src/a.go",
+          "src/sub",
+          "src/sub/b.go",
+        ]);
+        assertEquals(res.sent.files, 3, "the hardlink's content is sent once");
+        assertEquals(statSync(`${dir}/out/src/a.go`).ino, statSync(`${dir}/out/src/a-link.go`).ino);
+      } finally {
+        client.close();
+      }
+    }),
+});

@@ -69,8 +69,12 @@ function first(md: grpc.Metadata, key: string): string | undefined {
   return v === undefined ? undefined : String(v);
 }
 
+/**
+ * A repeated metadata value. Node's HTTP/2 joins repeated headers with ", "
+ * (grpc-go sends one header per value), so split them again.
+ */
 function decodeOpt(md: grpc.Metadata, key: string): string[] {
-  const values = md.get(key).map(String);
+  const values = md.get(key).flatMap((v) => String(v).split(/,\s*/)).filter((v) => v !== "");
   if (first(md, `${key}-encoded`) === "1") {
     return values.map((v) => decodeURIComponent(v.replace(/\+/g, " ")));
   }
