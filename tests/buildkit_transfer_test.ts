@@ -138,3 +138,24 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "transfer: extended attributes go up and come back",
+  ...opts,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const { readXattrs, writeXattrs } = await import("../lib/buildkit/xattr.ts");
+      const src = `${dir}/src`;
+      mkdirSync(src);
+      writeFileSync(`${src}/tagged`, crypto.randomUUID());
+      writeXattrs(`${src}/tagged`, { "user.melange2.test": new TextEncoder().encode("value-1") });
+      const client = Client.connect({ addr: ADDR });
+      try {
+        await roundTrip(client, src, `${dir}/out`);
+        const got = readXattrs(`${dir}/out/tagged`);
+        assertEquals(new TextDecoder().decode(got["user.melange2.test"]), "value-1");
+      } finally {
+        client.close();
+      }
+    }),
+});

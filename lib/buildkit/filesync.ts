@@ -22,6 +22,7 @@ import { compareBytes } from "../llb/encode.ts";
 import { kindOf, permOf, toGoMode } from "./fsmode.ts";
 import { PathFilter } from "./patterns.ts";
 import type { MessageStream } from "./stream.ts";
+import { readXattrs, writeXattrs } from "./xattr.ts";
 
 /** fsutil packet types. */
 export const PacketType = { STAT: 0, REQ: 1, DATA: 2, FIN: 3, ERR: 4 } as const;
@@ -37,6 +38,7 @@ export interface Stat {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  xattrs?: Record<string, Uint8Array>;
 }
 
 /** fsutil's Packet as a plain object. */
@@ -92,6 +94,8 @@ function statOf(
   const kind = kindOf(mode);
   if (kind !== "dir") stat.size = Number(st.size);
   if (kind === "symlink") stat.linkname = readlinkSync(`${root}/${path}`);
+  const xattrs = readXattrs(`${root}/${path}`);
+  if (Object.keys(xattrs).length) stat.xattrs = xattrs;
   if (kind === "chardev" || kind === "blockdev") {
     const rdev = Number(st.rdev);
     stat.devmajor = (rdev >> 8) & 0xfff;
@@ -209,6 +213,7 @@ export async function receiveDir(
     if (keepOwners) {
       (kind === "symlink" ? lchownSync : chownSync)(path, stat.uid ?? 0, stat.gid ?? 0);
     }
+    if (stat.xattrs) writeXattrs(path, stat.xattrs);
     if (kind !== "symlink") chmodSync(path, permOf(stat.mode));
     const t = (stat.modTime ?? 0) / 1e9;
     (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
