@@ -38,6 +38,8 @@ export function target(opts: ConnectOptions): {
   const addr = resolveAddress(opts.addr);
   const options: grpc.ChannelOptions = {
     "grpc.max_receive_message_length": 64 << 20,
+    // Exports stream through the session: a large window keeps the pipe full.
+    "grpc-node.flow_control_window": 16 << 20,
     "grpc.max_send_message_length": 64 << 20,
   };
   if (addr.startsWith("unix://")) {

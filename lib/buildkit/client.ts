@@ -10,7 +10,7 @@ import { type ConnectOptions, target } from "./address.ts";
 import { serviceDefinition } from "./rpc.ts";
 import { type ExportTarget, type LocalDir, openSession } from "./session.ts";
 import type { ProgressWriter, SolveSummary, StatusMessage } from "./progress.ts";
-import { type Codec, objectCodec } from "./rpc.ts";
+import { bytesMessageCodec, type Codec, objectCodec, varint } from "./rpc.ts";
 import { type } from "./proto.ts";
 import type { TransferStats } from "./filesync.ts";
 import { discardExports, type ExportSpec, finishExports, prepareExports } from "./exports.ts";
@@ -59,7 +59,10 @@ export class Client {
     const t = target(opts);
     const solveCodec = solveRequestCodec();
     const Ctor = grpc.makeGenericClientConstructor(
-      serviceDefinition("moby.buildkit.v1.Control", { Solve: { request: solveCodec } }),
+      serviceDefinition("moby.buildkit.v1.Control", {
+        Solve: { request: solveCodec },
+        Session: { request: bytesMessageCodec, response: bytesMessageCodec },
+      }),
       "Control",
     );
     return new Client(t.addr, new Ctor(t.target, t.credentials, t.options));
@@ -234,14 +237,4 @@ function solveRequestCodec(): Codec<Record<string, any>> {
     },
     decode: inner.decode,
   };
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
 }

@@ -50,3 +50,40 @@ export function serviceDefinition(
   }
   return def;
 }
+
+/**
+ * BytesMessage ({ data: bytes = 1 }) framed by hand: the session stream
+ * carries every transferred byte, so it skips protobufjs' object copies.
+ */
+export const bytesMessageCodec: Codec<{ data?: Buffer }> = {
+  encode: ({ data }) => {
+    if (!data?.length) return Buffer.alloc(0);
+    return Buffer.concat([Buffer.from([0x0a]), varint(data.length), data]);
+  },
+  decode: (b) => {
+    if (b.length === 0) return {};
+    if (b[0] !== 0x0a) return { data: Buffer.from(objectCodec(BYTES_MESSAGE()).decode(b).data ?? []) };
+    let len = 0, shift = 0, i = 1;
+    for (; i < b.length; i++) {
+      len += (b[i] & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (!(b[i] & 0x80)) break;
+    }
+    const start = i + 1;
+    if (start + len !== b.length) return { data: Buffer.from(objectCodec(BYTES_MESSAGE()).decode(b).data ?? []) };
+    return { data: b.subarray(start, start + len) };
+  },
+};
+
+const BYTES_MESSAGE = () => root.lookupType("moby.buildkit.v1.BytesMessage");
+
+/** A protobuf varint. */
+export function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}

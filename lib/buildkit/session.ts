@@ -199,6 +199,11 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     { data?: Buffer }
   >;
   const duplex = streamDuplex(call);
+  // Exports arrive on this inner connection: open its flow-control window wide
+  // (grpc-js has no server option for it, so set Node's HTTP/2 settings).
+  (server as unknown as { commonServerOptions: { settings?: object } }).commonServerOptions.settings = {
+    initialWindowSize: 8 << 20,
+  };
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   injector.injectConnection(duplex);
 
