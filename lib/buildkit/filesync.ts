@@ -118,21 +118,50 @@ export async function sendDir(
   const stats = opts.stats ?? { files: 0, bytes: 0 };
   const inodes = new Map<string, string>();
 
-  const serve = (async () => {
-    for await (const p of stream) {
-      const type = p.type ?? 0;
-      if (type === PacketType.REQ) {
-        const id = p.ID ?? 0;
-        const path = files.get(id);
-        if (path === undefined) throw new Error(`invalid file id ${id}`);
-        files.delete(id);
-        await sendFile(stream, id, `${root}/${path}`, stats);
-      } else if (type === PacketType.FIN) {
-        await stream.send({ type: PacketType.FIN });
-        return;
-      } else if (type === PacketType.ERR) {
-        throw new Error(`error from receiver: ${new TextDecoder().decode(p.data)}`);
+  // Requests queue up; a few senders drain the queue so reading a file and
+  // writing the previous one overlap (fsutil's own sender runs four).
+  const queue: [number, string][] = [];
+  const waiting: (() => void)[] = [];
+  let finished = false;
+  const sender = async () => {
+    while (true) {
+      const next = queue.shift();
+      if (next) {
+        await sendFile(stream, next[0], `${root}/${next[1]}`, stats);
+        continue;
       }
+      if (finished) return;
+      await new Promise<void>((r) => waiting.push(r));
+    }
+  };
+  const senders = Array.from({ length: 4 }, sender);
+  const wake = (all = false) => {
+    for (const w of waiting.splice(0, all ? waiting.length : 1)) w();
+  };
+  const serve = (async () => {
+    try {
+      for await (const p of stream) {
+        const type = p.type ?? 0;
+        if (type === PacketType.REQ) {
+          const id = p.ID ?? 0;
+          const path = files.get(id);
+          if (path === undefined) throw new Error(`invalid file id ${id}`);
+          files.delete(id);
+          queue.push([id, path]);
+          wake();
+        } else if (type === PacketType.FIN) {
+          finished = true;
+          wake(true);
+          await Promise.all(senders);
+          await stream.send({ type: PacketType.FIN });
+          return;
+        } else if (type === PacketType.ERR) {
+          throw new Error(`error from receiver: ${new TextDecoder().decode(p.data)}`);
+        }
+      }
+    } finally {
+      finished = true;
+      wake(true);
     }
   })();
 

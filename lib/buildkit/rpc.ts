@@ -62,7 +62,9 @@ export const bytesMessageCodec: Codec<{ data?: Buffer }> = {
   },
   decode: (b) => {
     if (b.length === 0) return {};
-    if (b[0] !== 0x0a) return { data: Buffer.from(objectCodec(BYTES_MESSAGE()).decode(b).data ?? []) };
+    if (b[0] !== 0x0a) {
+      return { data: Buffer.from(objectCodec(BYTES_MESSAGE()).decode(b).data ?? []) };
+    }
     let len = 0, shift = 0, i = 1;
     for (; i < b.length; i++) {
       len += (b[i] & 0x7f) * 2 ** shift;
@@ -70,7 +72,9 @@ export const bytesMessageCodec: Codec<{ data?: Buffer }> = {
       if (!(b[i] & 0x80)) break;
     }
     const start = i + 1;
-    if (start + len !== b.length) return { data: Buffer.from(objectCodec(BYTES_MESSAGE()).decode(b).data ?? []) };
+    if (start + len !== b.length) {
+      return { data: Buffer.from(objectCodec(BYTES_MESSAGE()).decode(b).data ?? []) };
+    }
     return { data: b.subarray(start, start + len) };
   },
 };

@@ -81,7 +81,44 @@ function decodeOpt(md: grpc.Metadata, key: string): string[] {
   return values;
 }
 
-const packetCodec = objectCodec(type("fsutil.types.Packet"));
+const packetType = type("fsutil.types.Packet");
+const packetCodec = objectCodec(packetType);
+
+const num = (
+  v: unknown,
+): number => (typeof v === "number" ? v : Number((v as { toString(): string }).toString()));
+
+/** Decodes a packet without protobufjs' object conversion (no copy of the data). */
+function decodePacket(b: Buffer): Packet {
+  const m = packetType.decode(b) as unknown as {
+    type: number;
+    ID: number;
+    data: Uint8Array;
+    stat?: Record<string, unknown> | null;
+  };
+  const st = m.stat;
+  return {
+    type: m.type,
+    ID: m.ID,
+    data: m.data,
+    stat: st
+      ? {
+        path: st.path as string,
+        mode: st.mode as number,
+        uid: st.uid as number,
+        gid: st.gid as number,
+        size: num(st.size),
+        modTime: num(st.modTime),
+        linkname: st.linkname as string,
+        devmajor: num(st.devmajor),
+        devminor: num(st.devminor),
+        xattrs: Object.keys(st.xattrs as object).length
+          ? st.xattrs as Record<string, Uint8Array>
+          : undefined,
+      }
+      : null,
+  };
+}
 const bytesMessage = type("moby.filesync.v1.BytesMessage");
 
 /** Starts a session over `control` (a Control client) and serves `config` on it. */
@@ -142,7 +179,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
           const packets = messageStream<Buffer, Buffer>(call);
           const typed = {
             async *[Symbol.asyncIterator]() {
-              for await (const b of packets) yield packetCodec.decode(b) as Packet;
+              for await (const b of packets) yield decodePacket(b);
             },
             send: (p: Packet) => packets.send(packetCodec.encode(p as Record<string, unknown>)),
             post: (p: Packet) => packets.post(packetCodec.encode(p as Record<string, unknown>)),
@@ -201,9 +238,10 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
   const duplex = streamDuplex(call);
   // Exports arrive on this inner connection: open its flow-control window wide
   // (grpc-js has no server option for it, so set Node's HTTP/2 settings).
-  (server as unknown as { commonServerOptions: { settings?: object } }).commonServerOptions.settings = {
-    initialWindowSize: 8 << 20,
-  };
+  (server as unknown as { commonServerOptions: { settings?: object } }).commonServerOptions
+    .settings = {
+      initialWindowSize: 8 << 20,
+    };
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   injector.injectConnection(duplex);
 
