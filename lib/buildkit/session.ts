@@ -279,6 +279,10 @@ function streamDuplex(call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: B
     write(chunk: Buffer, _enc, cb) {
       call.write({ data: chunk }, cb);
     },
+    // HTTP/2 writes many small frames in bursts: send a burst as one message.
+    writev(chunks: { chunk: Buffer }[], cb) {
+      call.write({ data: Buffer.concat(chunks.map((c) => c.chunk)) }, cb);
+    },
     final(cb) {
       call.end();
       cb();
