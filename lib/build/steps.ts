@@ -98,3 +98,46 @@ export const DEFAULT_CACHE_MOUNTS: readonly CacheMountSpec[] = [
   { id: "melange-cargo-git", target: `${WORKSPACE}/.cargo/git`, sharing: "shared" },
   { id: "melange-ccache", target: `${WORKSPACE}/.ccache`, sharing: "shared" },
 ];
+
+/** A compiled pipeline step: substituted, conditions decided, `uses:` expanded. */
+export interface PipelineStep {
+  name?: string;
+  uses?: string;
+  runs?: string;
+  workingDirectory?: string;
+  environment?: Record<string, string>;
+  pipeline?: PipelineStep[];
+}
+
+/**
+ * Turns a pipeline tree into the steps that run, depth first: a step's own
+ * `runs` comes before its nested pipeline, as in melange. Nested steps
+ * inherit their parent's working directory and environment; `base` is the
+ * environment every step starts from.
+ */
+export function flattenSteps(
+  steps: PipelineStep[],
+  base: Record<string, string>,
+  parent?: { name: string; workingDirectory?: string },
+): StepSpec[] {
+  const out: StepSpec[] = [];
+  for (const step of steps) {
+    const environment = mergeEnv(base, step.environment);
+    const workingDirectory = step.workingDirectory ?? parent?.workingDirectory;
+    const name = stepName(step, parent?.name);
+    if (step.runs?.trim()) out.push({ name, runs: step.runs, workingDirectory, environment });
+    if (step.pipeline?.length) {
+      out.push(...flattenSteps(step.pipeline, environment, { name, workingDirectory }));
+    }
+  }
+  return out;
+}
+
+/** A step's name for progress and errors: its own, its pipeline's, or its first line. */
+function stepName(step: PipelineStep, parent?: string): string {
+  const own = step.name ?? step.uses ??
+    step.runs?.split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"))
+      ?.slice(0, 60) ??
+    "step";
+  return parent && !step.name ? `${parent}: ${own}` : own;
+}
