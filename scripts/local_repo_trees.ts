@@ -1,0 +1,225 @@
+/**
+ * The trees of the local repository's build-environment packages, staged
+ * from what this Debian machine has: busybox from `busybox-static`, a C
+ * toolchain from the installed Debian packages of gcc, binutils, make and
+ * libc6-dev (their files as `dpkg -L` lists them), and Go from the machine's
+ * Go toolchain. No network is needed.
+ */
+import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { copyFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** A staged package: its tree and what goes into `.PKGINFO`. */
+export interface StagedPackage {
+  name: string;
+  version: string;
+  description: string;
+  license: string;
+  dir: string;
+  depends: string[];
+}
+
+/** Debian packages whose files make `glibc` (the runtime every C program needs). */
+const GLIBC_DEBS = ["libc6", "libgcc-s1"];
+
+/** Roots of the C toolchain; their installed dependency closure is taken. */
+const TOOLCHAIN_ROOTS = ["gcc-12", "cpp-12", "gcc", "cpp", "binutils", "make", "libc6-dev"];
+
+/** Left out of the toolchain: sanitizers, profilers and network auth libraries no build step here needs. */
+const TOOLCHAIN_SKIP = new Set([
+  "libasan8",
+  "liblsan0",
+  "libtsan2",
+  "libubsan1",
+  "libgprofng0",
+  "libssl3",
+  "libkrb5-3",
+  "libgssapi-krb5-2",
+  "libk5crypto3",
+  "libkrb5support0",
+  "libkeyutils1",
+  "libcom-err2",
+  ...GLIBC_DEBS,
+]);
+
+/** Paths never packaged: documentation and translations. */
+const SKIP_PREFIXES = [
+  "/usr/share/doc",
+  "/usr/share/man",
+  "/usr/share/info",
+  "/usr/share/locale",
+  "/usr/share/lintian",
+];
+
+async function run(cmd: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** The installed version of a Debian package, reduced to an APK version (`2.36`). */
+async function debVersion(pkg: string): Promise<string> {
+  const v = (await run("dpkg-query", "-W", "-f=${Version}", pkg)).trim();
+  return v.replace(/^\d+:/, "").replace(/[-+~].*$/, "");
+}
+
+/** The installed dependency closure of `roots` (first alternative of each dependency). */
+async function closure(roots: string[], skip: Set<string>): Promise<string[]> {
+  const seen = new Set<string>();
+  const todo = [...roots];
+  while (todo.length) {
+    const pkg = todo.pop()!;
+    if (seen.has(pkg) || skip.has(pkg)) continue;
+    const fields = await run("dpkg-query", "-W", "-f=${Depends},${Pre-Depends}", pkg).catch(() =>
+      ""
+    );
+    if (!fields && !roots.includes(pkg)) continue;
+    seen.add(pkg);
+    for (const dep of fields.split(",")) {
+      const name = dep.split("|")[0].trim().split(/[\s:]/)[0];
+      if (name) todo.push(name);
+    }
+  }
+  return [...seen].sort();
+}
+
+/** Copies the files `dpkg -L` lists for `debs` into `dir`, keeping symlinks and modes. */
+async function copyDebFiles(debs: string[], dir: string): Promise<void> {
+  for (const deb of debs) {
+    for (const path of (await run("dpkg", "-L", deb)).split("\n")) {
+      if (!path.startsWith("/") || path === "/." || SKIP_PREFIXES.some((p) => path.startsWith(p))) {
+        continue;
+      }
+      copyEntry(path, join(dir, path));
+    }
+  }
+}
+
+const MERGED_USR = new Set(["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]);
+
+function copyEntry(from: string, to: string): void {
+  if (!existsSync(from) && !isLink(from)) return;
+  const st = lstatSync(from);
+  // This machine's merged /usr makes /bin, /lib... links; the packages have them as directories.
+  if (st.isDirectory() || MERGED_USR.has(from)) {
+    mkdirSync(to, { recursive: true });
+    return;
+  }
+  mkdirSync(dirname(to), { recursive: true });
+  if (existsSync(to) || isLink(to)) return;
+  if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+  else if (st.isFile()) copyFileSync(from, to);
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** busybox with a link for every applet, in the places busybox itself lists. */
+async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPackage> {
+  mkdirSync(join(dir, "bin"), { recursive: true });
+  copyFileSync("/bin/busybox", join(dir, "bin/busybox"));
+  Deno.chmodSync(join(dir, "bin/busybox"), 0o755);
+  for (const applet of (await run("/bin/busybox", "--list-full")).split("\n").filter(Boolean)) {
+    // Applets the toolchain ships for real (ar, strings...) are left to it.
+    if (skip.has(`/${applet}`) || applet === "bin/busybox") continue;
+    const target = join(dir, applet);
+    mkdirSync(dirname(target), { recursive: true });
+    const depth = applet.split("/").length - 1;
+    if (!existsSync(target)) symlinkSync(`${"../".repeat(depth)}bin/busybox`, target);
+  }
+  return {
+    name: "busybox",
+    version: `${await debVersion("busybox-static")}-r0`,
+    description: "busybox from Debian's busybox-static",
+    license: "GPL-2.0-only",
+    dir,
+    depends: [],
+  };
+}
+
+/** Stages busybox, glibc, build-base and go under `root`. */
+export async function stageTrees(root: string): Promise<StagedPackage[]> {
+  const glibc = join(root, "glibc");
+  await copyDebFiles(GLIBC_DEBS, glibc);
+  const toolchain = join(root, "build-base");
+  await copyDebFiles(await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP), toolchain);
+  symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
+  const toolchainFiles = new Set(
+    (await run("find", toolchain, "-not", "-type", "d")).split("\n").map((p) =>
+      p.slice(toolchain.length)
+    ),
+  );
+  const busybox = await stageBusybox(join(root, "busybox"), toolchainFiles);
+  const go = await stageGo(join(root, "go"));
+  return [
+    busybox,
+    {
+      name: "glibc",
+      version: `${await debVersion("libc6")}-r0`,
+      description: "the GNU C library, from Debian's libc6 and libgcc-s1",
+      license: "LGPL-2.1-or-later",
+      dir: glibc,
+      depends: [],
+    },
+    {
+      name: "build-base",
+      version: `${await debVersion("gcc-12")}-r0`,
+      description: "a C toolchain (gcc, binutils, make, libc headers) from Debian packages",
+      license: "GPL-3.0-or-later",
+      dir: toolchain,
+      depends: ["busybox", "glibc"],
+    },
+    go,
+  ];
+}
+
+/** The machine's Go toolchain at /usr/lib/go, with `go` and `gofmt` in /usr/bin. */
+async function stageGo(dir: string): Promise<StagedPackage> {
+  const goroot = (await run("go", "env", "GOROOT")).trim();
+  const version = (await run("go", "env", "GOVERSION")).trim().replace(/^go/, "");
+  const dest = join(dir, "usr/lib/go");
+  mkdirSync(dest, { recursive: true });
+  // What `go build` needs: the tools, the standard library's sources, go.env.
+  for (
+    const part of ["bin", "pkg/tool", "pkg/include", "src", "lib", "go.env", "VERSION", "LICENSE"]
+  ) {
+    if (!existsSync(join(goroot, part))) continue;
+    mkdirSync(dirname(join(dest, part)), { recursive: true });
+    await run("cp", "-a", join(goroot, part), join(dest, part));
+  }
+  // The commands' own sources and every testdata directory are not needed to build programs.
+  await run("rm", "-rf", join(dest, "src/cmd"));
+  await run(
+    "find",
+    join(dest, "src"),
+    "-name",
+    "testdata",
+    "-type",
+    "d",
+    "-prune",
+    "-exec",
+    "rm",
+    "-rf",
+    "{}",
+    "+",
+  );
+  mkdirSync(join(dir, "usr/bin"), { recursive: true });
+  for (const tool of ["go", "gofmt"]) {
+    symlinkSync(`../lib/go/bin/${tool}`, join(dir, "usr/bin", tool));
+  }
+  return {
+    name: "go",
+    version: `${version}-r0`,
+    description: "the Go toolchain of the machine that made this repository",
+    license: "BSD-3-Clause",
+    dir,
+    depends: [],
+  };
+}
