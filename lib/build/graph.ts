@@ -5,6 +5,7 @@
  * only `melange-out` on scratch, which is what the client exports.
  */
 import { local, type MountSpec, scratch, type State } from "../llb/mod.ts";
+import type { LocalOptions } from "../llb/source.ts";
 import {
   type CacheMountSpec,
   DEFAULT_CACHE_MOUNTS,
@@ -45,6 +46,8 @@ export interface GraphInput {
   sharedKeyHint?: string;
   /** Adds a constant to the cache keys: builds in different namespaces never share steps. */
   namespace?: string;
+  /** `local.unique` of each local source: stable per directory, so BuildKit sends only changes. */
+  localIds?: { environment?: string; source?: string; cache?: string };
 }
 
 /** The graph's states: what to export, and the state before each step for debugging. */
@@ -53,6 +56,8 @@ export interface BuildGraph {
   result: State;
   /** The workspace as it was before step i ran. */
   before: State[];
+  /** The workspace right after step i ran (its exec's root). */
+  after: State[];
 }
 
 /** Builds the graph of a melange build. */
@@ -60,21 +65,22 @@ export function buildGraph(input: GraphInput): BuildGraph {
   let state = workspace(input);
   const mounts = stepMounts(input);
   const before: State[] = [];
+  const after: State[] = [];
   for (const step of input.steps) {
     before.push(state);
     state = runStep(state, step, input, mounts);
+    after.push(state);
   }
   const result = scratch().copy(state, `${OUTDIR}/`, "/", {
     copyDirContentsOnly: true,
     customName: "export melange-out",
   });
-  return { result, before };
+  return { result, before, after };
 }
 
 /** The environment with the workspace, its output directories and the sources in place. */
 function workspace(input: GraphInput): State {
-  const hint = input.sharedKeyHint;
-  const env = local(LOCAL_NAMES.environment, hint ? { sharedKeyHint: `${hint}-env` } : {});
+  const env = local(LOCAL_NAMES.environment, localOptions(input, "environment"));
   let state = scratch().copy(env, "/", "/", {
     copyDirContentsOnly: true,
     customName: "copy build environment",
@@ -87,7 +93,7 @@ function workspace(input: GraphInput): State {
     });
   }
   if (input.withSource) {
-    const src = local(LOCAL_NAMES.source, hint ? { sharedKeyHint: `${hint}-src` } : {});
+    const src = local(LOCAL_NAMES.source, localOptions(input, "source"));
     state = state.copy(src, "/", `${WORKSPACE}/`, {
       copyDirContentsOnly: true,
       createDestPath: true,
@@ -108,9 +114,21 @@ function stepMounts(input: GraphInput): MountSpec[] {
   if (input.withCacheDir) {
     // Writable but discarded: BuildKit cannot write back to the host, and
     // melange's steps may create files in the cache directory.
-    mounts.push({ type: "bind", target: CACHE_DIR_TARGET, source: local(LOCAL_NAMES.cache) });
+    mounts.push({
+      type: "bind",
+      target: CACHE_DIR_TARGET,
+      source: local(LOCAL_NAMES.cache, localOptions(input, "cache")),
+    });
   }
   return mounts;
+}
+
+function localOptions(input: GraphInput, which: keyof typeof LOCAL_NAMES): LocalOptions {
+  const opts: LocalOptions = {};
+  if (input.sharedKeyHint) opts.sharedKeyHint = `${input.sharedKeyHint}-${which}`;
+  const id = input.localIds?.[which];
+  if (id) opts.uniqueId = id;
+  return opts;
 }
 
 function runStep(state: State, step: StepSpec, input: GraphInput, mounts: MountSpec[]): State {
