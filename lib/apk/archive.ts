@@ -1,0 +1,79 @@
+/**
+ * Reading an .apk: split it into its signature, control and data members,
+ * verify the signature over the control member and the control's datahash
+ * over the data, and parse `.PKGINFO`.
+ */
+import { createHash } from "node:crypto";
+import { gzipMembers } from "./gzip.ts";
+import { signaturesOf } from "./index.ts";
+import { parsePkgInfo, type PkgInfo } from "./pkginfo.ts";
+import { type FoundSignature, type Keyring, type TrustOptions, verifySignatures } from "./signature.ts";
+import { readTar, type TarEntry } from "./tar.ts";
+
+/** A package read from its bytes. */
+export interface ApkFile {
+  info: PkgInfo & { extra: Record<string, string[]> };
+  /** Files of the control member (`.PKGINFO`, scriptlets). */
+  control: TarEntry[];
+  /** Signatures found (empty when unsigned). */
+  signatures: FoundSignature[];
+  /** The signature that verified, if any. */
+  verifiedBy?: FoundSignature;
+  /** `Q1` + base64 SHA-1 of the control member: the package's identity in indexes. */
+  checksum: string;
+  /** The data part: compressed bytes (one or more gzip members). */
+  data: Uint8Array;
+  /** Size of the whole file. */
+  size: number;
+}
+
+/** The `Q1...` identity apk-tools gives a control member. */
+export function controlChecksum(controlRaw: Uint8Array): string {
+  return "Q1" + createHash("sha1").update(controlRaw).digest("base64");
+}
+
+/** Reads and verifies a package. Errors name `opts.source`. */
+export async function readApk(
+  bytes: Uint8Array,
+  keyring: Keyring,
+  opts: TrustOptions,
+): Promise<ApkFile> {
+  const fail = (msg: string) => new Error(`${opts.source}: ${msg}`);
+  let members;
+  try {
+    members = gzipMembers(bytes, 2);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  if (!members.length) throw fail("empty file");
+  const sigs = await signaturesOf(members[0].data).catch(() => undefined);
+  let control = members[0];
+  if (sigs) {
+    if (members.length < 2) throw fail("truncated: no control part after the signature");
+    control = members[1];
+  }
+  const verifiedBy = verifySignatures(control.raw, sigs ?? [], keyring, opts);
+  const entries = await readTar(control.data).catch((err) => {
+    throw fail(`control part: ${(err as Error).message}`);
+  });
+  const pkginfo = entries.find((e) => e.header.name === ".PKGINFO");
+  if (!pkginfo) throw fail("no .PKGINFO in the control part");
+  const info = parsePkgInfo(new TextDecoder().decode(pkginfo.data));
+  const data = bytes.subarray(control.offset + control.raw.length);
+  if (!data.length) throw fail("truncated: no data part");
+  if (info.datahash) {
+    const actual = createHash("sha256").update(data).digest("hex");
+    if (actual !== info.datahash) {
+      throw fail(`data part does not match the datahash of .PKGINFO (${actual} != ${info.datahash})`);
+    }
+  }
+  return {
+    info,
+    control: entries,
+    signatures: sigs ?? [],
+    verifiedBy,
+    checksum: controlChecksum(control.raw),
+    data,
+    size: bytes.length,
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * Writing .apk files as melange does: the data tar (sorted entries, a PAX
+ * SHA-1 per regular file, owners and modes as built, mtimes clamped to
+ * SOURCE_DATE_EPOCH, xattrs), the dependency analysis and SBOM, `.PKGINFO`
+ * with the datahash, the control member and its signature. The same tree
+ * and spec give the same bytes.
+ */
+import { Buffer } from "node:buffer";
+import { createHash, generateKeyPair } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import zlib from "node:zlib";
+import tar from "tar-stream";
+import { readXattrs } from "../buildkit/xattr.ts";
+import { analyze, type AnalysisOptions, type AnalysisTree, mergeDependencies } from "./analyze.ts";
+import { controlChecksum } from "./archive.ts";
+import { diskTree } from "./disktree.ts";
+import { gzip } from "./gzip.ts";
+import { type ApkPackage, emptyPackage } from "./index.ts";
+import { formatPkgInfo, type PkgInfo } from "./pkginfo.ts";
+import { sbomDigests, type SbomFile, sbomPath, spdxDocument } from "./sbom.ts";
+import { publicKeyName, type SignatureAlgorithm, signatureMember, type SigningKey } from "./signature.ts";
+import { type TarEntry, writeTar } from "./tar.ts";
+import { type TreeEntry, walkTree } from "./tree.ts";
+
+/** Scriptlets melange packages into the control member. */
+export interface Scriptlets {
+  trigger?: { script?: string; paths?: string[] };
+  "pre-install"?: string;
+  "post-install"?: string;
+  "pre-deinstall"?: string;
+  "post-deinstall"?: string;
+  "pre-upgrade"?: string;
+  "post-upgrade"?: string;
+}
+
+/** Everything about a package except its files. */
+export interface PackageSpec {
+  name: string;
+  /** Full version, `1.2.3-r0`. */
+  version: string;
+  epoch: number;
+  arch: string;
+  description?: string;
+  url?: string;
+  commit?: string;
+  license?: string;
+  origin?: string;
+  dependencies?: {
+    runtime?: string[];
+    provides?: string[];
+    replaces?: string[];
+    providerPriority?: number | string;
+  };
+  options?: AnalysisOptions;
+  scriptlets?: Scriptlets;
+  /** Purl namespace for the SBOM. */
+  namespace?: string;
+}
+
+/** Options of {@link writePackage}. */
+export interface WriteOptions {
+  sourceDateEpoch: number;
+  signingKey?: SigningKey;
+  /** Signature hash: SHA-256 (`.SIGN.RSA256.`) unless SHA-1 is asked for. */
+  algorithm?: SignatureAlgorithm;
+  /** gzip level of the data member (default 6). */
+  level?: number;
+}
+
+/** A written package. */
+export interface WrittenPackage {
+  info: ApkPackage;
+  pkginfo: PkgInfo;
+  bytes: Uint8Array;
+}
+
+/** Writes one package from the tree at `dir` (a missing directory is an empty package). */
+export async function writePackage(
+  dir: string,
+  spec: PackageSpec,
+  opts: WriteOptions,
+  relatives?: AnalysisTree[],
+): Promise<WrittenPackage> {
+  const entries = existsSync(dir) ? walkTree(dir) : [];
+  const tree = diskTree(dir, entries);
+  const generated = analyze({
+    name: spec.name,
+    version: spec.version,
+    tree,
+    relatives: relatives ?? [tree],
+    explicitRuntime: spec.dependencies?.runtime,
+  });
+  const deps = mergeDependencies(spec.dependencies ?? {}, generated, spec.options);
+
+  const digests = new Map<string, Omit<SbomFile, "path">>();
+  let size = 0;
+  for (const e of entries) {
+    if (e.kind !== "file") continue;
+    const data = await readFile(join(dir, e.path));
+    digests.set(e.path, sbomDigests(data));
+    size += data.length;
+  }
+  const sbom = new TextEncoder().encode(spdxDocument(
+    { ...spec, sourceDateEpoch: opts.sourceDateEpoch },
+    [...digests].map(([path, d]) => ({ path, ...d })),
+  ));
+  size += sbom.length;
+
+  const data = await dataMember(dir, entries, digests, sbom, sbomPath(spec), opts);
+  const pkginfo: PkgInfo = {
+    pkgname: spec.name,
+    pkgver: spec.version,
+    arch: spec.arch,
+    size,
+    origin: spec.origin ?? spec.name,
+    pkgdesc: spec.description,
+    url: spec.url ?? "",
+    commit: spec.commit,
+    builddate: opts.sourceDateEpoch,
+    license: spec.license,
+    depend: deps.runtime,
+    provides: deps.provides,
+    replaces: spec.dependencies?.replaces ?? [],
+    providerPriority: spec.dependencies?.providerPriority !== undefined
+      ? Number(spec.dependencies.providerPriority)
+      : undefined,
+    triggers: spec.scriptlets?.trigger?.paths ?? [],
+    datahash: createHash("sha256").update(data).digest("hex"),
+  };
+  const control = gzip(await writeTar(controlEntries(pkginfo, spec.scriptlets, opts), { segment: true }));
+  const parts = [control, data];
+  if (opts.signingKey) {
+    const key = { ...opts.signingKey, name: publicKeyName(opts.signingKey.name) };
+    parts.unshift(await signatureMember(control, key, opts.algorithm ?? "sha256"));
+  }
+  const bytes = Buffer.concat(parts);
+  return { info: indexEntry(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
+}
+
+/** Writes several packages (a package and its subpackages) concurrently, one per core. */
+export async function writePackages(
+  items: { dir: string; spec: PackageSpec }[],
+  opts: WriteOptions,
+): Promise<WrittenPackage[]> {
+  const relatives = items.map((i) => diskTree(i.dir));
+  const out: WrittenPackage[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await writePackage(items[i].dir, items[i].spec, opts, relatives);
+      } catch (err) {
+        throw new Error(`packaging ${items[i].spec.name}-${items[i].spec.version}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(items.length, availableParallelism()));
+  await Promise.all(Array.from({ length: n }, worker));
+  return out;
+}
+
+/** The index record of a written package. */
+function indexEntry(p: PkgInfo, checksum: string, size: number): ApkPackage {
+  return {
+    ...emptyPackage(p.pkgname, p.pkgver, p.arch),
+    checksum,
+    size,
+    installedSize: p.size,
+    description: p.pkgdesc ?? "",
+    url: p.url ?? "",
+    license: p.license ?? "",
+    origin: p.origin,
+    buildTime: p.builddate,
+    commit: p.commit,
+    providerPriority: p.providerPriority,
+    depends: p.depend,
+    provides: p.provides,
+    replaces: p.replaces,
+  };
+}
+
+const SCRIPTLETS = [
+  "pre-install",
+  "post-install",
+  "pre-deinstall",
+  "post-deinstall",
+  "pre-upgrade",
+  "post-upgrade",
+] as const;
+
+function controlEntries(p: PkgInfo, scriptlets: Scriptlets | undefined, opts: WriteOptions): TarEntry[] {
+  const file = (name: string, text: string, mode: number): TarEntry => ({
+    header: { name, type: "file", mode, uid: 0, gid: 0, size: 0, mtime: opts.sourceDateEpoch },
+    data: new TextEncoder().encode(text),
+  });
+  const out = [file(".PKGINFO", formatPkgInfo(p), 0o644)];
+  for (const s of SCRIPTLETS) if (scriptlets?.[s]) out.push(file(`.${s}`, scriptlets[s]!, 0o755));
+  if (scriptlets?.trigger?.script) out.push(file(".trigger", scriptlets.trigger.script, 0o755));
+  return out;
+}
+
+/** Orders paths as a depth-first walk with sorted names does. */
+function comparePaths(a: string, b: string): number {
+  const pa = a.split("/");
+  const pb = b.split("/");
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+interface DataItem {
+  path: string;
+  entry?: TreeEntry;
+  /** Contents of a generated file (the SBOM). */
+  generated?: Uint8Array;
+}
+
+/** The data member: a gzip stream of the tree's tar plus the SBOM and its directories. */
+async function dataMember(
+  dir: string,
+  entries: TreeEntry[],
+  digests: Map<string, Omit<SbomFile, "path">>,
+  sbom: Uint8Array,
+  sbomFile: string,
+  opts: WriteOptions,
+): Promise<Uint8Array> {
+  const items: DataItem[] = entries.map((e) => ({ path: e.path, entry: e }));
+  const have = new Set(entries.map((e) => e.path));
+  const parts = sbomFile.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const d = parts.slice(0, i).join("/");
+    if (!have.has(d)) items.push({ path: d });
+  }
+  items.push({ path: sbomFile, generated: sbom });
+  items.sort((a, b) => comparePaths(a.path, b.path));
+
+  const pack = tar.pack();
+  const gz = zlib.createGzip({ level: opts.level ?? 6 });
+  const chunks: Buffer[] = [];
+  gz.on("data", (c: Buffer) => chunks.push(c));
+  const finished = new Promise<void>((resolve, reject) => {
+    gz.on("end", resolve);
+    gz.on("error", reject);
+    pack.on("error", reject);
+  });
+  pack.pipe(gz);
+  const clamp = (t: number) => Math.min(Math.floor(t), opts.sourceDateEpoch);
+  for (const item of items) {
+    const e = item.entry;
+    let body: Buffer | undefined;
+    // deno-lint-ignore no-explicit-any
+    const header: any = {
+      name: item.path,
+      mode: e ? e.stat.mode & 0o7777 : item.generated ? 0o644 : 0o755,
+      uid: e?.stat.uid ?? 0,
+      gid: e?.stat.gid ?? 0,
+      mtime: new Date(clamp(e ? e.stat.mtimeMs / 1000 : opts.sourceDateEpoch) * 1000),
+      type: e ? e.kind : item.generated ? "file" : "directory",
+    };
+    const pax: Record<string, string> = {};
+    if (item.generated) {
+      body = Buffer.from(item.generated);
+      pax["APK-TOOLS.checksum.SHA1"] = createHash("sha1").update(body).digest("hex");
+    } else if (e?.kind === "file") {
+      body = await readFile(join(dir, e.path));
+      pax["APK-TOOLS.checksum.SHA1"] = digests.get(e.path)?.sha1 ??
+        createHash("sha1").update(body).digest("hex");
+    } else if (e?.kind === "symlink" || e?.kind === "link") {
+      header.linkname = e.linkname;
+    } else if (e && (e.kind === "character-device" || e.kind === "block-device")) {
+      header.devmajor = Math.floor(e.stat.rdev / 256);
+      header.devminor = e.stat.rdev % 256;
+    }
+    if (e) Object.assign(pax, xattrRecords(join(dir, e.path)));
+    if (Object.keys(pax).length) header.pax = pax;
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (body) pack.entry(header, body, cb);
+      else pack.entry(header, cb);
+    });
+  }
+  pack.finalize();
+  await finished;
+  const out = Buffer.concat(chunks);
+  out[9] = 3; // OS byte fixed (Unix) so bytes match across platforms
+  return out;
+}
+
+/** PAX records of a file's xattrs; values that are not UTF-8 text cannot go through tar-stream. */
+function xattrRecords(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  for (const [k, v] of Object.entries(readXattrs(path)).sort()) {
+    try {
+      out[`SCHILY.xattr.${k}`] = dec.decode(v);
+    } catch {
+      // binary values (e.g. security.capability) are skipped rather than corrupted
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes a new RSA key pair as melange does: `<dir>/<name>` (PKCS#1 PEM
+ * private key, mode 0600) and `<dir>/<name>.pub` (PKIX PEM public key).
+ */
+export async function generateKey(name: string, dir = ".", bits = 4096): Promise<{ privateKey: string; publicKey: string }> {
+  const { privateKey, publicKey } = await new Promise<{ privateKey: string; publicKey: string }>(
+    (resolve, reject) =>
+      generateKeyPair("rsa", {
+        modulusLength: bits,
+        publicKeyEncoding: { type: "spki", format: "pem" },
+        privateKeyEncoding: { type: "pkcs1", format: "pem" },
+      }, (err, pub, priv) => (err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }))),
+  );
+  mkdirSync(dir, { recursive: true });
+  const priv = join(dir, name);
+  writeFileSync(priv, privateKey, { mode: 0o600 });
+  writeFileSync(`${priv}.pub`, publicKey, { mode: 0o644 });
+  return { privateKey: priv, publicKey: `${priv}.pub` };
+}
