@@ -104,7 +104,9 @@ function ldSoConfDirs(trees: AnalysisTree[]): string[] {
   const out: string[] = [];
   for (const t of trees) {
     for (const e of t.entries) {
-      if (e.kind !== "file" || !e.path.startsWith("etc/ld.so.conf.d/") || !e.path.endsWith(".conf")) continue;
+      if (
+        e.kind !== "file" || !e.path.startsWith("etc/ld.so.conf.d/") || !e.path.endsWith(".conf")
+      ) continue;
       const text = new TextDecoder().decode(t.read(e.path) ?? new Uint8Array());
       for (const line of text.split("\n")) if (line.startsWith("/")) out.push(line.slice(1));
     }
@@ -131,7 +133,12 @@ export function analyze(target: AnalysisTarget): Generated {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function sharedObjects(t: AnalysisTarget, relatives: AnalysisTree[], libDirs: string[], g: Generated) {
+function sharedObjects(
+  t: AnalysisTarget,
+  relatives: AnalysisTree[],
+  libDirs: string[],
+  g: Generated,
+) {
   for (const e of t.tree.entries) {
     if (e.kind === "symlink" && e.path.includes(".so")) symlinkSoname(e, relatives, libDirs, g);
     if (e.kind !== "file" && e.kind !== "symlink") continue;
@@ -155,7 +162,12 @@ function sharedObjects(t: AnalysisTarget, relatives: AnalysisTree[], libDirs: st
 }
 
 /** A `.so` symlink makes the package depend on its target's soname (the target may be in a relative). */
-function symlinkSoname(e: AnalysisEntry, relatives: AnalysisTree[], libDirs: string[], g: Generated) {
+function symlinkSoname(
+  e: AnalysisEntry,
+  relatives: AnalysisTree[],
+  libDirs: string[],
+  g: Generated,
+) {
   const real = posix.basename(e.linkname ?? "");
   for (const tree of relatives) {
     for (const dir of libDirs) {
@@ -264,7 +276,10 @@ export function mergeDependencies(
   const tidy = (l: string[]) => [...new Set(l)].sort(cmp);
   const unvendored = withoutProvided(runtime, generated.vendored);
   const allProvides = tidy([...(explicit.provides ?? []), ...provides]);
-  const allRuntime = withoutProvided(tidy([...(explicit.runtime ?? []), ...unvendored]), allProvides);
+  const allRuntime = withoutProvided(
+    tidy([...(explicit.runtime ?? []), ...unvendored]),
+    allProvides,
+  );
   return { runtime: allRuntime, provides: allProvides, vendored: generated.vendored };
 }
 

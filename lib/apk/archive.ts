@@ -3,11 +3,17 @@
  * verify the signature over the control member and the control's datahash
  * over the data, and parse `.PKGINFO`.
  */
+import { UserError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { gzipMembers } from "./gzip.ts";
 import { signaturesOf } from "./index.ts";
 import { parsePkgInfo, type PkgInfo } from "./pkginfo.ts";
-import { type FoundSignature, type Keyring, type TrustOptions, verifySignatures } from "./signature.ts";
+import {
+  type FoundSignature,
+  type Keyring,
+  type TrustOptions,
+  verifySignatures,
+} from "./signature.ts";
 import { readTar, type TarEntry } from "./tar.ts";
 
 /** A package read from its bytes. */
@@ -38,7 +44,7 @@ export async function readApk(
   keyring: Keyring,
   opts: TrustOptions,
 ): Promise<ApkFile> {
-  const fail = (msg: string) => new Error(`${opts.source}: ${msg}`);
+  const fail = (msg: string) => new UserError(`${opts.source}: ${msg}`);
   let members;
   try {
     members = gzipMembers(bytes, 2);
@@ -64,7 +70,9 @@ export async function readApk(
   if (info.datahash) {
     const actual = createHash("sha256").update(data).digest("hex");
     if (actual !== info.datahash) {
-      throw fail(`data part does not match the datahash of .PKGINFO (${actual} != ${info.datahash})`);
+      throw fail(
+        `data part does not match the datahash of .PKGINFO (${actual} != ${info.datahash})`,
+      );
     }
   }
   return {

@@ -2,7 +2,15 @@
  * A directory on disk as the dependency analysis reads it: the tree's
  * entries, and file contents with symlinks followed inside the root only.
  */
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+} from "node:fs";
 import { join, posix } from "node:path";
 import type { AnalysisEntry, AnalysisTree } from "./analyze.ts";
 import { type TreeEntry, walkTree } from "./tree.ts";
@@ -20,14 +28,19 @@ function resolveInside(root: string, path: string): string | undefined {
     }
     if (!st.isSymbolicLink()) return st.isFile() ? full : undefined;
     const target = readlinkSync(full);
-    cur = posix.normalize(target.startsWith("/") ? target.slice(1) : posix.join(posix.dirname(cur), target));
+    cur = posix.normalize(
+      target.startsWith("/") ? target.slice(1) : posix.join(posix.dirname(cur), target),
+    );
     if (cur.startsWith("..")) return undefined;
   }
   return undefined;
 }
 
 /** The analysis view of `root` (whose entries `walkTree` already listed, when given). */
-export function diskTree(root: string, entries?: TreeEntry[]): AnalysisTree & { head(path: string, n: number): Uint8Array } {
+export function diskTree(
+  root: string,
+  entries?: TreeEntry[],
+): AnalysisTree & { head(path: string, n: number): Uint8Array } {
   const list = entries ?? (existsSync(root) ? walkTree(root) : []);
   const analysisEntries: AnalysisEntry[] = list.map((e) => ({
     path: e.path,

@@ -5,6 +5,7 @@
  * multi-member gunzip hides. node:zlib does the inflating; this module only
  * walks the RFC 1952 member headers around it.
  */
+import { UserError } from "../errors.ts";
 import zlib from "node:zlib";
 
 /** One gzip member of a concatenation. */
@@ -24,15 +25,15 @@ const FHCRC = 2;
 
 function headerLength(b: Uint8Array, o: number): number {
   if (b.length - o < 10 || b[o] !== 0x1f || b[o + 1] !== 0x8b || b[o + 2] !== 8) {
-    throw new Error(`not a gzip stream at byte ${o}`);
+    throw new UserError(`not a gzip stream at byte ${o}`);
   }
   const flags = b[o + 3];
   let p = o + 10;
   if (flags & FEXTRA) p += 2 + (b[p] | (b[p + 1] << 8));
-  if (flags & FNAME) while (p < b.length && b[p++] !== 0);
-  if (flags & FCOMMENT) while (p < b.length && b[p++] !== 0);
+  if (flags & FNAME) { while (p < b.length && b[p++] !== 0); }
+  if (flags & FCOMMENT) { while (p < b.length && b[p++] !== 0); }
   if (flags & FHCRC) p += 2;
-  if (p > b.length) throw new Error(`truncated gzip header at byte ${o}`);
+  if (p > b.length) throw new UserError(`truncated gzip header at byte ${o}`);
   return p - o;
 }
 
@@ -47,17 +48,17 @@ export function gzipMembers(bytes: Uint8Array, max = Infinity): GzipMember[] {
       // deno-lint-ignore no-explicit-any
       res = zlib.inflateRawSync(bytes.subarray(offset + h), { info: true } as any) as any;
     } catch (err) {
-      throw new Error(`corrupt gzip stream at byte ${offset}: ${(err as Error).message}`);
+      throw new UserError(`corrupt gzip stream at byte ${offset}: ${(err as Error).message}`);
     }
     const end = offset + h + res.engine.bytesWritten + 8;
-    if (end > bytes.length) throw new Error(`truncated gzip stream at byte ${offset}`);
+    if (end > bytes.length) throw new UserError(`truncated gzip stream at byte ${offset}`);
     const data = new Uint8Array(res.buffer.buffer, res.buffer.byteOffset, res.buffer.byteLength);
     const trailer = new DataView(bytes.buffer, bytes.byteOffset + end - 8, 8);
     if (trailer.getUint32(4, true) !== (data.length >>> 0)) {
-      throw new Error(`corrupt gzip stream at byte ${offset}: length mismatch`);
+      throw new UserError(`corrupt gzip stream at byte ${offset}: length mismatch`);
     }
     if ((zlib.crc32(data) >>> 0) !== trailer.getUint32(0, true)) {
-      throw new Error(`corrupt gzip stream at byte ${offset}: CRC mismatch`);
+      throw new UserError(`corrupt gzip stream at byte ${offset}: CRC mismatch`);
     }
     out.push({ offset, raw: bytes.subarray(offset, end), data });
     offset = end;

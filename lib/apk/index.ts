@@ -3,6 +3,7 @@
  * package) and the `APKINDEX.tar.gz` archive around it (an optional
  * signature member, then a tar holding `DESCRIPTION` and `APKINDEX`).
  */
+import { UserError } from "../errors.ts";
 import { gzip, gzipMembers } from "./gzip.ts";
 import {
   type FoundSignature,
@@ -64,26 +65,65 @@ const list = (v: string) => v.split(/\s+/).filter(Boolean);
 /** Applies one `X:value` line of an index or installed database to `p`; false if unknown. */
 export function applyIndexField(p: ApkPackage, key: string, value: string): boolean {
   switch (key) {
-    case "C": p.checksum = value; break;
-    case "P": p.name = value; break;
-    case "V": p.version = value; break;
-    case "A": p.arch = value; break;
-    case "S": p.size = Number(value); break;
-    case "I": p.installedSize = Number(value); break;
-    case "T": p.description = value; break;
-    case "U": p.url = value; break;
-    case "L": p.license = value; break;
-    case "o": p.origin = value; break;
-    case "m": p.maintainer = value; break;
-    case "t": p.buildTime = Number(value); break;
-    case "c": p.commit = value; break;
-    case "k": p.providerPriority = Number(value); break;
-    case "D": p.depends = list(value); break;
-    case "p": p.provides = list(value); break;
-    case "i": p.installIf = value === "[]" ? [] : list(value); break;
-    case "r": p.replaces = list(value); break;
-    case "q": p.replacesPriority = Number(value); break;
-    default: return false;
+    case "C":
+      p.checksum = value;
+      break;
+    case "P":
+      p.name = value;
+      break;
+    case "V":
+      p.version = value;
+      break;
+    case "A":
+      p.arch = value;
+      break;
+    case "S":
+      p.size = Number(value);
+      break;
+    case "I":
+      p.installedSize = Number(value);
+      break;
+    case "T":
+      p.description = value;
+      break;
+    case "U":
+      p.url = value;
+      break;
+    case "L":
+      p.license = value;
+      break;
+    case "o":
+      p.origin = value;
+      break;
+    case "m":
+      p.maintainer = value;
+      break;
+    case "t":
+      p.buildTime = Number(value);
+      break;
+    case "c":
+      p.commit = value;
+      break;
+    case "k":
+      p.providerPriority = Number(value);
+      break;
+    case "D":
+      p.depends = list(value);
+      break;
+    case "p":
+      p.provides = list(value);
+      break;
+    case "i":
+      p.installIf = value === "[]" ? [] : list(value);
+      break;
+    case "r":
+      p.replaces = list(value);
+      break;
+    case "q":
+      p.replacesPriority = Number(value);
+      break;
+    default:
+      return false;
   }
   return true;
 }
@@ -96,7 +136,7 @@ export function parseIndex(text: string, source = "APKINDEX"): ApkPackage[] {
   const finish = () => {
     if (!cur) return;
     if (!cur.name || !cur.version) {
-      throw new Error(`${source}:${lineNo}: entry without P: or V:`);
+      throw new UserError(`${source}:${lineNo}: entry without P: or V:`);
     }
     out.push(cur);
     cur = undefined;
@@ -107,7 +147,9 @@ export function parseIndex(text: string, source = "APKINDEX"): ApkPackage[] {
       finish();
       continue;
     }
-    if (line[1] !== ":") throw new Error(`${source}:${lineNo}: expected "X:value", got "${line.slice(0, 40)}"`);
+    if (line[1] !== ":") {
+      throw new UserError(`${source}:${lineNo}: expected "X:value", got "${line.slice(0, 40)}"`);
+    }
     cur ??= emptyPackage("", "", "");
     applyIndexField(cur, line[0], line.slice(2));
   }
@@ -162,19 +204,19 @@ export async function readIndexArchive(
   try {
     members = gzipMembers(bytes);
   } catch (err) {
-    throw new Error(`${opts.source}: ${(err as Error).message}`);
+    throw new UserError(`${opts.source}: ${(err as Error).message}`);
   }
-  if (!members.length) throw new Error(`${opts.source}: empty file`);
+  if (!members.length) throw new UserError(`${opts.source}: empty file`);
   const sigs = await signaturesOf(members[0].data).catch(() => undefined);
   const body = sigs ? members.slice(1) : members;
-  if (!body.length) throw new Error(`${opts.source}: no index after the signature`);
+  if (!body.length) throw new UserError(`${opts.source}: no index after the signature`);
   verifySignatures(body[0].raw, sigs ?? [], keys, opts);
   const bodyTar = body.length === 1 ? body[0].data : concat(body.map((m) => m.data));
   const entries = await readTar(bodyTar).catch((err) => {
-    throw new Error(`${opts.source}: ${(err as Error).message}`);
+    throw new UserError(`${opts.source}: ${(err as Error).message}`);
   });
   const index = entries.find((e) => e.header.name === "APKINDEX");
-  if (!index) throw new Error(`${opts.source}: no APKINDEX inside`);
+  if (!index) throw new UserError(`${opts.source}: no APKINDEX inside`);
   return parseIndex(new TextDecoder().decode(index.data), opts.source);
 }
 
@@ -206,7 +248,10 @@ export async function writeIndexArchive(
     data: enc.encode(text),
   });
   const body = gzip(
-    await writeTar([file("DESCRIPTION", opts.description ?? ""), file("APKINDEX", formatIndex(pkgs))]),
+    await writeTar([
+      file("DESCRIPTION", opts.description ?? ""),
+      file("APKINDEX", formatIndex(pkgs)),
+    ]),
   );
   if (!opts.signingKey) return body;
   const sig = await signatureMember(body, opts.signingKey, opts.algorithm ?? "sha256");
@@ -223,7 +268,7 @@ export async function resignIndexArchive(
   const members = gzipMembers(bytes);
   const sigs = await signaturesOf(members[0]?.data ?? new Uint8Array()).catch(() => undefined);
   const body = (sigs ? members.slice(1) : members)[0];
-  if (!body) throw new Error(`${source}: no index to sign`);
+  if (!body) throw new UserError(`${source}: no index to sign`);
   const rest = bytes.subarray(body.offset);
   return concat([await signatureMember(body.raw, key, algorithm), rest]);
 }

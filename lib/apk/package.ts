@@ -5,6 +5,7 @@
  * with the datahash, the control member and its signature. The same tree
  * and spec give the same bytes.
  */
+import { UserError } from "../errors.ts";
 import { Buffer } from "node:buffer";
 import { createHash, generateKeyPair } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -14,14 +15,19 @@ import { join } from "node:path";
 import zlib from "node:zlib";
 import tar from "tar-stream";
 import { readXattrs } from "../buildkit/xattr.ts";
-import { analyze, type AnalysisOptions, type AnalysisTree, mergeDependencies } from "./analyze.ts";
+import { type AnalysisOptions, type AnalysisTree, analyze, mergeDependencies } from "./analyze.ts";
 import { controlChecksum } from "./archive.ts";
 import { diskTree } from "./disktree.ts";
 import { gzip } from "./gzip.ts";
 import { type ApkPackage, emptyPackage } from "./index.ts";
 import { formatPkgInfo, type PkgInfo } from "./pkginfo.ts";
 import { sbomDigests, type SbomFile, sbomPath, spdxDocument } from "./sbom.ts";
-import { publicKeyName, type SignatureAlgorithm, signatureMember, type SigningKey } from "./signature.ts";
+import {
+  publicKeyName,
+  type SignatureAlgorithm,
+  signatureMember,
+  type SigningKey,
+} from "./signature.ts";
 import { type TarEntry, writeTar } from "./tar.ts";
 import { type TreeEntry, walkTree } from "./tree.ts";
 
@@ -130,7 +136,9 @@ export async function writePackage(
     triggers: spec.scriptlets?.trigger?.paths ?? [],
     datahash: createHash("sha256").update(data).digest("hex"),
   };
-  const control = gzip(await writeTar(controlEntries(pkginfo, spec.scriptlets, opts), { segment: true }));
+  const control = gzip(
+    await writeTar(controlEntries(pkginfo, spec.scriptlets, opts), { segment: true }),
+  );
   const parts = [control, data];
   if (opts.signingKey) {
     const key = { ...opts.signingKey, name: publicKeyName(opts.signingKey.name) };
@@ -154,9 +162,12 @@ export async function writePackages(
       try {
         out[i] = await writePackage(items[i].dir, items[i].spec, opts, relatives);
       } catch (err) {
-        throw new Error(`packaging ${items[i].spec.name}-${items[i].spec.version}: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new UserError(
+          `packaging ${items[i].spec.name}-${items[i].spec.version}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
   };
@@ -194,7 +205,11 @@ const SCRIPTLETS = [
   "post-upgrade",
 ] as const;
 
-function controlEntries(p: PkgInfo, scriptlets: Scriptlets | undefined, opts: WriteOptions): TarEntry[] {
+function controlEntries(
+  p: PkgInfo,
+  scriptlets: Scriptlets | undefined,
+  opts: WriteOptions,
+): TarEntry[] {
   const file = (name: string, text: string, mode: number): TarEntry => ({
     header: { name, type: "file", mode, uid: 0, gid: 0, size: 0, mtime: opts.sourceDateEpoch },
     data: new TextEncoder().encode(text),
@@ -311,7 +326,11 @@ function xattrRecords(path: string): Record<string, string> {
  * Writes a new RSA key pair as melange does: `<dir>/<name>` (PKCS#1 PEM
  * private key, mode 0600) and `<dir>/<name>.pub` (PKIX PEM public key).
  */
-export async function generateKey(name: string, dir = ".", bits = 4096): Promise<{ privateKey: string; publicKey: string }> {
+export async function generateKey(
+  name: string,
+  dir = ".",
+  bits = 4096,
+): Promise<{ privateKey: string; publicKey: string }> {
   const { privateKey, publicKey } = await new Promise<{ privateKey: string; publicKey: string }>(
     (resolve, reject) =>
       generateKeyPair("rsa", {

@@ -48,10 +48,26 @@ export function parsePkgInfo(text: string): PkgInfo & { extra: Record<string, st
   for (const k of ["origin", "pkgdesc", "url", "commit", "license", "datahash"] as const) {
     if (one(k) !== undefined) info[k] = one(k);
   }
-  if (one("provider_priority") !== undefined) info.providerPriority = Number(one("provider_priority"));
+  if (one("provider_priority") !== undefined) {
+    info.providerPriority = Number(one("provider_priority"));
+  }
   const known = new Set([
-    "pkgname", "pkgver", "arch", "size", "origin", "pkgdesc", "url", "commit", "builddate",
-    "license", "depend", "provides", "replaces", "provider_priority", "triggers", "datahash",
+    "pkgname",
+    "pkgver",
+    "arch",
+    "size",
+    "origin",
+    "pkgdesc",
+    "url",
+    "commit",
+    "builddate",
+    "license",
+    "depend",
+    "provides",
+    "replaces",
+    "provider_priority",
+    "triggers",
+    "datahash",
   ]);
   for (const [k, v] of Object.entries(all)) if (!known.has(k)) info.extra[k] = v;
   return info;

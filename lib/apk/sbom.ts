@@ -81,7 +81,9 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
       copyrightText: "NOASSERTION",
       externalRefs: [{
         referenceCategory: "PACKAGE_MANAGER",
-        referenceLocator: `pkg:apk/${pkg.namespace ?? "unknown"}/${pkg.name}@${pkg.version}?arch=${pkg.arch}`,
+        referenceLocator: `pkg:apk/${
+          pkg.namespace ?? "unknown"
+        }/${pkg.name}@${pkg.version}?arch=${pkg.arch}`,
         referenceType: "purl",
       }],
       packageVerificationCode: { packageVerificationCodeValue: verification },

@@ -4,6 +4,7 @@
  * (over SHA-256) whose contents sign the compressed bytes of the member
  * that follows (the control part of a package, the body of an index).
  */
+import { UserError } from "../errors.ts";
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { basename } from "node:path";
 import { gzip } from "./gzip.ts";
@@ -53,7 +54,7 @@ export async function signatureMember(
   try {
     signature = sign(algorithm, signed, createPrivateKey(key.pem));
   } catch (err) {
-    throw new Error(`signing with ${key.name}: ${(err as Error).message}`);
+    throw new UserError(`signing with ${key.name}: ${(err as Error).message}`);
   }
   const kind = algorithm === "sha256" ? "RSA256" : "RSA";
   const tar = await writeTar([{
@@ -98,17 +99,21 @@ export function verifySignatures(
     try {
       ok = verify(s.algorithm, signed, createPublicKey(keyring.get(s.keyName)!), s.signature);
     } catch (err) {
-      throw new Error(`${opts.source}: key ${s.keyName}: ${(err as Error).message}`);
+      throw new UserError(`${opts.source}: key ${s.keyName}: ${(err as Error).message}`);
     }
     if (ok) return s;
     if (!opts.allowUntrusted) {
-      throw new Error(`${opts.source}: the signature by ${s.keyName} does not verify (tampered or wrong key)`);
+      throw new UserError(
+        `${opts.source}: the signature by ${s.keyName} does not verify (tampered or wrong key)`,
+      );
     }
   }
   if (opts.allowUntrusted) return undefined;
-  if (!signatures.length) throw new Error(`${opts.source}: unsigned (use --allow-untrusted to accept it)`);
+  if (!signatures.length) {
+    throw new UserError(`${opts.source}: unsigned (use --allow-untrusted to accept it)`);
+  }
   const names = signatures.map((s) => s.keyName).join(", ");
-  throw new Error(
+  throw new UserError(
     `${opts.source}: signed by ${names}, which is not in the keyring (have: ${
       [...keyring.keys()].join(", ") || "none"
     })`,

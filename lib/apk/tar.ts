@@ -3,6 +3,7 @@
  * whole small archives in memory (signature and control segments, indexes)
  * and header-by-header streaming for package data.
  */
+import { UserError } from "../errors.ts";
 import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
@@ -55,7 +56,7 @@ const TYPES = new Set<string>([
 // deno-lint-ignore no-explicit-any
 function toHeader(h: any): TarHeader {
   const type = h.type === "contiguous-file" ? "file" : h.type;
-  if (!TYPES.has(type)) throw new Error(`${h.name}: unsupported tar entry type ${h.type}`);
+  if (!TYPES.has(type)) throw new UserError(`${h.name}: unsupported tar entry type ${h.type}`);
   const header: TarHeader = {
     name: h.name,
     type,
@@ -72,7 +73,9 @@ function toHeader(h: any): TarHeader {
   if (h.devminor) header.devminor = h.devminor;
   if (h.pax && Object.keys(h.pax).length) {
     const pax: Record<string, string> = {};
-    for (const [k, v] of Object.entries(h.pax)) if (k !== "path" && k !== "linkpath") pax[k] = String(v);
+    for (const [k, v] of Object.entries(h.pax)) {
+      if (k !== "path" && k !== "linkpath") pax[k] = String(v);
+    }
     if (Object.keys(pax).length) header.pax = pax;
   }
   return header;
@@ -87,7 +90,9 @@ export async function walkTar(
   onEntry: (header: TarHeader, body: AsyncIterable<Uint8Array>) => Promise<void>,
 ): Promise<void> {
   const extract = tar.extract();
-  const input = source instanceof Uint8Array ? Readable.from([Buffer.from(source)]) : Readable.from(source);
+  const input = source instanceof Uint8Array
+    ? Readable.from([Buffer.from(source)])
+    : Readable.from(source);
   input.on("error", (err) => extract.destroy(err));
   input.pipe(extract);
   for await (const entry of extract) {
@@ -114,7 +119,10 @@ const END_OF_ARCHIVE = 1024;
  * archive are left off: APK signature and control parts are such segments,
  * so that the concatenation of all parts reads as one archive.
  */
-export async function writeTar(entries: TarEntry[], opts: { segment?: boolean } = {}): Promise<Uint8Array> {
+export async function writeTar(
+  entries: TarEntry[],
+  opts: { segment?: boolean } = {},
+): Promise<Uint8Array> {
   const pack = tar.pack();
   const chunks: Uint8Array[] = [];
   const done = (async () => {
@@ -128,8 +136,9 @@ export async function writeTar(entries: TarEntry[], opts: { segment?: boolean } 
         mtime: new Date(header.mtime * 1000),
       };
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (header.type === "file") pack.entry(h, Buffer.from(data.buffer, data.byteOffset, data.byteLength), cb);
-      else pack.entry(h, cb);
+      if (header.type === "file") {
+        pack.entry(h, Buffer.from(data.buffer, data.byteOffset, data.byteLength), cb);
+      } else pack.entry(h, cb);
     });
   }
   pack.finalize();

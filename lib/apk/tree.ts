@@ -7,7 +7,14 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
 
 /** Kinds of entries a package holds. */
-export type TreeKind = "file" | "directory" | "symlink" | "link" | "character-device" | "block-device" | "fifo";
+export type TreeKind =
+  | "file"
+  | "directory"
+  | "symlink"
+  | "link"
+  | "character-device"
+  | "block-device"
+  | "fifo";
 
 /** One entry under the root. */
 export interface TreeEntry {
@@ -34,7 +41,10 @@ export function walkTree(root: string): TreeEntry[] {
   const out: TreeEntry[] = [];
   const inodes = new Map<string, string>();
   const visit = (rel: string) => {
-    const names = readdirSync(rel ? join(root, rel) : root).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names = readdirSync(rel ? join(root, rel) : root).sort((
+      a,
+      b,
+    ) => (a < b ? -1 : a > b ? 1 : 0));
     for (const name of names) {
       const path = rel ? `${rel}/${name}` : name;
       const full = join(root, path);

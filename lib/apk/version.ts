@@ -4,6 +4,8 @@
  * `_suffix[N]`, `-rN`) compared token by token.
  */
 
+import { UserError } from "../errors.ts";
+
 const enum Token {
   Invalid = -1,
   DigitOrZero = 0,
@@ -161,7 +163,7 @@ const DEP = /^(!?)([^<>=~@!\s]+)(?:@([^<>=~\s]+))?(?:(=~|~=|>=|<=|><|=|<|>|~)(\S
 /** Parses a dependency string; throws on malformed input. */
 export function parseDependency(text: string): Dependency {
   const m = DEP.exec(text.trim());
-  if (!m) throw new Error(`malformed dependency "${text}"`);
+  if (!m) throw new UserError(`malformed dependency "${text}"`);
   let op = m[4] as string | undefined;
   if (op === "=~" || op === "~=") op = "~";
   const dep: Dependency = { name: m[2], conflict: m[1] === "!" };

@@ -1,0 +1,143 @@
+/**
+ * A build environment from APK repositories, in three stages with plain
+ * data between them, as apko does it: resolve (indexes and keys to the list
+ * of packages), then install (fetch, verify, unpack, write apk's database
+ * and configuration, accounts). The content digest names an environment so
+ * an identical one is recognized without unpacking again.
+ */
+import { UserError } from "../errors.ts";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readApk } from "./archive.ts";
+import { type Accounts, writeAccounts } from "./accounts.ts";
+import { formatInstalledDb, type InstalledPackage } from "./installed.ts";
+import { installData, type Owners } from "./install.ts";
+import {
+  fetchPackage,
+  formatRepository,
+  loadIndex,
+  loadKeyring,
+  parseRepository,
+  type RepositoryPackage,
+} from "./repository.ts";
+import { resolve, universe } from "./resolve.ts";
+import type { Keyring } from "./signature.ts";
+
+/** What an environment is made of. */
+export interface EnvironmentSpec {
+  repositories: string[];
+  /** Public key files or URLs. */
+  keyring: string[];
+  packages: string[];
+  arch: string;
+  accounts?: Accounts;
+  allowUntrusted?: boolean;
+  /** Cache of indexes and packages (default: none). */
+  cacheDir?: string;
+  signal?: AbortSignal;
+}
+
+/** The outcome of resolution. */
+export interface ResolvedEnvironment {
+  /** In install order. */
+  packages: RepositoryPackage[];
+  keyring: Keyring;
+}
+
+/** Loads keys and indexes and resolves the requested packages. */
+export async function resolveEnvironment(spec: EnvironmentSpec): Promise<ResolvedEnvironment> {
+  const opts = {
+    allowUntrusted: spec.allowUntrusted,
+    cacheDir: spec.cacheDir,
+    signal: spec.signal,
+  };
+  const keyring = await loadKeyring(spec.keyring, opts);
+  const repos = spec.repositories.map(parseRepository);
+  const indexes = await Promise.all(repos.map((r) => loadIndex(r, spec.arch, keyring, opts)));
+  const packages = resolve(universe(indexes, spec.arch), spec.packages);
+  return { packages, keyring };
+}
+
+/** A digest of everything that decides an environment's contents. */
+export function environmentDigest(resolved: ResolvedEnvironment, spec: EnvironmentSpec): string {
+  const h = createHash("sha256");
+  const line = (s: string) => h.update(s + "\n");
+  line("melange2-environment-v1");
+  line(spec.arch);
+  for (const p of resolved.packages) line(`${p.name} ${p.version} ${p.checksum ?? ""}`);
+  for (const r of spec.repositories) line(`repo ${r}`);
+  for (const [name, pem] of [...resolved.keyring].sort()) line(`key ${name} ${pem}`);
+  for (const w of [...spec.packages].sort()) line(`world ${w}`);
+  line(JSON.stringify(spec.accounts ?? null));
+  return `sha256:${h.digest("hex")}`;
+}
+
+/** Fetches, verifies and unpacks the resolved packages into `root`. */
+export async function installEnvironment(
+  resolved: ResolvedEnvironment,
+  root: string,
+  spec: EnvironmentSpec,
+): Promise<InstalledPackage[]> {
+  const opts = {
+    allowUntrusted: spec.allowUntrusted,
+    cacheDir: spec.cacheDir,
+    signal: spec.signal,
+  };
+  mkdirSync(root, { recursive: true });
+  const files = await pool(resolved.packages, 8, (p) => fetchPackage(p, opts));
+  const owners: Owners = new Map();
+  const installed: InstalledPackage[] = [];
+  for (const [i, p] of resolved.packages.entries()) {
+    const source = `${p.name}-${p.version}`;
+    try {
+      const apk = await readApk(files[i], resolved.keyring, {
+        allowUntrusted: spec.allowUntrusted,
+        source,
+      });
+      // Indexes written by some tools leave out r:, so the package's own .PKGINFO decides.
+      const pkg = { ...p, replaces: p.replaces.length ? p.replaces : apk.info.replaces };
+      installed.push(await installData(root, pkg, apk.data, owners));
+    } catch (err) {
+      throw new UserError(
+        `installing ${source}: ${(err as Error).message.replace(`${source}: `, "")}`,
+      );
+    }
+  }
+  writeApkState(root, installed, spec, resolved.keyring);
+  writeAccounts(root, spec.accounts);
+  return installed;
+}
+
+/** apk's own files: the installed database, world, repositories and keys. */
+function writeApkState(
+  root: string,
+  installed: InstalledPackage[],
+  spec: EnvironmentSpec,
+  keyring: Keyring,
+) {
+  const dbDir = join(root, "lib/apk/db");
+  mkdirSync(dbDir, { recursive: true });
+  writeFileSync(join(dbDir, "installed"), formatInstalledDb(installed));
+  mkdirSync(join(root, "etc/apk/keys"), { recursive: true });
+  writeFileSync(join(root, "etc/apk/world"), [...new Set(spec.packages)].sort().join("\n") + "\n");
+  writeFileSync(
+    join(root, "etc/apk/repositories"),
+    spec.repositories.map((r) => formatRepository(parseRepository(r))).join("\n") + "\n",
+  );
+  writeFileSync(join(root, "etc/apk/arch"), spec.arch + "\n");
+  for (const [name, pem] of keyring) writeFileSync(join(root, "etc/apk/keys", name), pem);
+}
+
+/** Runs `fn` over `items` with at most `n` at once, keeping order. */
+async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  }));
+  return out;
+}

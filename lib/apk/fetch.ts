@@ -1,0 +1,156 @@
+/**
+ * Downloads with retry and an on-disk cache: indexes are revalidated with
+ * ETag / Last-Modified, packages are kept by checksum and verified by the
+ * caller on every use. Local paths are read in place.
+ */
+import { UserError } from "../errors.ts";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** True when `location` is an http(s) URL rather than a local path. */
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//.test(location);
+}
+
+/** Options of {@link download}. */
+export interface DownloadOptions {
+  attempts?: number;
+  signal?: AbortSignal;
+}
+
+/** A finished download. */
+export interface Downloaded {
+  status: number;
+  headers: Headers;
+  bytes: Uint8Array;
+}
+
+/** A download failure that retrying does not fix (404 and the like). */
+class Permanent extends Error {}
+
+/** GETs `url` with retries for network errors and 5xx answers. */
+export async function download(
+  url: string,
+  headers: Record<string, string> = {},
+  opts: DownloadOptions = {},
+): Promise<Downloaded> {
+  const attempts = opts.attempts ?? 3;
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    try {
+      const res = await fetch(url, { headers, signal: opts.signal });
+      if (res.status === 304) return { status: 304, headers: res.headers, bytes: new Uint8Array() };
+      if (!res.ok) {
+        await res.body?.cancel();
+        const err = new UserError(`fetching ${url}: ${res.status} ${res.statusText}`);
+        if (res.status < 500 && res.status !== 429) throw new Permanent(err.message);
+        throw err;
+      }
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const expected = res.headers.get("content-length");
+      if (expected !== null && Number(expected) !== bytes.length) {
+        throw new UserError(
+          `fetching ${url}: truncated body (${bytes.length} of ${expected} bytes)`,
+        );
+      }
+      return { status: res.status, headers: res.headers, bytes };
+    } catch (err) {
+      if (err instanceof Permanent || opts.signal?.aborted) {
+        throw new UserError(err instanceof Error ? err.message : String(err));
+      }
+      last = err;
+    }
+  }
+  const msg = last instanceof Error ? last.message : String(last);
+  throw new UserError(msg.includes(url) ? msg : `fetching ${url}: ${msg}`);
+}
+
+interface CacheMeta {
+  etag?: string;
+  lastModified?: string;
+}
+
+/**
+ * Fetches a file that can change (an index): from the cache when the server
+ * says it is unchanged, else downloaded and cached. Local paths are read.
+ */
+export async function fetchRevalidated(
+  location: string,
+  cacheDir: string | undefined,
+  opts: DownloadOptions = {},
+): Promise<Uint8Array> {
+  if (!isUrl(location)) return readLocal(location);
+  const key = createHash("sha256").update(location).digest("hex");
+  const file = cacheDir ? join(cacheDir, "indexes", key) : undefined;
+  let meta: CacheMeta = {};
+  const headers: Record<string, string> = {};
+  if (file && existsSync(file) && existsSync(`${file}.json`)) {
+    meta = JSON.parse(readFileSync(`${file}.json`, "utf8"));
+    if (meta.etag) headers["if-none-match"] = meta.etag;
+    if (meta.lastModified) headers["if-modified-since"] = meta.lastModified;
+  }
+  const res = await download(location, headers, opts);
+  if (res.status === 304 && file) return readFileSync(file);
+  const bytes = res.bytes;
+  if (file) {
+    atomicWrite(file, bytes);
+    const next: CacheMeta = {
+      etag: res.headers.get("etag") ?? undefined,
+      lastModified: res.headers.get("last-modified") ?? undefined,
+    };
+    atomicWrite(`${file}.json`, new TextEncoder().encode(JSON.stringify(next)));
+  }
+  return bytes;
+}
+
+/**
+ * Fetches an immutable file (a package) kept in the cache under `cacheKey`.
+ * `verify` runs on cached and downloaded bytes alike; a cached copy that
+ * fails it is downloaded again.
+ */
+export async function fetchCached(
+  location: string,
+  cacheDir: string | undefined,
+  cacheKey: string,
+  verify: (bytes: Uint8Array) => Promise<void>,
+  opts: DownloadOptions = {},
+): Promise<Uint8Array> {
+  if (!isUrl(location)) {
+    const bytes = readLocal(location);
+    await verify(bytes);
+    return bytes;
+  }
+  const file = cacheDir
+    ? join(cacheDir, "packages", cacheKey.replace(/[^A-Za-z0-9._-]/g, "_"))
+    : undefined;
+  if (file && existsSync(file)) {
+    const cached = readFileSync(file);
+    try {
+      await verify(cached);
+      return cached;
+    } catch {
+      // corrupt or stale cache entry: fetch again
+    }
+  }
+  const bytes = (await download(location, {}, opts)).bytes;
+  await verify(bytes);
+  if (file) atomicWrite(file, bytes);
+  return bytes;
+}
+
+function readLocal(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UserError(`reading ${path}: ${(err as Error).message}`);
+  }
+}
+
+function atomicWrite(file: string, bytes: Uint8Array): void {
+  mkdirSync(join(file, ".."), { recursive: true });
+  const tmp = `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, file);
+}
