@@ -1,0 +1,92 @@
+/**
+ * Architectures as melange names them and the names other tools use:
+ * Go's GOARCH and the GNU and Rust target triplets, as apko derives them.
+ */
+import { UserError } from "../errors.ts";
+
+interface ArchFacts {
+  go: string;
+  gnu: (flavor: string) => string;
+  rust: (flavor: string) => string;
+}
+
+const ARCHS: Record<string, ArchFacts> = {
+  x86_64: {
+    go: "amd64",
+    gnu: (f) => `x86_64-pc-linux-${f}`,
+    rust: (f) => `x86_64-unknown-linux-${f}`,
+  },
+  aarch64: {
+    go: "arm64",
+    gnu: (f) => `aarch64-unknown-linux-${f}`,
+    rust: (f) => `aarch64-unknown-linux-${f}`,
+  },
+  armv7: {
+    go: "arm",
+    gnu: (f) => `armv7-unknown-linux-${f}eabihf`,
+    rust: (f) => `armv7-unknown-linux-${f}eabihf`,
+  },
+  armhf: {
+    go: "arm",
+    gnu: (f) => `arm-unknown-linux-${f}eabihf`,
+    rust: (f) => `arm-unknown-linux-${f}eabihf`,
+  },
+  x86: { go: "386", gnu: (f) => `i486-pc-linux-${f}`, rust: (f) => `i686-unknown-linux-${f}` },
+  ppc64le: {
+    go: "ppc64le",
+    gnu: (f) => `powerpc64le-unknown-linux-${f}`,
+    rust: (f) => `powerpc64le-unknown-linux-${f}`,
+  },
+  s390x: {
+    go: "s390x",
+    gnu: (f) => `s390x-ibm-linux-${f}`,
+    rust: (f) => `s390x-unknown-linux-${f}`,
+  },
+  riscv64: {
+    go: "riscv64",
+    gnu: (f) => `riscv64-unknown-linux-${f}`,
+    rust: (f) => `riscv64gc-unknown-linux-${f}`,
+  },
+  loongarch64: {
+    go: "loong64",
+    gnu: (f) => `loongarch64-unknown-linux-${f}`,
+    rust: (f) => `loongarch64-unknown-linux-${f}`,
+  },
+};
+
+const ALIASES: Record<string, string> = {
+  amd64: "x86_64",
+  arm64: "aarch64",
+  "386": "x86",
+  "arm/v7": "armv7",
+  "arm/v6": "armhf",
+  loong64: "loongarch64",
+};
+
+/** melange's name for an architecture given either way (`amd64` is `x86_64`). */
+export function normalizeArch(arch: string): string {
+  const a = arch.replace(/^linux\//, "");
+  const name = ALIASES[a] ?? a;
+  if (!ARCHS[name]) {
+    throw new UserError(
+      `unknown architecture "${arch}"; expected one of ${Object.keys(ARCHS).join(", ")}`,
+    );
+  }
+  return name;
+}
+
+/** The substitution variables an architecture defines (build flavor `gnu` or `musl`). */
+export function archVars(arch: string, flavor = "gnu"): Record<string, string> {
+  const name = normalizeArch(arch);
+  const a = ARCHS[name];
+  return {
+    "build.arch": name,
+    "build.goarch": a.go,
+    "host.triplet.gnu": a.gnu(flavor),
+    "host.triplet.rust": a.rust(flavor),
+    "cross.triplet.gnu.glibc": a.gnu("gnu"),
+    "cross.triplet.gnu.musl": a.gnu("musl"),
+    "cross.triplet.rust.glibc": a.rust("gnu"),
+    "cross.triplet.rust.musl": a.rust("musl"),
+  };
+}

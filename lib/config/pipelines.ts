@@ -1,0 +1,56 @@
+/**
+ * Finding the pipeline a `uses:` names: `<dir>/<name>.yaml` in each
+ * `--pipeline-dir` in order, then the built-in library. Parsed files are
+ * validated once and kept per compile.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors.ts";
+import { builtinPipeline } from "../pipelines/mod.ts";
+import { problemsMessage } from "./load.ts";
+import { pipelineFileSpec } from "./melange_schema.ts";
+import { validate } from "./schema.ts";
+import { parseYaml } from "./yaml.ts";
+
+/** A pipeline file, validated. */
+export interface PipelineFile {
+  /** Where it came from (a path, or `builtin:<name>`). */
+  source: string;
+  // deno-lint-ignore no-explicit-any
+  data: any;
+}
+
+/** Loads pipelines by name, remembering what it loaded. */
+export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
+  const cache = new Map<string, PipelineFile>();
+  return (name) => {
+    const hit = cache.get(name);
+    if (hit) return hit;
+    if (name.startsWith("/") || name.split("/").includes("..")) {
+      throw new UserError(`invalid pipeline name "${name}": must not be absolute or contain ".."`);
+    }
+    let text: string | undefined;
+    let source = "";
+    for (const dir of dirs) {
+      const file = join(dir, `${name}.yaml`);
+      if (existsSync(file)) {
+        text = readFileSync(file, "utf8");
+        source = file;
+        break;
+      }
+    }
+    if (text === undefined) {
+      text = builtinPipeline(name);
+      source = `builtin:${name}`;
+    }
+    if (text === undefined) {
+      const where = dirs.length ? ` in ${dirs.join(", ")} or` : "";
+      throw new UserError(`no pipeline "${name}"${where} among the built-in pipelines`);
+    }
+    const v = validate(parseYaml(text, source), pipelineFileSpec);
+    if (v.problems.length) throw new UserError(problemsMessage(source, v.problems));
+    const file = { source, data: v.value ?? {} };
+    cache.set(name, file);
+    return file;
+  };
+}
