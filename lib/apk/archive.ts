@@ -42,7 +42,7 @@ export function controlChecksum(controlRaw: Uint8Array): string {
 export async function readApk(
   bytes: Uint8Array,
   keyring: Keyring,
-  opts: TrustOptions,
+  opts: TrustOptions & { skipDatahash?: boolean },
 ): Promise<ApkFile> {
   const fail = (msg: string) => new UserError(`${opts.source}: ${msg}`);
   let members;
@@ -67,7 +67,7 @@ export async function readApk(
   const info = parsePkgInfo(new TextDecoder().decode(pkginfo.data));
   const data = bytes.subarray(control.offset + control.raw.length);
   if (!data.length) throw fail("truncated: no data part");
-  if (info.datahash) {
+  if (info.datahash && !opts.skipDatahash) {
     const actual = createHash("sha256").update(data).digest("hex");
     if (actual !== info.datahash) {
       throw fail(
