@@ -211,7 +211,9 @@ if [ -n "$cached" ] && [ -f "$cached" ]; then
 fi
 if [ ! -f "$file" ]; then
   n=0
-  until wget -q -T '${{inputs.timeout}}' -O "$file" '${{inputs.uri}}'; do
+  # The timeout input is not passed on: busybox-static's wget crashes on -T
+  # where a dynamic glibc is installed next to it.
+  until wget -q -O "$file" '${{inputs.uri}}'; do
     n=$((n + 1))
     rm -f "$file"
     if [ "$n" -ge '${{inputs.retry-limit}}' ]; then
@@ -238,7 +240,14 @@ else
 fi
 if [ "${{inputs.extract}}" = true ]; then
   mkdir -p '${{inputs.directory}}'
-  tar -x --strip-components='${{inputs.strip-components}}' -C '${{inputs.directory}}' -f "$file"
+  # Name the compression: not every tar (busybox's) detects it.
+  case "$file" in
+    *.tar.gz|*.tgz) z=-z ;;
+    *.tar.bz2|*.tbz2) z=-j ;;
+    *.tar.xz|*.txz) z=-J ;;
+    *) z= ;;
+  esac
+  tar -x $z --strip-components='${{inputs.strip-components}}' -C '${{inputs.directory}}' -f "$file"
 fi
 if [ "${{inputs.delete}}" = true ]; then
   rm "$file"

@@ -17,6 +17,8 @@ export interface StagedPackage {
   license: string;
   dir: string;
   depends: string[];
+  /** Names the package also answers to (the pipelines' `needs` use Wolfi's names). */
+  provides?: string[];
 }
 
 /** Debian packages whose files make `glibc` (the runtime every C program needs). */
@@ -141,10 +143,29 @@ async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPacka
     license: "GPL-2.0-only",
     dir,
     depends: [],
+    // Its wget applet is what the fetch pipeline needs.
+    provides: ["wget"],
   };
 }
 
-/** Stages busybox, glibc, build-base and go under `root`. */
+/** The machine's CA bundle, as Wolfi's ca-certificates-bundle installs it. */
+async function stageCaCertificates(dir: string): Promise<StagedPackage> {
+  mkdirSync(join(dir, "etc/ssl/certs"), { recursive: true });
+  copyFileSync(
+    "/etc/ssl/certs/ca-certificates.crt",
+    join(dir, "etc/ssl/certs/ca-certificates.crt"),
+  );
+  return {
+    name: "ca-certificates-bundle",
+    version: `${await debVersion("ca-certificates")}-r0`,
+    description: "CA certificates, from Debian's ca-certificates",
+    license: "MPL-2.0",
+    dir,
+    depends: [],
+  };
+}
+
+/** Stages busybox, glibc, build-base, go and the CA bundle under `root`. */
 export async function stageTrees(root: string): Promise<StagedPackage[]> {
   const glibc = join(root, "glibc");
   await copyDebFiles(GLIBC_DEBS, glibc);
@@ -175,8 +196,11 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
       license: "GPL-3.0-or-later",
       dir: toolchain,
       depends: ["busybox", "glibc"],
+      // The toolchain holds binutils and make (Wolfi packages them apart).
+      provides: ["binutils", "make"],
     },
     go,
+    await stageCaCertificates(join(root, "ca-certificates-bundle")),
   ];
 }
 

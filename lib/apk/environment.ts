@@ -7,7 +7,7 @@
  */
 import { UserError } from "../errors.ts";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readApk } from "./archive.ts";
 import { type Accounts, writeAccounts } from "./accounts.ts";
@@ -63,7 +63,7 @@ export async function resolveEnvironment(spec: EnvironmentSpec): Promise<Resolve
 export function environmentDigest(resolved: ResolvedEnvironment, spec: EnvironmentSpec): string {
   const h = createHash("sha256");
   const line = (s: string) => h.update(s + "\n");
-  line("melange2-environment-v1");
+  line("melange2-environment-v2");
   line(spec.arch);
   for (const p of resolved.packages) line(`${p.name} ${p.version} ${p.checksum ?? ""}`);
   for (const r of spec.repositories) line(`repo ${r}`);
@@ -106,7 +106,29 @@ export async function installEnvironment(
   }
   writeApkState(root, installed, spec, resolved.keyring);
   writeAccounts(root, spec.accounts);
+  writeBaseLayout(root);
   return installed;
+}
+
+/** Directories every root file system has, as apko lays them out, where packages made none. */
+const BASE_LAYOUT: [string, number][] = [
+  ["dev", 0o755],
+  ["proc", 0o555],
+  ["sys", 0o555],
+  ["run", 0o755],
+  ["root", 0o700],
+  ["tmp", 0o1777],
+  ["var/tmp", 0o1777],
+  ["var/cache", 0o755],
+];
+
+function writeBaseLayout(root: string): void {
+  for (const [dir, mode] of BASE_LAYOUT) {
+    const full = join(root, dir);
+    if (existsSync(full)) continue;
+    mkdirSync(full, { recursive: true });
+    chmodSync(full, mode);
+  }
 }
 
 /** apk's own files: the installed database, world, repositories and keys. */

@@ -59,7 +59,7 @@ export async function signatureMember(
   const kind = algorithm === "sha256" ? "RSA256" : "RSA";
   const tar = await writeTar([{
     header: {
-      name: `.SIGN.${kind}.${key.name}`,
+      name: `.SIGN.${kind}.${publicKeyName(key.name)}`,
       type: "file",
       mode: 0o644,
       uid: 0,

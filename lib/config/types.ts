@@ -62,7 +62,6 @@ export interface CompiledPackage {
     "pre-upgrade"?: string;
     "post-upgrade"?: string;
   };
-  [key: string]: unknown;
 }
 
 /** A test section. */

@@ -1,0 +1,164 @@
+/**
+ * `melange2 test`: the `test:` pipelines of a package and of each subpackage,
+ * each run on BuildKit in an environment holding the built package (from the
+ * out directory, used as a repository) plus the test's own packages.
+ */
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
+import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
+import type { ConnectOptions } from "../buildkit/address.ts";
+import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
+import { marshal } from "../llb/mod.ts";
+import { UserError, withContext } from "../errors.ts";
+import { normalizeArch, platformOf } from "./arch.ts";
+import { ensureDaemon } from "./daemon.ts";
+import { prepareEnvironment } from "./environment.ts";
+import { buildGraph, LOCAL_NAMES } from "./graph.ts";
+import { environmentSpec, stepBase } from "./plan.ts";
+import { flattenSteps, type PipelineStep } from "./steps.ts";
+
+/** What `melange2 test` takes. */
+export interface TestOptions {
+  configFile: string;
+  /** Only this package or subpackage. */
+  only?: string;
+  archs: string[];
+  sourceDir?: string;
+  outDir: string;
+  repositoryAppend?: string[];
+  keyringAppend?: string[];
+  pipelineDirs?: string[];
+  varsFile?: string;
+  envFile?: string;
+  cacheDir?: string;
+  debug?: boolean;
+  progress?: ProgressMode;
+  connect?: ConnectOptions;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+/** One package's tests. */
+interface TestTarget {
+  name: string;
+  version: string;
+  environment: CompiledBuild["environment"];
+  pipeline: PipelineStep[];
+}
+
+/** Runs the tests; throws a UserError naming the package and step when one fails. */
+export async function runTests(opts: TestOptions): Promise<void> {
+  if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
+  const config = await loadConfig(opts.configFile, {
+    varsFile: opts.varsFile,
+    envFile: opts.envFile,
+  });
+  for (const arch of opts.archs.map(normalizeArch)) {
+    const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
+    const targets = testTargets(compiled).filter((t) => !opts.only || t.name === opts.only);
+    if (opts.only && !targets.length) {
+      throw new UserError(`${opts.configFile}: no package or subpackage "${opts.only}" has tests`);
+    }
+    for (const target of targets) {
+      await runTarget(target, compiled, arch, opts).catch((err) => {
+        throw withContext(`testing ${target.name}-${target.version} (${arch})`, err);
+      });
+    }
+  }
+}
+
+/** The package and subpackages that have test pipelines. */
+function testTargets(compiled: CompiledBuild): TestTarget[] {
+  const version = `${compiled.package.version}-r${compiled.package.epoch}`;
+  const all = [
+    { name: compiled.package.name, test: compiled.test },
+    ...compiled.subpackages.map((s) => ({ name: s.name, test: s.test })),
+  ];
+  return all.filter((t) => t.test?.pipeline?.length).map((t) => ({
+    name: t.name,
+    version,
+    // A test without its own repositories uses the build's, as a user expects.
+    environment: inheritContents(t.test!.environment, compiled.environment),
+    pipeline: t.test!.pipeline,
+  }));
+}
+
+function inheritContents(
+  test: Partial<CompiledBuild["environment"]> | undefined,
+  buildEnv: CompiledBuild["environment"],
+): CompiledBuild["environment"] {
+  const contents: Partial<CompiledBuild["environment"]["contents"]> = test?.contents ?? {};
+  return {
+    ...buildEnv,
+    ...test,
+    contents: {
+      repositories: contents.repositories?.length
+        ? contents.repositories
+        : buildEnv.contents?.repositories ?? [],
+      keyring: contents.keyring?.length ? contents.keyring : buildEnv.contents?.keyring ?? [],
+      packages: contents.packages ?? [],
+    },
+    environment: { ...buildEnv.environment, ...test?.environment },
+  } as CompiledBuild["environment"];
+}
+
+async function runTarget(
+  target: TestTarget,
+  compiled: CompiledBuild,
+  arch: string,
+  opts: TestOptions,
+): Promise<void> {
+  const log = opts.log ?? (() => {});
+  const outRepo = resolve(opts.outDir);
+  if (!existsSync(join(outRepo, arch, "APKINDEX.tar.gz"))) {
+    throw new UserError(`${join(outRepo, arch)} has no APKINDEX.tar.gz: build the package first`);
+  }
+  const spec = environmentSpec({ environment: target.environment }, arch, {
+    repositoryAppend: [outRepo, ...(opts.repositoryAppend ?? [])],
+    keyringAppend: opts.keyringAppend,
+    packageAppend: [`${target.name}=${target.version}`],
+  });
+  const env = await prepareEnvironment(spec, log);
+  const steps = flattenSteps(target.pipeline, stepBase({ environment: target.environment }, 0));
+  const sourceDir = opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);
+  const graph = buildGraph({
+    steps,
+    packages: [],
+    debug: opts.debug,
+    withSource: sourceDir !== undefined,
+    withCacheDir: opts.cacheDir !== undefined,
+    localIds: {
+      environment: localUniqueId(env.root),
+      source: sourceDir ? localUniqueId(sourceDir) : undefined,
+      cache: opts.cacheDir ? localUniqueId(opts.cacheDir) : undefined,
+    },
+  });
+  const locals: Record<string, string> = { [LOCAL_NAMES.environment]: env.root };
+  if (sourceDir) locals[LOCAL_NAMES.source] = sourceDir;
+  if (opts.cacheDir) locals[LOCAL_NAMES.cache] = resolve(opts.cacheDir);
+  const { addr } = await ensureDaemon(opts.connect?.addr ?? Deno.env.get("BUILDKIT_HOST"), { log });
+  const client = Client.connect({ ...opts.connect, addr });
+  try {
+    log(`testing ${target.name}-${target.version} (${arch}): ${steps.length} steps`);
+    await client.solve({
+      definition: marshal(graph.after.at(-1)!, { platform: platformOf(arch) }).bytes,
+      locals,
+      entitlements: ["security.insecure"],
+      progress: new ProgressWriter(opts.progress ?? "auto"),
+      signal: opts.signal,
+      sharedKey: sharedKey(Object.values(locals)),
+    });
+  } finally {
+    client.close();
+  }
+}
+
+function defaultSource(configFile: string, name: string): string | undefined {
+  const dir = join(dirname(resolve(configFile)), name);
+  try {
+    return statSync(dir).isDirectory() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
