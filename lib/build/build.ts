@@ -149,7 +149,7 @@ async function buildArch(
       signal: opts.signal,
       sharedKey: sharedKey(Object.values(locals)),
     }).catch(async (err) => {
-      const failed = failedStepIndex(progress, graph, platform);
+      const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
       if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {
         await exportFailure(client, graph.before[failed], {
           type: opts.exportOnFailure,

@@ -20,11 +20,17 @@ export function failedStepIndex(
   progress: ProgressWriter,
   graph: BuildGraph,
   platform: Platform,
+  names: string[],
 ): number | undefined {
   const failed = progress.failedStep();
   if (!failed) return undefined;
   const index = graph.after.findIndex((s) => execDigest(s, platform) === failed.digest);
-  return index < 0 ? undefined : index;
+  if (index >= 0) return index;
+  // BuildKit rewrites local source ops (it ties them to the session), which
+  // changes the digest of everything after them: fall back to the step's
+  // name, which is the exec's custom name.
+  const byName = names.indexOf(failed.name);
+  return byName < 0 ? undefined : byName;
 }
 
 /** The digest of the op that produced a state: what progress calls its vertex. */
