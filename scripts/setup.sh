@@ -40,6 +40,10 @@ install_runc() {
 install_debian_tools() {
   local missing=()
   [ -x /bin/busybox ] || missing+=(busybox-static)
+  # The local repository's C toolchain is made from these Debian packages.
+  for pkg in gcc-12 binutils make libc6-dev ca-certificates; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]} from Debian"
@@ -125,6 +129,15 @@ install_runc
 install_debian_tools
 install_buildkit
 start_buildkitd
+
+# The signed local repository the examples build from (made once, kept in
+# /var/cache/melange2/local-repo, remade only when its inputs change).
+make_local_repo() {
+  local here
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  "$TOOLS/deno/node_modules/.bin/deno" run -A --frozen --config "$here/../deno.json" "$here/local_repo.ts" >&2
+}
+make_local_repo
 
 # Print the environment the other scripts source.
 cat <<ENV
