@@ -48,7 +48,9 @@ export function gzipMembers(bytes: Uint8Array, max = Infinity): GzipMember[] {
       // deno-lint-ignore no-explicit-any
       res = zlib.inflateRawSync(bytes.subarray(offset + h), { info: true } as any) as any;
     } catch (err) {
-      throw new UserError(`corrupt gzip stream at byte ${offset}: ${(err as Error).message}`);
+      const msg = (err as Error).message;
+      if (/unexpected end/i.test(msg)) throw new UserError(`truncated gzip stream at byte ${offset}`);
+      throw new UserError(`corrupt gzip stream at byte ${offset}: ${msg}`);
     }
     const end = offset + h + res.engine.bytesWritten + 8;
     if (end > bytes.length) throw new UserError(`truncated gzip stream at byte ${offset}`);

@@ -2,8 +2,8 @@
  * Dependency resolution: from the requested names (the "world") to the
  * closure of packages to install, in install order (dependencies first).
  * Candidates are ranked as apko ranks them: the real package over a
- * provider, then the highest version, then provider priority, then a
- * stable order (name, then repository order), so the result is
+ * provider, then the highest (provided) version, then provider priority,
+ * then a stable order (name, then repository order), so the result is
  * deterministic.
  */
 import { UserError } from "../errors.ts";
@@ -57,10 +57,14 @@ export function candidates(u: PackageUniverse, dep: Dependency): RepositoryPacka
     return version !== "" && satisfiesVersion(dep, version);
   });
   const order = (x: RepositoryPackage) => x.name === dep.name ? 0 : 1;
+  // Versions only rank providers that version what they provide; an
+  // unversioned virtual (ifupdown-any) is decided by provider priority.
+  const versioned = (c: { version: string }) => c.version !== "";
   list.sort((a, b) =>
     order(a.pkg) - order(b.pkg) ||
-    compareVersions(b.version || b.pkg.version, a.version || a.pkg.version) ||
+    (versioned(a) && versioned(b) ? compareVersions(b.version, a.version) : 0) ||
     (b.pkg.providerPriority ?? 0) - (a.pkg.providerPriority ?? 0) ||
+    compareVersions(b.pkg.version, a.pkg.version) ||
     (a.pkg.name < b.pkg.name ? -1 : a.pkg.name > b.pkg.name ? 1 : 0)
   );
   const seen = new Set<string>();

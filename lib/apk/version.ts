@@ -1,147 +1,175 @@
 /**
  * APK versions and dependency constraints, compared exactly as apk-tools
- * does (src/version.c): a version is a stream of tokens (numbers, a letter,
- * `_suffix[N]`, `-rN`) compared token by token.
+ * 2.14 and later do (src/version.c): a version is a stream of tokens
+ * (numbers, a letter, `_suffix[N]`, `~commit`, `-rN`) compared token by token.
  */
 
 import { UserError } from "../errors.ts";
 
 const enum Token {
-  Invalid = -1,
-  DigitOrZero = 0,
+  InitialDigit = 0,
   Digit = 1,
   Letter = 2,
   Suffix = 3,
   SuffixNo = 4,
-  RevisionNo = 5,
-  End = 6,
+  CommitHash = 5,
+  RevisionNo = 6,
+  End = 7,
+  Invalid = 8,
 }
 
-const PRE_SUFFIXES = ["alpha", "beta", "pre", "rc"];
-const POST_SUFFIXES = ["cvs", "svn", "git", "hg", "p"];
+/** Suffix ranks: pre-release suffixes sort below none, the others above. */
+const SUFFIXES: Record<string, number> = {
+  alpha: 1,
+  beta: 2,
+  pre: 3,
+  rc: 4,
+  cvs: 6,
+  svn: 7,
+  git: 8,
+  hg: 9,
+  p: 10,
+};
+const SUFFIX_NONE = 5;
 
-interface Cursor {
-  s: string;
-  i: number;
-  type: Token;
+interface TokenState {
+  token: Token;
+  value: string;
+  suffix: number;
 }
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
-const isLower = (c: string | undefined) => c !== undefined && c >= "a" && c <= "z";
 
-/** Decides what kind of token starts at the cursor (apk-tools' next_token). */
-function nextToken(c: Cursor): void {
-  let n = Token.Invalid;
-  const ch = c.s[c.i];
-  if (c.i >= c.s.length) n = Token.End;
-  else if ((c.type === Token.Digit || c.type === Token.DigitOrZero) && isLower(ch)) {
-    n = Token.Letter;
-  } else if (c.type === Token.Letter && isDigit(ch)) n = Token.Digit;
-  else if (c.type === Token.Suffix && isDigit(ch)) n = Token.SuffixNo;
-  else {
-    if (ch === ".") n = Token.DigitOrZero;
-    else if (ch === "_") n = Token.Suffix;
-    else if (ch === "-" && c.s[c.i + 1] === "r") {
-      n = Token.RevisionNo;
-      c.i++;
+/** A cursor over a version string, token by token (apk-tools' token_first/token_next). */
+class Tokens {
+  i = 0;
+  t: TokenState = { token: Token.InitialDigit, value: "", suffix: 0 };
+  constructor(readonly s: string) {
+    this.digits();
+  }
+
+  private digits(): void {
+    const start = this.i;
+    while (isDigit(this.s[this.i])) this.i++;
+    this.t.value = this.s.slice(start, this.i);
+    if (!this.t.value) this.t.token = Token.Invalid;
+  }
+
+  private span(re: RegExp): string {
+    const start = this.i;
+    while (this.i < this.s.length && re.test(this.s[this.i])) this.i++;
+    return this.s.slice(start, this.i);
+  }
+
+  next(): void {
+    const t = this.t;
+    if (this.i >= this.s.length) {
+      t.token = Token.End;
+      return;
     }
-    c.i++;
+    const c = this.s[this.i];
+    if (c >= "a" && c <= "z") {
+      if (t.token > Token.Digit) return this.invalid();
+      t.value = c;
+      t.token = Token.Letter;
+      this.i++;
+    } else if (c === "." || isDigit(c)) {
+      if (c === ".") {
+        if (t.token > Token.Digit) return this.invalid();
+        this.i++;
+      }
+      if (t.token === Token.InitialDigit || t.token === Token.Digit) t.token = Token.Digit;
+      else if (t.token === Token.Suffix) t.token = Token.SuffixNo;
+      else return this.invalid();
+      this.digits();
+    } else if (c === "_") {
+      if (t.token > Token.SuffixNo) return this.invalid();
+      this.i++;
+      t.value = this.span(/[a-z]/);
+      t.suffix = SUFFIXES[t.value] ?? 0;
+      if (!t.suffix) return this.invalid();
+      t.token = Token.Suffix;
+    } else if (c === "~") {
+      if (t.token >= Token.CommitHash) return this.invalid();
+      this.i++;
+      t.value = this.span(/[0-9a-fA-F]/);
+      if (!t.value) return this.invalid();
+      t.token = Token.CommitHash;
+    } else if (c === "-") {
+      if (t.token >= Token.RevisionNo || this.s[this.i + 1] !== "r") return this.invalid();
+      this.i += 2;
+      t.token = Token.RevisionNo;
+      this.digits();
+    } else {
+      this.invalid();
+    }
   }
-  if (n < c.type) {
-    const allowed = (n === Token.DigitOrZero && c.type === Token.Digit) ||
-      (n === Token.Suffix && c.type === Token.SuffixNo) ||
-      (n === Token.Digit && c.type === Token.Letter);
-    if (!allowed) n = Token.Invalid;
+
+  private invalid(): void {
+    this.t.token = Token.Invalid;
   }
-  c.type = n;
 }
 
-/** Reads the value of the current token and advances (apk-tools' get_token). */
-function getToken(c: Cursor): number {
-  if (c.i >= c.s.length) {
-    c.type = Token.End;
-    return 0;
-  }
-  let v = 0;
-  let nt = Token.Invalid;
-  const start = c.i;
-  let i = c.i;
-  switch (c.type) {
-    case Token.DigitOrZero:
-      if (c.s[i] === "0") {
-        while (i < c.s.length && c.s[i] === "0") i++;
-        nt = Token.Digit;
-        v = -(i - start);
-        break;
-      }
-    // falls through
+/** Compares digit strings as unsigned numbers of any length. */
+function compareNumbers(a: string, b: string): number {
+  const x = a.replace(/^0+(?=.)/, "");
+  const y = b.replace(/^0+(?=.)/, "");
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** apk's blob sort: bytewise, then shorter first. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareTokens(a: TokenState, b: TokenState): number {
+  switch (a.token) {
     case Token.Digit:
+      // A leading zero makes the part a string, as in Gentoo's rules.
+      if (a.value[0] === "0" || b.value[0] === "0") return compareStrings(a.value, b.value);
+      return compareNumbers(a.value, b.value);
+    case Token.InitialDigit:
     case Token.SuffixNo:
     case Token.RevisionNo:
-      while (i < c.s.length && isDigit(c.s[i])) v = v * 10 + (c.s.charCodeAt(i++) - 48);
-      break;
+      return compareNumbers(a.value, b.value);
     case Token.Letter:
-      v = c.s.charCodeAt(i++);
-      break;
-    case Token.Suffix: {
-      const rest = c.s.slice(i);
-      const pre = PRE_SUFFIXES.findIndex((p) => rest.startsWith(p));
-      if (pre >= 0) {
-        v = pre - PRE_SUFFIXES.length;
-        i += PRE_SUFFIXES[pre].length;
-        break;
-      }
-      const post = POST_SUFFIXES.findIndex((p) => rest.startsWith(p));
-      if (post >= 0) {
-        v = post;
-        i += POST_SUFFIXES[post].length;
-        break;
-      }
-      c.type = Token.Invalid;
-      return -1;
-    }
+      return compareStrings(a.value, b.value);
+    case Token.Suffix:
+      return Math.sign(a.suffix - b.suffix);
     default:
-      c.type = Token.Invalid;
-      return -1;
+      return compareStrings(a.value, b.value);
   }
-  c.i = i;
-  if (c.i >= c.s.length) c.type = Token.End;
-  else if (nt !== Token.Invalid) c.type = nt;
-  else nextToken(c);
-  return v;
 }
 
 /**
- * Compares two versions: negative when `a < b`, 0 when equal, positive when
- * `a > b`. With `fuzzy`, `a` is a prefix pattern (the `~` operator): a
- * version matches when all of `a`'s tokens are equal.
+ * Compares two versions as apk-tools does: negative when `a < b`, 0 when
+ * equal, positive when `a > b`. With `fuzzy`, `b` is a prefix (the `~`
+ * operator): `a` matches when all of `b`'s tokens are equal.
  */
 export function compareVersions(a: string, b: string, fuzzy = false): number {
-  const ca: Cursor = { s: a, i: 0, type: Token.Digit };
-  const cb: Cursor = { s: b, i: 0, type: Token.Digit };
-  let av = 0;
-  let bv = 0;
-  while (ca.type === cb.type && ca.type !== Token.End && ca.type !== Token.Invalid && av === bv) {
-    av = getToken(ca);
-    bv = getToken(cb);
-    if (fuzzy && (ca.type as Token) === Token.End && av === bv) return 0;
+  const ta = new Tokens(a);
+  const tb = new Tokens(b);
+  while (ta.t.token === tb.t.token && ta.t.token < Token.End) {
+    const r = compareTokens(ta.t, tb.t);
+    if (r !== 0) return r;
+    ta.next();
+    tb.next();
   }
-  if (av < bv) return -1;
-  if (av > bv) return 1;
-  if (ca.type === cb.type) return 0;
-  if (ca.type === Token.Suffix && getToken({ ...ca }) < 0) return -1;
-  if (cb.type === Token.Suffix && getToken({ ...cb }) < 0) return 1;
-  if (ca.type > cb.type) return -1;
-  if (cb.type > ca.type) return 1;
+  if (ta.t.token === tb.t.token) return 0;
+  if (tb.t.token === Token.End && fuzzy) return 0;
+  if (ta.t.token === Token.Suffix && ta.t.suffix < SUFFIX_NONE) return -1;
+  if (tb.t.token === Token.Suffix && tb.t.suffix < SUFFIX_NONE) return 1;
+  if (ta.t.token > tb.t.token) return -1;
+  if (tb.t.token > ta.t.token) return 1;
   return 0;
 }
 
 /** True when `v` is a version apk-tools accepts. */
 export function isValidVersion(v: string): boolean {
-  if (!v || !isDigit(v[0])) return false;
-  const c: Cursor = { s: v, i: 0, type: Token.Digit };
-  while (c.type !== Token.End && c.type !== Token.Invalid) getToken(c);
-  return c.type === Token.End;
+  const t = new Tokens(v);
+  while (t.t.token < Token.End) t.next();
+  return t.t.token === Token.End;
 }
 
 /** A version operator of a dependency. */
@@ -185,7 +213,7 @@ export function formatDependency(d: Dependency): string {
 export function satisfiesVersion(d: Dependency, version: string): boolean {
   if (!d.op || d.version === undefined) return true;
   if (d.op === "><") return true;
-  if (d.op === "~") return compareVersions(d.version, version, true) === 0;
+  if (d.op === "~") return compareVersions(version, d.version, true) === 0;
   const c = compareVersions(version, d.version);
   switch (d.op) {
     case "=":

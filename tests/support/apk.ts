@@ -1,0 +1,54 @@
+/** Helpers for the APK tests: fixtures, keys and hand-made (also malicious) packages. */
+import { readFileSync } from "node:fs";
+import { gzip } from "../../lib/apk/gzip.ts";
+import { writeTar, type TarEntry, type TarHeader } from "../../lib/apk/tar.ts";
+import { formatPkgInfo } from "../../lib/apk/pkginfo.ts";
+import { signatureMember, type Keyring, type SigningKey } from "../../lib/apk/signature.ts";
+import { sharedPath } from "../shared.ts";
+
+/** A keyring holding one fixture key under its file name. */
+export function fixtureKeyring(path: string, name = path.split("/").pop()!): Keyring {
+  return new Map([[name, readFileSync(sharedPath("fixtures", path), "utf8")]]);
+}
+
+/** A tar entry with defaults. */
+export function entry(name: string, over: Partial<TarHeader> = {}, data = ""): TarEntry {
+  const bytes = new TextEncoder().encode(data);
+  return {
+    header: { name, type: "file", mode: 0o644, uid: 0, gid: 0, size: bytes.length, mtime: 0, ...over },
+    data: bytes,
+  };
+}
+
+/** A package whose data part holds exactly `entries` (no checks on them). */
+export async function handMadeApk(
+  name: string,
+  version: string,
+  entries: TarEntry[],
+  key?: SigningKey,
+  arch = "x86_64",
+): Promise<Uint8Array> {
+  const data = gzip(await writeTar(entries));
+  const { createHash } = await import("node:crypto");
+  const pkginfo = formatPkgInfo({
+    pkgname: name,
+    pkgver: version,
+    arch,
+    size: 0,
+    builddate: 0,
+    depend: [],
+    provides: [],
+    replaces: [],
+    triggers: [],
+    datahash: createHash("sha256").update(data).digest("hex"),
+  });
+  const control = gzip(await writeTar([entry(".PKGINFO", {}, pkginfo)], { segment: true }));
+  const parts = key ? [await signatureMember(control, key), control, data] : [control, data];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
