@@ -1,9 +1,9 @@
 /** Helpers for the APK tests: fixtures, keys and hand-made (also malicious) packages. */
 import { readFileSync } from "node:fs";
 import { gzip } from "../../lib/apk/gzip.ts";
-import { writeTar, type TarEntry, type TarHeader } from "../../lib/apk/tar.ts";
+import { type TarEntry, type TarHeader, writeTar } from "../../lib/apk/tar.ts";
 import { formatPkgInfo } from "../../lib/apk/pkginfo.ts";
-import { signatureMember, type Keyring, type SigningKey } from "../../lib/apk/signature.ts";
+import { type Keyring, signatureMember, type SigningKey } from "../../lib/apk/signature.ts";
 import { sharedPath } from "../shared.ts";
 
 /** A keyring holding one fixture key under its file name. */
@@ -15,7 +15,16 @@ export function fixtureKeyring(path: string, name = path.split("/").pop()!): Key
 export function entry(name: string, over: Partial<TarHeader> = {}, data = ""): TarEntry {
   const bytes = new TextEncoder().encode(data);
   return {
-    header: { name, type: "file", mode: 0o644, uid: 0, gid: 0, size: bytes.length, mtime: 0, ...over },
+    header: {
+      name,
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: bytes.length,
+      mtime: 0,
+      ...over,
+    },
     data: bytes,
   };
 }
@@ -28,7 +37,18 @@ export async function handMadeApk(
   key?: SigningKey,
   arch = "x86_64",
 ): Promise<Uint8Array> {
-  const data = gzip(await writeTar(entries));
+  return await apkFromTar(name, version, await writeTar(entries), key, arch);
+}
+
+/** A package whose data part is exactly the tar `tarBytes` (which may be malformed on purpose). */
+export async function apkFromTar(
+  name: string,
+  version: string,
+  tarBytes: Uint8Array,
+  key?: SigningKey,
+  arch = "x86_64",
+): Promise<Uint8Array> {
+  const data = gzip(tarBytes);
   const { createHash } = await import("node:crypto");
   const pkginfo = formatPkgInfo({
     pkgname: name,

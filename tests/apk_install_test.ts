@@ -1,0 +1,195 @@
+/**
+ * Installation: real packages from apko's test repository into a directory
+ * (with apk's database), and malicious packages that must write nothing
+ * outside the root.
+ */
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
+import { createHash, generateKeyPairSync } from "node:crypto";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { installEnvironment, resolveEnvironment } from "../lib/apk/environment.ts";
+import { emptyPackage, writeIndexArchive } from "../lib/apk/index.ts";
+import { formatInstalledDb, parseInstalledDb } from "../lib/apk/installed.ts";
+import { apkFromTar, entry, handMadeApk } from "./support/apk.ts";
+import { writeTar } from "../lib/apk/tar.ts";
+import { withTempDir } from "./support/buildkit.ts";
+import { haveShared, sharedPath } from "./shared.ts";
+import { readApk } from "../lib/apk/archive.ts";
+
+const shared = { ignore: !haveShared };
+
+Deno.test({
+  name: "installed db: apk-tools' own database round-trips byte for byte; Wolfi's parses",
+  ...shared,
+  fn: () => {
+    const apkTools = readFileSync(
+      sharedPath("fixtures", "alpine", "root", "usr", "lib", "apk", "db", "installed"),
+      "utf8",
+    );
+    const parsed = parseInstalledDb(apkTools);
+    assertEquals(parsed.length, 14);
+    assertEquals(formatInstalledDb(parsed), apkTools);
+    const wolfi = parseInstalledDb(
+      readFileSync(sharedPath("fixtures", "alpine", "installed", "wolfi-base"), "utf8"),
+    );
+    assertEquals(wolfi.length, 15);
+    const baselayout = wolfi.find((p) => p.pkg.name === "wolfi-baselayout")!;
+    const etc = baselayout.dirs.find((d) => d.name === "etc")!;
+    assertEquals(etc.files.find((f) => f.name === "shadow")?.acl, "0:0:0600");
+    assert(etc.files.every((f) => f.checksum?.startsWith("Q1")));
+  },
+});
+
+Deno.test({
+  name:
+    "install: apko-testrepo packages unpack with the database, world, keys and accounts apk expects",
+  ...shared,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const spec = {
+        repositories: [sharedPath("fixtures", "apko-testrepo")],
+        keyring: [sharedPath("fixtures", "apko-testrepo", "melange.rsa.pub")],
+        packages: ["replayout", "custom-ca-certs-1"],
+        arch: "x86_64",
+      };
+      const resolved = await resolveEnvironment(spec);
+      assertEquals(resolved.packages.map((p) => p.name), [
+        "pretend-baselayout",
+        "replayout",
+        "custom-ca-certs-1",
+      ]);
+      const root = join(dir, "root");
+      await installEnvironment(resolved, root, spec);
+      const db = parseInstalledDb(readFileSync(join(root, "lib/apk/db/installed"), "utf8"));
+      assertEquals(db.map((p) => p.pkg.name), [
+        "pretend-baselayout",
+        "replayout",
+        "custom-ca-certs-1",
+      ]);
+      // Every file the database lists is there with the checksum it records.
+      for (const p of db) {
+        for (const d of p.dirs) {
+          for (const f of d.files) {
+            const path = join(root, d.name, f.name);
+            const st = lstatSync(path);
+            const data = st.isSymbolicLink()
+              ? new TextEncoder().encode(Deno.readLinkSync(path))
+              : readFileSync(path);
+            assertEquals(f.checksum, "Q1" + createHash("sha1").update(data).digest("base64"), path);
+          }
+        }
+      }
+      // replayout replaces pretend-baselayout's os-release: the file is recorded once, for replayout.
+      const owners = db.filter((p) =>
+        p.dirs.some((d) => d.name === "etc" && d.files.some((f) => f.name === "os-release"))
+      );
+      assertEquals(owners.map((p) => p.pkg.name), ["replayout"]);
+      assertEquals(
+        readFileSync(join(root, "etc/apk/world"), "utf8"),
+        "custom-ca-certs-1\nreplayout\n",
+      );
+      assert(existsSync(join(root, "etc/apk/keys/melange.rsa.pub")));
+      assertStringIncludes(readFileSync(join(root, "etc/passwd"), "utf8"), "build:x:1000:1000:");
+      assertEquals(lstatSync(join(root, "tmp")).mode & 0o7777, 0o1777);
+    }),
+});
+
+/** A one-package signed repository holding `apk`, in `dir`. */
+async function repoWith(dir: string, name: string, apk: Uint8Array) {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+  });
+  const key = { name: "t.rsa", pem: privateKey };
+  mkdirSync(join(dir, "repo", "x86_64"), { recursive: true });
+  const info = await readApk(apk, new Map(), { allowUntrusted: true, source: name });
+  writeFileSync(join(dir, "repo", "x86_64", `${name}-1-r0.apk`), apk);
+  const index = await writeIndexArchive([{
+    ...emptyPackage(name, "1-r0", "x86_64"),
+    checksum: info.checksum,
+    size: apk.length,
+  }], {
+    signingKey: key,
+  });
+  writeFileSync(join(dir, "repo", "x86_64", "APKINDEX.tar.gz"), index);
+  writeFileSync(join(dir, "t.rsa.pub"), publicKey);
+  return {
+    repositories: [join(dir, "repo")],
+    keyring: [join(dir, "t.rsa.pub")],
+    packages: [name],
+    arch: "x86_64",
+    allowUntrusted: true,
+  };
+}
+
+/** Everything under `dir`, for checking that nothing appeared outside the root. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+const MALICIOUS: [string, Parameters<typeof entry>[], string][] = [
+  ["traversal", [["../escaped", {}, "x"]], "outside the root"],
+  ["absolute", [["/escaped", {}, "x"]], "outside the root"],
+  ["symlink escape", [["link", { type: "symlink", linkname: "../../.." }], [
+    "link/escaped",
+    {},
+    "x",
+  ]], "points outside the root"],
+  [
+    "hardlink escape",
+    [["hard", { type: "link", linkname: "../../outside-target" }]],
+    "outside the root",
+  ],
+  [
+    "device node",
+    [["dev-sda", { type: "block-device", devmajor: 8, devminor: 0 }]],
+    "block-device",
+  ],
+  [
+    "character device",
+    [["null", { type: "character-device", devmajor: 1, devminor: 3 }]],
+    "character-device",
+  ],
+];
+
+for (const [what, entries, want] of MALICIOUS) {
+  Deno.test(`install: refused, naming the package and path, writing nothing outside the root: ${what}`, () =>
+    withTempDir(async (dir) => {
+      writeFileSync(join(dir, "outside-target"), "secret");
+      const apk = await handMadeApk("evil", "1-r0", entries.map((e) => entry(...e)));
+      const spec = await repoWith(dir, "evil", apk);
+      const before = listing(dir);
+      const resolved = await resolveEnvironment(spec);
+      const root = join(dir, "sandbox", "root");
+      const err = await assertRejects(() => installEnvironment(resolved, root, spec));
+      assertStringIncludes(err.message, "installing evil-1-r0");
+      assertStringIncludes(err.message, want);
+      const after = listing(dir).filter((p) => !p.startsWith("sandbox"));
+      assertEquals(after, before);
+      assertEquals(readFileSync(join(dir, "outside-target"), "utf8"), "secret");
+    }));
+}
+
+Deno.test("install: a package whose header claims a huge size is refused as truncated", () =>
+  withTempDir(async (dir) => {
+    // A tar whose only header claims 8 GiB of contents that are not there.
+    const tar = (await writeTar([entry("big", {}, "small")])).slice();
+    tar.set(new TextEncoder().encode("77777777777\0"), 124);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : tar[i];
+    tar.set(new TextEncoder().encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+    const spec = await repoWith(dir, "huge", await apkFromTar("huge", "1-r0", tar));
+    const resolved = await resolveEnvironment({ ...spec });
+    const err = await assertRejects(() =>
+      installEnvironment(resolved, join(dir, "root"), { ...spec })
+    );
+    assertStringIncludes(err.message, "installing huge-1-r0");
+  }));
