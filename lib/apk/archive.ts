@@ -71,7 +71,7 @@ export async function readApk(
     const actual = createHash("sha256").update(data).digest("hex");
     if (actual !== info.datahash) {
       throw fail(
-        `data part does not match the datahash of .PKGINFO (${actual} != ${info.datahash})`,
+        `data part does not match the datahash of .PKGINFO (truncated or modified: ${actual} != ${info.datahash})`,
       );
     }
   }
