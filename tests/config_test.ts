@@ -59,7 +59,7 @@ Deno.test("config: unknown fields and wrong types name the file, the field path 
       HEAD + "subpackages:\n  - name: x\n    options:\n      no-provides: maybe\n",
       "subpackages[0].options.no-provides: expected true or false",
     ],
-    [HEAD + "pipeline:\n  - runs: [oops\n", "demo.yaml:7:"],
+    [HEAD + "pipeline:\n  - runs: [oops\n", "demo.yaml:8:1: invalid YAML"],
   ];
   for (const [yaml, want] of cases) {
     const err = assertThrows(() => loadConfigText(yaml, "demo.yaml"));
