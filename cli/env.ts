@@ -1,5 +1,5 @@
 /** `melange2 env resolve` and `env install`: build environments from APK repositories. */
-import { type Command } from "commander";
+import type { Command } from "commander";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hostArch } from "../lib/build/arch.ts";

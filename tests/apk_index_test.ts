@@ -11,7 +11,7 @@ import {
 } from "../lib/apk/index.ts";
 import { fixtureKeyring } from "./support/apk.ts";
 import { haveShared, sharedPath } from "./shared.ts";
-import { withTempDir } from "./support/buildkit.ts";
+import { withTempDir } from "./support/tmp.ts";
 
 const shared = { ignore: !haveShared };
 const fixture = (...p: string[]) => readFileSync(sharedPath("fixtures", ...p));
@@ -30,15 +30,22 @@ Deno.test({
   ...shared,
   fn: async () => {
     for (const release of ["alpine-316", "alpine-317"]) {
-      const pkgs = await readIndexArchive(fixture("alpine", release, "APKINDEX.tar.gz"), new Map(), {
-        allowUntrusted: true,
-        source: release,
-      });
+      const pkgs = await readIndexArchive(
+        fixture("alpine", release, "APKINDEX.tar.gz"),
+        new Map(),
+        {
+          allowUntrusted: true,
+          source: release,
+        },
+      );
       if (release === "alpine-316") assertEquals(pkgs.length, 4929);
       assert(pkgs.length > 4000, `${release}: ${pkgs.length}`);
       const arch = pkgs[0].arch;
       for (const p of pkgs) {
-        assert(p.name && p.version && p.arch === arch && p.checksum?.startsWith("Q1"), `${p.name} ${p.arch}`);
+        assert(
+          p.name && p.version && p.arch === arch && p.checksum?.startsWith("Q1"),
+          `${p.name} ${p.arch}`,
+        );
       }
       const zsh = pkgs.find((p) => p.name === "git-zsh-completion");
       if (zsh) {
@@ -50,24 +57,38 @@ Deno.test({
 });
 
 Deno.test({
-  name: "index: Alpine's index is refused with the wrong key, naming the key, and read when untrusted",
+  name:
+    "index: Alpine's index is refused with the wrong key, naming the key, and read when untrusted",
   ...shared,
   fn: async () => {
-    const keyring = fixtureKeyring("alpine/alpine-316/alpine-devel@lists.alpinelinux.org-4a6a0840.rsa.pub");
+    const keyring = fixtureKeyring(
+      "alpine/alpine-316/alpine-devel@lists.alpinelinux.org-4a6a0840.rsa.pub",
+    );
     const bytes = fixture("alpine", "alpine-316", "APKINDEX.tar.gz");
-    const err = await assertRejects(() => readIndexArchive(bytes, keyring, { source: "alpine-316" }));
+    const err = await assertRejects(() =>
+      readIndexArchive(bytes, keyring, { source: "alpine-316" })
+    );
     assertStringIncludes(err.message, "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub");
     assertStringIncludes(err.message, "not in the keyring");
     // The wrong key under the right name: a signature that does not verify.
-    const misnamed = new Map([["alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub", [...keyring.values()][0]]]);
-    const bad = await assertRejects(() => readIndexArchive(bytes, misnamed, { source: "alpine-316" }));
+    const misnamed = new Map([[
+      "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub",
+      [...keyring.values()][0],
+    ]]);
+    const bad = await assertRejects(() =>
+      readIndexArchive(bytes, misnamed, { source: "alpine-316" })
+    );
     assertStringIncludes(bad.message, "does not verify");
-    assertEquals((await readIndexArchive(bytes, keyring, { source: "x", allowUntrusted: true })).length, 4929);
+    assertEquals(
+      (await readIndexArchive(bytes, keyring, { source: "x", allowUntrusted: true })).length,
+      4929,
+    );
   },
 });
 
 Deno.test({
-  name: "index: apko-testrepo (RSA over SHA-256) and the rsa256-signed index verify with their keys",
+  name:
+    "index: apko-testrepo (RSA over SHA-256) and the rsa256-signed index verify with their keys",
   ...shared,
   fn: async () => {
     for (const arch of ["x86_64", "aarch64"]) {
@@ -76,7 +97,12 @@ Deno.test({
         fixtureKeyring("apko-testrepo/melange.rsa.pub"),
         { source: arch },
       );
-      assertEquals(pkgs.map((p) => p.name).sort(), ["custom-ca-certs-1", "custom-ca-certs-2", "pretend-baselayout", "replayout"]);
+      assertEquals(pkgs.map((p) => p.name).sort(), [
+        "custom-ca-certs-1",
+        "custom-ca-certs-2",
+        "pretend-baselayout",
+        "replayout",
+      ]);
     }
     const rsa256 = await readIndexArchive(
       fixture("alpine", "rsa256-signed", "APKINDEX.tar.gz"),
@@ -132,11 +158,21 @@ open(sys.argv[2] + '/body.gz', 'wb').write(body)
 t = tarfile.open(fileobj=io.BytesIO(gzip.decompress(body)))
 print(m.name); print(t.extractfile('APKINDEX').read().decode().splitlines()[1])
 `;
-    const py = await new Deno.Command("python3", { args: ["-c", script, `${dir}/APKINDEX.tar.gz`, dir] }).output();
+    const py = await new Deno.Command("python3", {
+      args: ["-c", script, `${dir}/APKINDEX.tar.gz`, dir],
+    }).output();
     assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
     assertEquals(new TextDecoder().decode(py.stdout), ".SIGN.RSA256.test.rsa.pub\nP:a\n");
     const ssl = await new Deno.Command("openssl", {
-      args: ["dgst", "-sha256", "-verify", `${dir}/key.pub`, "-signature", `${dir}/sig`, `${dir}/body.gz`],
+      args: [
+        "dgst",
+        "-sha256",
+        "-verify",
+        `${dir}/key.pub`,
+        "-signature",
+        `${dir}/sig`,
+        `${dir}/body.gz`,
+      ],
     }).output();
     assertEquals(new TextDecoder().decode(ssl.stdout).trim(), "Verified OK");
   }));
@@ -153,7 +189,9 @@ Deno.test("index: corrupt, truncated and unsigned archives get clear errors", as
   flipped[flipped.length - 30] ^= 0xff;
   cases.push([flipped, "APKINDEX.tar.gz"]);
   for (const [bytes, want] of cases) {
-    const err = await assertRejects(() => readIndexArchive(bytes, keyring, { source: "APKINDEX.tar.gz" }));
+    const err = await assertRejects(() =>
+      readIndexArchive(bytes, keyring, { source: "APKINDEX.tar.gz" })
+    );
     assertStringIncludes(err.message, want);
     assertStringIncludes(err.message, "APKINDEX.tar.gz");
   }

@@ -19,7 +19,7 @@ import { emptyPackage, writeIndexArchive } from "../lib/apk/index.ts";
 import { formatInstalledDb, parseInstalledDb } from "../lib/apk/installed.ts";
 import { apkFromTar, entry, handMadeApk } from "./support/apk.ts";
 import { writeTar } from "../lib/apk/tar.ts";
-import { withTempDir } from "./support/buildkit.ts";
+import { withTempDir } from "./support/tmp.ts";
 import { haveShared, sharedPath } from "./shared.ts";
 import { readApk } from "../lib/apk/archive.ts";
 

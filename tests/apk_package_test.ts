@@ -21,7 +21,7 @@ import { gzipMembers } from "../lib/apk/gzip.ts";
 import { writePackage, writePackages } from "../lib/apk/package.ts";
 import { installEnvironment, resolveEnvironment } from "../lib/apk/environment.ts";
 import { runCli } from "./cli.ts";
-import { withTempDir } from "./support/buildkit.ts";
+import { withTempDir } from "./support/tmp.ts";
 import { fixtureKeyring } from "./support/apk.ts";
 import { haveShared, sharedPath } from "./shared.ts";
 

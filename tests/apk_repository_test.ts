@@ -11,7 +11,7 @@ import { installEnvironment, resolveEnvironment } from "../lib/apk/environment.t
 import { readApk } from "../lib/apk/archive.ts";
 import { emptyPackage, writeIndexArchive } from "../lib/apk/index.ts";
 import { entry, handMadeApk } from "./support/apk.ts";
-import { withTempDir } from "./support/buildkit.ts";
+import { withTempDir } from "./support/tmp.ts";
 
 interface Served {
   url: string;

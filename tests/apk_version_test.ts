@@ -25,7 +25,11 @@ Deno.test("version: the orders apk-tools defines", () => {
     for (let i = 0; i < list.length; i++) {
       for (let j = 0; j < list.length; j++) {
         const want = Math.sign(i - j);
-        assertEquals(Math.sign(compareVersions(list[i], list[j])), want, `${list[i]} vs ${list[j]}`);
+        assertEquals(
+          Math.sign(compareVersions(list[i], list[j])),
+          want,
+          `${list[i]} vs ${list[j]}`,
+        );
       }
     }
   }
@@ -57,7 +61,18 @@ Deno.test("version: constraints =, <, >, <=, >=, ~ and the any operator", () => 
 });
 
 Deno.test("version: dependency strings parse and print back", () => {
-  for (const text of ["busybox", "so:libc.so.6", "cmd:sh", "pc:zlib>=1.2", "!foo", "bar@edge", "baz@edge>=2", "/bin/sh"]) {
+  for (
+    const text of [
+      "busybox",
+      "so:libc.so.6",
+      "cmd:sh",
+      "pc:zlib>=1.2",
+      "!foo",
+      "bar@edge",
+      "baz@edge>=2",
+      "/bin/sh",
+    ]
+  ) {
     assertEquals(formatDependency(parseDependency(text)), text);
   }
   const d = parseDependency("!libfoo<2");

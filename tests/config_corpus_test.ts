@@ -23,11 +23,19 @@ Deno.test({
         assert(c.package.name && c.package.version, file);
         // Nothing left to substitute anywhere in the result.
         const text = JSON.stringify(c);
-        assert(!text.includes("${{"), `${file} (${arch}): unsubstituted ${text.match(/\$\{\{[^}]*\}\}/)?.[0]}`);
+        assert(
+          !text.includes("${{"),
+          `${file} (${arch}): unsubstituted ${text.match(/\$\{\{[^}]*\}\}/)?.[0]}`,
+        );
         // Every `uses:` was expanded into steps.
         const walk = (steps: typeof c.pipeline): void => {
           for (const s of steps) {
-            if (s.uses) assert(s.pipeline !== undefined || s.runs !== undefined, `${file}: ${s.uses} not expanded`);
+            if (s.uses) {
+              assert(
+                s.pipeline !== undefined || s.runs !== undefined,
+                `${file}: ${s.uses} not expanded`,
+              );
+            }
             walk(s.pipeline ?? []);
           }
         };
@@ -43,7 +51,14 @@ Deno.test({
   ...shared,
   fn: async () => {
     const file = join(corpus, readdirSync(corpus).filter((f) => f.endsWith(".yaml")).sort()[0]);
-    const args = ["compile", file, "--arch", "aarch64", "--pipeline-dir", join(corpus, "pipelines")];
+    const args = [
+      "compile",
+      file,
+      "--arch",
+      "aarch64",
+      "--pipeline-dir",
+      join(corpus, "pipelines"),
+    ];
     const a = await runCli(args);
     const b = await runCli(args);
     assertEquals(a.code, 0, a.stderr);

@@ -6,7 +6,7 @@ import { compileSync, loadConfigSync, loadConfigText } from "../lib/config/mod.t
 import type { CompiledStep } from "../lib/config/mod.ts";
 import { goReplaceAll } from "../lib/config/goregexp.ts";
 import { evaluate } from "../lib/config/subst.ts";
-import { withTempDir } from "./support/buildkit.ts";
+import { withTempDir } from "./support/tmp.ts";
 
 const HEAD = `package:
   name: demo
@@ -193,7 +193,7 @@ subpackages:
 });
 
 Deno.test("config: uses: looks in --pipeline-dir first, checks inputs, applies defaults, adds needs", () =>
-  withTempDir(async (dir) => {
+  withTempDir((dir) => {
     mkdirSync(join(dir, "my"), { recursive: true });
     writeFileSync(
       join(dir, "my", "greet.yaml"),
@@ -266,7 +266,7 @@ pipeline:
   }));
 
 Deno.test("config: --vars-file and --env-file change the result as in melange", () =>
-  withTempDir(async (dir) => {
+  withTempDir((dir) => {
     writeFileSync(
       join(dir, "demo.yaml"),
       HEAD +

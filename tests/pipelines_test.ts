@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { builtinPipeline, builtinPipelineNames } from "../lib/pipelines/mod.ts";
 import { compileSync, loadConfigText } from "../lib/config/mod.ts";
 import type { CompiledStep } from "../lib/config/mod.ts";
-import { withTempDir } from "./support/buildkit.ts";
+import { withTempDir } from "./support/tmp.ts";
 
 // Every pipeline melange ships (pkg/build/pipelines), by name.
 const MELANGE_NAMES = [

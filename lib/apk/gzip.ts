@@ -49,7 +49,9 @@ export function gzipMembers(bytes: Uint8Array, max = Infinity): GzipMember[] {
       res = zlib.inflateRawSync(bytes.subarray(offset + h), { info: true } as any) as any;
     } catch (err) {
       const msg = (err as Error).message;
-      if (/unexpected end/i.test(msg)) throw new UserError(`truncated gzip stream at byte ${offset}`);
+      if (/unexpected end/i.test(msg)) {
+        throw new UserError(`truncated gzip stream at byte ${offset}`);
+      }
       throw new UserError(`corrupt gzip stream at byte ${offset}: ${msg}`);
     }
     const end = offset + h + res.engine.bytesWritten + 8;

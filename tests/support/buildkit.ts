@@ -15,15 +15,7 @@ export const ADDR = Deno.env.get("BUILDKIT_HOST") ?? "unix:///run/buildkit/build
 export const haveDaemon: boolean = !ADDR.startsWith("unix://") || await socketAnswers(ADDR);
 if (!haveDaemon) console.log(`note: no buildkitd at ${ADDR}; run bash scripts/setup.sh`);
 
-/** Runs `fn` with a fresh temporary directory, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "melange2-test-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+export { withTempDir } from "./tmp.ts";
 
 /** A description of a tree: path -> type, mode, content hash or link target, mtime. */
 export function describeTree(
