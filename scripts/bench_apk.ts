@@ -35,7 +35,29 @@ console.log(
 );
 
 // Resolve.
-const world = ["alpine-base", "build-base", "python3", "perl", "git", "openssh", "curl", "bash"];
+const world = [
+  "alpine-base",
+  "build-base",
+  "python3",
+  "perl",
+  "git",
+  "openssh",
+  "curl",
+  "bash",
+  "cmake",
+  "samurai",
+  "nodejs",
+  "vim",
+  "sqlite",
+  "lua5.4",
+  "ruby",
+  "openssl-dev",
+  "zlib-dev",
+  "py3-setuptools",
+  "gdb",
+  "tmux",
+  "nginx",
+];
 const u = universe(
   [{ repository: { url: "alpine-316" }, arch: "x86_64", packages: pkgs }],
   "x86_64",

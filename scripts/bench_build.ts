@@ -10,7 +10,10 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ensureLocalRepo } from "./local_repo.ts";
-import { environmentsDir } from "../lib/build/environment.ts";
+import { prepareEnvironment } from "../lib/build/environment.ts";
+import { environmentSpec } from "../lib/build/plan.ts";
+import { hostArch } from "../lib/build/arch.ts";
+import { compile, loadConfig } from "../lib/config/mod.ts";
 import { LOCAL_NAMES } from "../lib/build/graph.ts";
 
 const { values } = parseArgs({
@@ -108,10 +111,11 @@ try {
         `${work}/out`,
       ),
     );
-    const envDir = [...Deno.readDirSync(environmentsDir())].map((e) =>
-      join(environmentsDir(), e.name)
-    )
-      .find((d) => !d.includes(".tmp-"))!;
+    // The environment hello's definition names, prepared as the build prepares it.
+    const compiled = await compile(await loadConfig(`${repo}examples/hello.yaml`), {
+      arch: hostArch(),
+    });
+    const envDir = (await prepareEnvironment(environmentSpec(compiled, hostArch()))).root;
     const ours: number[] = [], theirs: number[] = [];
     for (let r = 0; r < rounds; r++) {
       ours.push(

@@ -28,6 +28,9 @@ export function compileArgs(target: string, outDir: string): string[] {
     target,
     "--output",
     join(outDir, `melange2-${target}`),
+    // Packages are written in workers; the binary must carry the worker module.
+    "--include",
+    new URL("../lib/apk/package_worker.ts", import.meta.url).pathname,
     new URL("../main.ts", import.meta.url).pathname,
   ];
 }

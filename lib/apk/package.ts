@@ -30,6 +30,7 @@ import {
 } from "./signature.ts";
 import { type TarEntry, writeTar } from "./tar.ts";
 import { type TreeEntry, walkTree } from "./tree.ts";
+import type { PackageJob } from "./package_worker.ts";
 
 /** Scriptlets melange packages into the control member. */
 export interface Scriptlets {
@@ -148,32 +149,67 @@ export async function writePackage(
   return { info: indexEntry(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
 }
 
-/** Writes several packages (a package and its subpackages) concurrently, one per core. */
+/**
+ * Writes several packages (a package and its subpackages) at once, one
+ * worker per core: zlib in Deno runs on the calling thread, so workers are
+ * what spreads the compression over the cores. Where workers cannot start
+ * (a bundle without the worker module), the packages are written here.
+ */
 export async function writePackages(
   items: { dir: string; spec: PackageSpec }[],
   opts: WriteOptions,
 ): Promise<WrittenPackage[]> {
-  const relatives = items.map((i) => diskTree(i.dir));
+  const dirs = items.map((i) => i.dir);
   const out: WrittenPackage[] = new Array(items.length);
+  const n = Math.max(1, Math.min(items.length, availableParallelism()));
   let next = 0;
-  const worker = async () => {
+  const run = async () => {
     while (next < items.length) {
       const i = next++;
+      const { dir, spec } = items[i];
       try {
-        out[i] = await writePackage(items[i].dir, items[i].spec, opts, relatives);
+        out[i] = n > 1
+          ? await inWorker({ dir, spec, opts, relatives: dirs })
+          : await writePackage(dir, spec, opts, dirs.map((d) => diskTree(d)));
       } catch (err) {
-        throw new UserError(
-          `packaging ${items[i].spec.name}-${items[i].spec.version}: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
+        throw new UserError(`packaging ${spec.name}-${spec.version}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   };
-  const n = Math.max(1, Math.min(items.length, availableParallelism()));
-  await Promise.all(Array.from({ length: n }, worker));
+  await Promise.all(Array.from({ length: n }, run));
   return out;
+}
+
+/** Writes one package in a worker, or here when no worker can start. */
+function inWorker(job: PackageJob): Promise<WrittenPackage> {
+  const here = () =>
+    writePackage(job.dir, job.spec, job.opts, job.relatives.map((d) => diskTree(d)));
+  const url = new URL("./package_worker.ts", import.meta.url);
+  // A bundle has no worker module beside it: write the package here.
+  if (url.protocol === "file:" && !existsSync(url)) return here();
+  let worker: Worker;
+  try {
+    worker = new Worker(url, { type: "module" });
+  } catch {
+    return here();
+  }
+  return new Promise<WrittenPackage>((resolve, reject) => {
+    worker.onmessage = (e) => {
+      worker.terminate();
+      const r = e.data;
+      if (r.ok) resolve({ info: r.info, pkginfo: r.pkginfo, bytes: new Uint8Array(r.bytes) });
+      else reject(r.user ? new UserError(r.message) : new Error(r.message));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      worker.terminate();
+      // The worker module could not load: write the package here.
+      here().then(resolve, reject);
+    };
+    worker.postMessage(job);
+  });
 }
 
 /** The index record of a written package. */
