@@ -193,3 +193,38 @@ Deno.test("install: a package whose header claims a huge size is refused as trun
     );
     assertStringIncludes(err.message, "installing huge-1-r0");
   }));
+
+Deno.test({
+  name: "install: an environment becomes an OCI layer tarball with a stable digest",
+  ...shared,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const { writeLayer } = await import("../lib/apk/layer.ts");
+      const spec = {
+        repositories: [sharedPath("fixtures", "apko-testrepo")],
+        keyring: [sharedPath("fixtures", "apko-testrepo", "melange.rsa.pub")],
+        packages: ["custom-ca-certs-1"],
+        arch: "x86_64",
+      };
+      const root = join(dir, "root");
+      await installEnvironment(await resolveEnvironment(spec), root, spec);
+      const a = await writeLayer(root, join(dir, "a.tar.gz"));
+      const b = await writeLayer(root, join(dir, "b.tar.gz"));
+      assertEquals(a, b);
+      assertEquals(readFileSync(join(dir, "a.tar.gz")), readFileSync(join(dir, "b.tar.gz")));
+      const py = await new Deno.Command("python3", {
+        args: [
+          "-c",
+          "import sys,tarfile; print('\\n'.join(m.name for m in tarfile.open(sys.argv[1])))",
+          join(dir, "a.tar.gz"),
+        ],
+      }).output();
+      const names = new TextDecoder().decode(py.stdout).split("\n");
+      assert(
+        names.includes("lib/apk/db/installed") && names.includes("etc/apk/world"),
+        names.join(" "),
+      );
+      const sha = await new Deno.Command("sha256sum", { args: [join(dir, "a.tar.gz")] }).output();
+      assertEquals(`sha256:${new TextDecoder().decode(sha.stdout).split(" ")[0]}`, a.digest);
+    }),
+});
