@@ -1,28 +1,40 @@
 /**
  * The command table: each module registers its commands on the program.
- * One line per command group; the groups live beside this file.
+ * A group's module is loaded only when one of its commands runs (or for
+ * help), so start-up does not pay for gRPC, YAML or tar code it will not use.
  */
 import type { Command } from "commander";
-import { register as apk } from "./apk.ts";
-import { register as build } from "./build.ts";
-import { register as buildkit } from "./buildkit.ts";
-import { register as compile } from "./compile.ts";
-import { register as debug } from "./debug.ts";
-import { register as demo } from "./demo.ts";
-import { register as env } from "./env.ts";
-import { register as solve } from "./solve.ts";
 
 /** Registers a group of subcommands on the root program. */
 export type Register = (program: Command) => void;
 
+/** A command group: its command names and how to load its module. */
+export interface Group {
+  commands: string[];
+  load: () => Promise<{ register: Register }>;
+}
+
 /** Every command group melange2 has, in help order. */
-export const groups: Register[] = [
-  build,
-  compile,
-  env,
-  apk,
-  solve,
-  buildkit,
-  debug,
-  demo,
+export const groups: Group[] = [
+  { commands: ["build", "test"], load: () => import("./build.ts") },
+  { commands: ["compile"], load: () => import("./compile.ts") },
+  { commands: ["env"], load: () => import("./env.ts") },
+  { commands: ["keygen", "sign", "index", "sign-index", "scan"], load: () => import("./apk.ts") },
+  { commands: ["solve"], load: () => import("./solve.ts") },
+  { commands: ["buildkit"], load: () => import("./buildkit.ts") },
+  { commands: ["debug"], load: () => import("./debug.ts") },
+  { commands: ["demo"], load: () => import("./demo.ts") },
 ];
+
+/** The groups `args` needs: the one its command is in, none for --version, else all (for help). */
+export function groupsFor(args: string[]): Group[] {
+  const command = args.find((a) => !a.startsWith("-"));
+  if (!command && (args.includes("--version") || args.includes("-V"))) return [];
+  const hit = groups.filter((g) => command && g.commands.includes(command));
+  return hit.length ? hit : groups;
+}
+
+/** Registers on `program` the groups `args` needs. */
+export async function registerFor(program: Command, args: string[]): Promise<void> {
+  for (const group of groupsFor(args)) (await group.load()).register(program);
+}
