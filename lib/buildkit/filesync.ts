@@ -66,14 +66,24 @@ export interface SendOptions {
 
 const CHUNK = 256 * 1024;
 
-/** Lists the entries of `root` in fsutil's walk order (sorted, depth first). */
-export function* walk(root: string, filter: PathFilter, rel = ""): Generator<[string, Stat]> {
+/**
+ * Lists the entries of `root` in fsutil's walk order (sorted, depth first),
+ * with the inode key (`dev:ino`) of regular files that have other links.
+ */
+export function* walk(
+  root: string,
+  filter: PathFilter,
+  rel = "",
+): Generator<[string, Stat, string | undefined]> {
   const names = readdirSync(rel ? `${root}/${rel}` : root).sort(compareBytes);
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
     const st = lstatSync(`${root}/${path}`, { bigint: true });
     const isDir = st.isDirectory();
-    if (filter.includes(path, isDir)) yield [path, statOf(root, path, st)];
+    if (filter.includes(path, isDir)) {
+      const linked = st.isFile() && st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
+      yield [path, statOf(root, path, st), linked];
+    }
     if (isDir && filter.walks(path)) yield* walk(root, filter, path);
   }
 }
@@ -166,11 +176,9 @@ export async function sendDir(
   })();
 
   let id = 0;
-  for (const [path, stat] of walk(root, filter)) {
+  for (const [path, stat, key] of walk(root, filter)) {
     if (kindOf(stat.mode) === "file") {
-      const st = lstatSync(`${root}/${path}`);
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
+      if (key !== undefined) {
         const first = inodes.get(key);
         if (first !== undefined) {
           stat.linkname = first;

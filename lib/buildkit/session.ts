@@ -270,22 +270,54 @@ function unimplemented(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
   cb({ code: grpc.status.UNIMPLEMENTED, details: "not supported by melange2" });
 }
 
-/** The Session call's messages as a byte duplex for the HTTP/2 server. */
+/** Bytes gathered before a write waits for the transport. */
+const FLUSH_AT = 64 * 1024;
+
+/**
+ * The Session call's messages as a byte duplex for the HTTP/2 server.
+ * HTTP/2 writes one small frame per message (a file's stat, say), and each
+ * Session message costs a socket write: frames written within a millisecond
+ * go out as one message, which matters when a tree has thousands of entries.
+ */
 function streamDuplex(call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: Buffer }>): Duplex {
+  let pending: Buffer[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (cb?: (err?: Error | null) => void) => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (!pending.length) return cb?.();
+    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    pending = [];
+    size = 0;
+    call.write({ data }, cb);
+  };
+  const add = (chunk: Buffer, cb: (err?: Error | null) => void) => {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= FLUSH_AT) return flush(cb); // a big burst waits for the transport
+    timer ??= setTimeout(() => flush(), 1);
+    cb();
+  };
   const duplex = new Duplex({
     read() {
       call.resume();
     },
     write(chunk: Buffer, _enc, cb) {
-      call.write({ data: chunk }, cb);
+      add(chunk, cb);
     },
-    // HTTP/2 writes many small frames in bursts: send a burst as one message.
     writev(chunks: { chunk: Buffer }[], cb) {
-      call.write({ data: Buffer.concat(chunks.map((c) => c.chunk)) }, cb);
+      add(Buffer.concat(chunks.map((c) => c.chunk)), cb);
     },
     final(cb) {
-      call.end();
-      cb();
+      flush(() => {
+        call.end();
+        cb();
+      });
+    },
+    destroy(err, cb) {
+      if (timer !== undefined) clearTimeout(timer);
+      cb(err);
     },
   });
   call.on("data", (m: { data?: Buffer }) => {
