@@ -171,3 +171,142 @@ Deno.test("pipelines: split/dev, split/static and split/manpages move the right 
       assert(existsSync(join(main, "usr/bin/demo")), `${uses} left the binary`);
     }
   }));
+
+/** The shell of `uses` (with `with` lines) compiled into the main package's pipeline. */
+function mainScript(uses: string, root: string): string {
+  const c = compileSync(
+    loadConfigText(
+      `package:\n  name: demo\n  version: 1\n  epoch: 0\npipeline:\n  - uses: ${uses}\n`,
+      "demo.yaml",
+    ),
+    { arch: "x86_64" },
+  );
+  const flat = (s: CompiledStep[]): string[] =>
+    s.flatMap((x) => [...(x.runs ? [x.runs] : []), ...flat(x.pipeline ?? [])]);
+  return flat(c.pipeline).join("\n").replaceAll("/home/build/melange-out", join(root, "out"));
+}
+
+/** Runs `script` with the host's POSIX shell in `cwd`; returns its exit code and stderr. */
+async function sh(script: string, cwd: string): Promise<{ code: number; stderr: string }> {
+  const shell = ["/bin/busybox", "/bin/sh"].find(existsSync)!;
+  const args = shell.endsWith("busybox") ? ["sh", "-ec", script] : ["-ec", script];
+  const out = await new Deno.Command(shell, { args, cwd }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** Creates each path under `dir` (a trailing "/" makes a directory, "a -> b" a symlink). */
+function populate(dir: string, paths: string[]): void {
+  for (const p of paths) {
+    const [path, target] = p.split(" -> ");
+    const full = join(dir, path);
+    if (path.endsWith("/")) {
+      mkdirSync(full, { recursive: true });
+      continue;
+    }
+    mkdirSync(join(full, ".."), { recursive: true });
+    if (target) Deno.symlinkSync(target, full);
+    else writeFileSync(full, path);
+  }
+}
+
+/** Files and symlinks (not directories) under `dir`, relative and sorted. */
+function files(dir: string): string[] {
+  return tree(dir).filter((p) => !Deno.lstatSync(join(dir, p)).isDirectory);
+}
+
+Deno.test("pipelines: split/lib, split/locales, split/infodir, split/alldocs and split/bin move the right files", () =>
+  withTempDir(async (dir) => {
+    const everything = [
+      "usr/bin/demo",
+      "usr/lib/libdemo.so.1 -> libdemo.so.1.2",
+      "usr/lib/libdemo.so.1.2",
+      "usr/lib/libother.so.3",
+      "usr/lib/libdemo.so -> libdemo.so.1",
+      "lib/libcore.so.2",
+      "usr/share/locale/de/LC_MESSAGES/demo.mo",
+      "usr/share/info/demo.info",
+      "usr/share/info/dir",
+      "usr/share/man/man1/demo.1",
+      "usr/share/doc/demo/README",
+      "etc/demo.conf",
+    ];
+    const cases: [string, string[], string[]][] = [
+      // [uses and with:, files the subpackage gets, files gone from the main package]
+      ["split/lib", [
+        "lib/libcore.so.2",
+        "usr/lib/libdemo.so.1",
+        "usr/lib/libdemo.so.1.2",
+        "usr/lib/libother.so.3",
+      ], []],
+      ["split/lib\n        with:\n          patterns: demo", [
+        "usr/lib/libdemo.so.1",
+        "usr/lib/libdemo.so.1.2",
+      ], []],
+      ["split/locales", ["usr/share/locale/de/LC_MESSAGES/demo.mo"], []],
+      // The info directory index is regenerated on install, so it is dropped.
+      ["split/infodir", ["usr/share/info/demo.info"], ["usr/share/info/dir"]],
+      ["split/alldocs", [
+        "usr/share/doc/demo/README",
+        "usr/share/info/demo.info",
+        "usr/share/man/man1/demo.1",
+      ], ["usr/share/info/dir"]],
+      ["split/bin", ["usr/bin/demo"], []],
+    ];
+    let n = 0;
+    for (const [uses, moved, dropped] of cases) {
+      const root = join(dir, String(n++));
+      const main = join(root, "out", "demo");
+      populate(main, everything);
+      const { code, stderr } = await sh(splitScript(uses, root), root);
+      assertEquals(code, 0, `${uses}: ${stderr}`);
+      assertEquals(files(join(root, "out", "demo-sub")), moved, uses);
+      const kept = everything.map((p) => p.split(" -> ")[0])
+        .filter((p) => !moved.includes(p) && !dropped.includes(p)).sort();
+      assertEquals(files(main), kept, `${uses} kept`);
+    }
+  }));
+
+Deno.test("pipelines: split/bin and split/locales fail or do nothing sensibly on an empty package", () =>
+  withTempDir(async (dir) => {
+    mkdirSync(join(dir, "out", "demo"), { recursive: true });
+    assertEquals((await sh(splitScript("split/locales", dir), dir)).code, 0);
+    assertEquals(files(join(dir, "out", "demo-sub")), []);
+    // melange's split/bin insists on a usr/bin to split.
+    const bin = await sh(splitScript("split/bin", dir), dir);
+    assert(bin.code !== 0 && bin.stderr.includes("usr/bin"), bin.stderr);
+  }));
+
+Deno.test("pipelines: strip removes debug sections from ELF files and leaves other files alone", () =>
+  withTempDir(async (dir) => {
+    const bins = ["strip", "gcc"].map((b) =>
+      ["/usr/bin/", "/bin/"].map((d) => d + b).find(existsSync)
+    );
+    if (bins.includes(undefined)) {
+      console.log("skipped: strip and gcc are needed on the host");
+      return;
+    }
+    const main = join(dir, "out", "demo");
+    populate(main, ["usr/share/demo/notes.txt", "usr/bin/"]);
+    // Starts like ELF but is not one: strip fails on it and the pipeline goes on.
+    writeFileSync(join(main, "usr/share/demo/fake"), "\x7fELF\x02\x01\x01 not really");
+    writeFileSync(join(dir, "demo.c"), "int main(void) { return 0; }\n");
+    const cc = await new Deno.Command(bins[1]!, {
+      args: ["-g", "-o", join(main, "usr/bin/demo"), join(dir, "demo.c")],
+    }).output();
+    if (cc.code !== 0) {
+      console.log("skipped: gcc cannot build a test program here");
+      return;
+    }
+    const hasDebug = () =>
+      new TextDecoder("latin1").decode(Deno.readFileSync(join(main, "usr/bin/demo")))
+        .includes(".debug_info");
+    assert(hasDebug(), "gcc -g wrote debug sections");
+    const { code, stderr } = await sh(mainScript("strip", dir), main);
+    assertEquals(code, 0, stderr);
+    assert(!hasDebug(), "strip removed .debug_info");
+    assertEquals(
+      Deno.readTextFileSync(join(main, "usr/share/demo/notes.txt")),
+      "usr/share/demo/notes.txt",
+    );
+    assert(existsSync(join(main, "usr/share/demo/fake")));
+  }));
