@@ -310,3 +310,32 @@ Deno.test("pipelines: strip removes debug sections from ELF files and leaves oth
     );
     assert(existsSync(join(main, "usr/share/demo/fake")));
   }));
+
+Deno.test("pipelines: split/debug moves debug information into the subpackage", () =>
+  withTempDir(async (dir) => {
+    if (!["/usr/bin/objcopy", "/usr/bin/gcc"].every(existsSync)) {
+      console.log("skipped: objcopy and gcc are needed on the host");
+      return;
+    }
+    const main = join(dir, "out", "demo");
+    populate(main, ["usr/share/demo/notes.txt", "usr/bin/"]);
+    writeFileSync(join(dir, "demo.c"), "int main(void) { return 0; }\n");
+    const bin = join(main, "usr/bin/demo");
+    const cc = await new Deno.Command("/usr/bin/gcc", {
+      args: ["-g", "-o", bin, join(dir, "demo.c")],
+    }).output();
+    if (cc.code !== 0) {
+      console.log("skipped: gcc cannot build a test program here");
+      return;
+    }
+    const text = (p: string) => new TextDecoder("latin1").decode(Deno.readFileSync(p));
+    const { code, stderr } = await sh(splitScript("split/debug", dir), dir);
+    assertEquals(code, 0, stderr);
+    const dbg = join(dir, "out", "demo-sub", "usr/lib/debug/usr/bin/demo.debug");
+    assertEquals(files(join(dir, "out", "demo-sub")), ["usr/lib/debug/usr/bin/demo.debug"]);
+    assert(text(dbg).includes(".debug_info"), "the .debug file has the debug sections");
+    assert(!text(bin).includes(".debug_info"), "the binary lost them");
+    assert(text(bin).includes("demo.debug"), "the binary links to its .debug file");
+    assert((Deno.statSync(bin).mode! & 0o111) !== 0, "the binary is still executable");
+    assertEquals(files(main), ["usr/bin/demo", "usr/share/demo/notes.txt"]);
+  }));
