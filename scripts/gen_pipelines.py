@@ -133,6 +133,7 @@ pl("split/lib", "Split shared libraries (lib*.so.*) into a subpackage", ["busybo
    [PKG_IN, I("patterns", "Library names to move, one per line (libNAME.so.*); default: every library", None, False),
     I("paths", "More directories to look in, one per line", None, False)],
    [step(SPLIT_SRC + '''cd "$src" || exit 0
+# One pattern a line; "*" (every library) is read, never glob-expanded.
 patterns="${{inputs.patterns}}"
 [ -n "$patterns" ] || patterns="*"
 dirs=""
@@ -141,7 +142,8 @@ dirs=""
 extra="${{inputs.paths}}"
 for p in $extra; do [ -d "$p" ] && dirs="$dirs $p"; done
 for d in $dirs; do
-  for pat in $patterns; do
+  printf '%s\\n' "$patterns" | while read -r pat; do
+    [ -n "$pat" ] || continue
     if [ "$pat" = "*" ]; then glob="*.so.*"; else glob="lib$pat.so.*"; fi
     find "$d" -maxdepth 1 -name "$glob" \\( -type f -o -type l \\) 2>/dev/null | while read -r lib; do
       move_path "$lib"

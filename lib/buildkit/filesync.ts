@@ -62,6 +62,8 @@ export interface SendOptions {
   followPaths?: string[];
   /** Counters updated as data goes out. */
   stats?: TransferStats;
+  /** Told when the listing (one stat per entry) starts and ends, so the transport can batch it. */
+  onListing?: (active: boolean) => void;
 }
 
 const CHUNK = 256 * 1024;
@@ -176,21 +178,26 @@ export async function sendDir(
   })();
 
   let id = 0;
-  for (const [path, stat, key] of walk(root, filter)) {
-    if (kindOf(stat.mode) === "file") {
-      if (key !== undefined) {
-        const first = inodes.get(key);
-        if (first !== undefined) {
-          stat.linkname = first;
-          stat.size = 0;
-        } else inodes.set(key, path);
+  opts.onListing?.(true);
+  try {
+    for (const [path, stat, key] of walk(root, filter)) {
+      if (kindOf(stat.mode) === "file") {
+        if (key !== undefined) {
+          const first = inodes.get(key);
+          if (first !== undefined) {
+            stat.linkname = first;
+            stat.size = 0;
+          } else inodes.set(key, path);
+        }
+        files.set(id, path);
       }
-      files.set(id, path);
+      id++;
+      await stream.send({ type: PacketType.STAT, stat });
     }
-    id++;
-    await stream.send({ type: PacketType.STAT, stat });
+    await stream.send({ type: PacketType.STAT });
+  } finally {
+    opts.onListing?.(false);
   }
-  await stream.send({ type: PacketType.STAT });
   await serve;
 }
 

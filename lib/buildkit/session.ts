@@ -127,6 +127,8 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
   const sent: TransferStats = { files: 0, bytes: 0 };
   const received: TransferStats = { files: 0, bytes: 0 };
   const server = new grpc.Server();
+  // How many local directories are sending their listings right now.
+  let listing = 0;
 
   server.addService(serviceDefinition("moby.filesync.v1.FileSync"), {
     DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
@@ -147,6 +149,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
         excludePatterns: exclude.length ? exclude : local.excludePatterns,
         followPaths: follow.length ? follow : local.followPaths,
         stats: sent,
+        onListing: (active) => void (listing += active ? 1 : -1),
       }).then(
         () => call.end(),
         (err) =>
@@ -235,7 +238,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     { data: Buffer },
     { data?: Buffer }
   >;
-  const duplex = streamDuplex(call);
+  const duplex = streamDuplex(call, () => listing > 0);
   // Exports arrive on this inner connection: open its flow-control window wide
   // (grpc-js has no server option for it, so set Node's HTTP/2 settings).
   (server as unknown as { commonServerOptions: { settings?: object } }).commonServerOptions
@@ -270,16 +273,21 @@ function unimplemented(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
   cb({ code: grpc.status.UNIMPLEMENTED, details: "not supported by melange2" });
 }
 
-/** Bytes gathered before a write waits for the transport. */
-const FLUSH_AT = 64 * 1024;
+/** Bytes gathered before a batch is sent regardless of the timer. */
+const BATCH_AT = 64 * 1024;
 
 /**
  * The Session call's messages as a byte duplex for the HTTP/2 server.
- * HTTP/2 writes one small frame per message (a file's stat, say), and each
- * Session message costs a socket write: frames written within a millisecond
- * go out as one message, which matters when a tree has thousands of entries.
+ * While `batching()` (a local directory is sending its listing: thousands
+ * of small stat frames, each of which would cost a Session message and a
+ * socket write), frames are gathered for up to a millisecond and sent as
+ * one message. Otherwise every write goes out at once: file data answers
+ * requests the daemon waits for, so it must not be held back.
  */
-function streamDuplex(call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: Buffer }>): Duplex {
+function streamDuplex(
+  call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: Buffer }>,
+  batching: () => boolean,
+): Duplex {
   let pending: Buffer[] = [];
   let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -292,10 +300,15 @@ function streamDuplex(call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: B
     size = 0;
     call.write({ data }, cb);
   };
-  const add = (chunk: Buffer, cb: (err?: Error | null) => void) => {
+  const write = (chunk: Buffer, cb: (err?: Error | null) => void) => {
+    if (!batching()) {
+      flush();
+      call.write({ data: chunk }, cb);
+      return;
+    }
     pending.push(chunk);
     size += chunk.length;
-    if (size >= FLUSH_AT) return flush(cb); // a big burst waits for the transport
+    if (size >= BATCH_AT) return flush(cb);
     timer ??= setTimeout(() => flush(), 1);
     cb();
   };
@@ -304,10 +317,11 @@ function streamDuplex(call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: B
       call.resume();
     },
     write(chunk: Buffer, _enc, cb) {
-      add(chunk, cb);
+      write(chunk, cb);
     },
+    // HTTP/2 writes frames in bursts: a burst goes out as one message.
     writev(chunks: { chunk: Buffer }[], cb) {
-      add(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+      write(Buffer.concat(chunks.map((c) => c.chunk)), cb);
     },
     final(cb) {
       flush(() => {
