@@ -2,7 +2,7 @@
  * Architectures as melange names them (x86_64, aarch64...) and what they are
  * to BuildKit (OCI platforms).
  */
-import { UserError } from "../errors.ts";
+import { normalizeArch } from "../config/arch.ts";
 import type { Platform } from "../llb/mod.ts";
 
 const PLATFORMS: Record<string, Platform> = {
@@ -17,26 +17,8 @@ const PLATFORMS: Record<string, Platform> = {
   loongarch64: { os: "linux", architecture: "loong64" },
 };
 
-const ALIASES: Record<string, string> = {
-  amd64: "x86_64",
-  arm64: "aarch64",
-  "386": "x86",
-  "arm/v7": "armv7",
-  "arm/v6": "armhf",
-  loong64: "loongarch64",
-};
-
 /** melange's name for an architecture given either way (`amd64` is `x86_64`). */
-export function normalizeArch(arch: string): string {
-  const a = arch.replace(/^linux\//, "");
-  const name = ALIASES[a] ?? a;
-  if (!PLATFORMS[name]) {
-    throw new UserError(
-      `unknown architecture "${arch}"; expected one of ${Object.keys(PLATFORMS).join(", ")}`,
-    );
-  }
-  return name;
-}
+export { normalizeArch };
 
 /** The OCI platform of an architecture. */
 export function platformOf(arch: string): Platform {
