@@ -159,3 +159,26 @@ async function pkgInfo(apk: string): Promise<string> {
   const out = await new Deno.Command("python3", { args: ["-c", script, apk] }).output();
   return new TextDecoder().decode(out.stdout);
 }
+
+Deno.test({
+  name:
+    "test: packages built without a signing key are tested from the out directory, as the main job does",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const common = [
+        "--buildkit-addr",
+        ADDR,
+        "--progress",
+        "quiet",
+        "--out-dir",
+        `${dir}/packages`,
+      ];
+      const built = await runCli(["build", repoPath("examples", "hello.yaml"), ...common]);
+      assertEquals(built.code, 0, built.stderr);
+      const names = await apkContents(`${dir}/packages/${ARCH}/hello-1.0.0-r0.apk`);
+      assert(!names.some((n) => n.startsWith(".SIGN.")), "unsigned");
+      const tested = await runCli(["test", repoPath("examples", "hello.yaml"), ...common]);
+      assertEquals(tested.code, 0, tested.stderr);
+    }),
+});

@@ -33,6 +33,11 @@ export interface EnvironmentSpec {
   arch: string;
   accounts?: Accounts;
   allowUntrusted?: boolean;
+  /**
+   * Repositories (as given in `repositories`) read without signature checks:
+   * the user's own output directory, whose packages may be unsigned.
+   */
+  trustedRepositories?: string[];
   /** Cache of indexes and packages (default: none). */
   cacheDir?: string;
   signal?: AbortSignal;
@@ -53,8 +58,19 @@ export async function resolveEnvironment(spec: EnvironmentSpec): Promise<Resolve
     signal: spec.signal,
   };
   const keyring = await loadKeyring(spec.keyring, opts);
-  const repos = spec.repositories.map(parseRepository);
-  const indexes = await Promise.all(repos.map((r) => loadIndex(r, spec.arch, keyring, opts)));
+  const trusted = new Set(spec.trustedRepositories ?? []);
+  const repos = spec.repositories.map((line) => ({
+    ...parseRepository(line),
+    trusted: trusted.has(line),
+  }));
+  const indexes = await Promise.all(
+    repos.map((r) =>
+      loadIndex(r, spec.arch, keyring, {
+        ...opts,
+        allowUntrusted: opts.allowUntrusted || r.trusted,
+      })
+    ),
+  );
   const packages = resolve(universe(indexes, spec.arch), spec.packages);
   return { packages, keyring };
 }
@@ -67,6 +83,7 @@ export function environmentDigest(resolved: ResolvedEnvironment, spec: Environme
   line(spec.arch);
   for (const p of resolved.packages) line(`${p.name} ${p.version} ${p.checksum ?? ""}`);
   for (const r of spec.repositories) line(`repo ${r}`);
+  for (const r of spec.trustedRepositories ?? []) line(`trusted ${r}`);
   for (const [name, pem] of [...resolved.keyring].sort()) line(`key ${name} ${pem}`);
   for (const w of [...spec.packages].sort()) line(`world ${w}`);
   line(JSON.stringify(spec.accounts ?? null));
@@ -92,7 +109,7 @@ export async function installEnvironment(
     const source = `${p.name}-${p.version}`;
     try {
       const apk = await readApk(files[i], resolved.keyring, {
-        allowUntrusted: spec.allowUntrusted,
+        allowUntrusted: spec.allowUntrusted || p.repository.trusted,
         source,
       });
       // Indexes written by some tools leave out r:, so the package's own .PKGINFO decides.

@@ -16,6 +16,8 @@ export interface Repository {
   /** URL or local directory, without a trailing slash. */
   url: string;
   tag?: string;
+  /** Read without signature checks (see `EnvironmentSpec.trustedRepositories`). */
+  trusted?: boolean;
 }
 
 /** A repository's index for one architecture. */

@@ -119,6 +119,8 @@ async function runTarget(
     keyringAppend: opts.keyringAppend,
     packageAppend: [`${target.name}=${target.version}`],
   });
+  // The out directory is the user's own build: its packages may be unsigned.
+  spec.trustedRepositories = [outRepo];
   const env = await prepareEnvironment(spec, log);
   const steps = flattenSteps(target.pipeline, stepBase({ environment: target.environment }, 0));
   const sourceDir = opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);

@@ -1,9 +1,11 @@
 /**
- * Go (RE2) regular expressions and `Regexp.ReplaceAllString` templates in
- * JavaScript, for `var-transforms`. RE2 syntax is mostly a subset of JS's;
- * the differences melange files meet are translated: `(?P<name>`, inline
- * flags `(?i)`/`(?s)`/`(?m)` at the start, `\z`, `\A`, POSIX classes, and
- * `$name`/`${name}` expansion where `$1x` names group "1x" as in Go.
+ * Go (RE2) regular expressions and `Regexp.ReplaceAllString` in JavaScript,
+ * for `var-transforms`. The pattern is translated token by token so that it
+ * means what Go means: `(?P<name>`, flags anywhere (`(?i)`, `(?s:...)`,
+ * `(?U)`), `.` not matching only `\n`, `^`/`$`/`\A`/`\z` on text or line
+ * ends, ASCII `\s`, POSIX classes, `\Q...\E`, octal and `\x{...}` escapes,
+ * `\pL`, and a `{` that is not a repeat being literal. The replacement is
+ * Go's template syntax, where `$1x` names the group "1x".
  */
 
 const POSIX: Record<string, string> = {
@@ -23,72 +25,347 @@ const POSIX: Record<string, string> = {
   xdigit: "0-9A-Fa-f",
 };
 
+/** Characters that keep their backslash in a JS `u` pattern (outside a class). */
+const JS_SYNTAX = "^$\\.*+?()[]{}|/";
+const GO_SPACE = "\\t\\n\\f\\r ";
+
+interface Flags {
+  i: boolean;
+  m: boolean;
+  s: boolean;
+  U: boolean;
+}
+
+const hex = (cp: number) => `\\u{${cp.toString(16)}}`;
+
+/** A `\p{X}` name as JS wants it: general categories as they are, scripts as `Script=X`. */
+function unicodeClass(name: string, negated: boolean): string {
+  let n = name;
+  let neg = negated;
+  if (n.startsWith("^")) {
+    n = n.slice(1);
+    neg = !neg;
+  }
+  const prop = /^[A-Z][a-z]?$/.test(n) || n === "Any" ? n : `Script=${n}`;
+  return `\\${neg ? "P" : "p"}{${prop === "Any" ? "Any" : prop}}`;
+}
+
+/** Translates a Go pattern into JS source (for the `u` flag) and whether it starts case-insensitive. */
+export function translateGoRegExp(pattern: string): { source: string; ignoreCase: boolean } {
+  const p = pattern;
+  let i = 0;
+  let out = "";
+  let flags: Flags = { i: false, m: false, s: false, U: false };
+  // Each open group remembers the flags outside it and how many `(?flags:`
+  // groups we opened inside it for mid-group `(?flags)`, closed with it.
+  const stack: { saved: Flags; extra: number }[] = [];
+  let topExtra = 0;
+  let ignoreCase = false;
+  let atStart = true;
+  const err = (msg: string): never => {
+    throw new Error(`invalid regular expression "${pattern}": ${msg}`);
+  };
+
+  // One escape after `\` at p[i] (i points past the backslash); returns JS text.
+  const escape = (inClass: boolean): string => {
+    const c = p[i++];
+    if (c === undefined) err("trailing backslash");
+    if (/[0-7]/.test(c)) {
+      // Go has no backreferences: \1 .. \377 are octal.
+      let digits = c;
+      while (digits.length < 3 && /[0-7]/.test(p[i] ?? "")) digits += p[i++];
+      if (c !== "0" && digits.length === 1 && !inClass) err(`invalid escape \\${c}`);
+      return hex(parseInt(digits, 8));
+    }
+    switch (c) {
+      case "a":
+        return "\\x07";
+      case "f":
+      case "t":
+      case "n":
+      case "r":
+      case "v":
+      case "d":
+      case "D":
+      case "w":
+      case "W":
+        return `\\${c}`;
+      case "b":
+      case "B":
+        if (inClass) err(`invalid escape \\${c} in a class`);
+        return `\\${c}`;
+      case "s":
+        return inClass ? GO_SPACE : `[${GO_SPACE}]`;
+      case "S":
+        return inClass ? "\\S" : `[^${GO_SPACE}]`;
+      case "A":
+        return "(?<![\\s\\S])";
+      case "z":
+        return "(?![\\s\\S])";
+      case "C":
+        return "[\\s\\S]";
+      case "x": {
+        if (p[i] === "{") {
+          const end = p.indexOf("}", i);
+          if (end < 0) err("unterminated \\x{");
+          const cp = parseInt(p.slice(i + 1, end), 16);
+          if (!/^[0-9A-Fa-f]+$/.test(p.slice(i + 1, end)) || cp > 0x10ffff) err("bad \\x{...}");
+          i = end + 1;
+          return hex(cp);
+        }
+        const h = p.slice(i, i + 2);
+        if (!/^[0-9A-Fa-f]{2}$/.test(h)) err("bad \\x escape");
+        i += 2;
+        return `\\x${h}`;
+      }
+      case "p":
+      case "P": {
+        let name: string;
+        if (p[i] === "{") {
+          const end = p.indexOf("}", i);
+          if (end < 0) err("unterminated \\p{");
+          name = p.slice(i + 1, end);
+          i = end + 1;
+        } else {
+          name = p[i++] ?? err("bad \\p");
+        }
+        return unicodeClass(name, c === "P");
+      }
+      case "Q": {
+        const end = p.indexOf("\\E", i);
+        const lit = end < 0 ? p.slice(i) : p.slice(i, end);
+        i = end < 0 ? p.length : end + 2;
+        return [...lit].map((ch) => literal(ch, inClass)).join("");
+      }
+    }
+    if (/[!-\/:-@\[-`{-~]/.test(c)) return literal(c, inClass);
+    return err(`invalid escape \\${c}`);
+  };
+
+  // A character that must match itself.
+  const literal = (ch: string, inClass: boolean): string => {
+    if (inClass) return "\\^-[]".includes(ch) ? `\\${ch}` : ch;
+    return JS_SYNTAX.includes(ch) ? `\\${ch}` : ch;
+  };
+
+  const charClass = (): string => {
+    // p[i - 1] was "[".
+    let s = "[";
+    if (p[i] === "^") {
+      s += "^";
+      i++;
+    }
+    let first = true;
+    for (;;) {
+      const c = p[i];
+      if (c === undefined) err("missing closing ]");
+      if (c === "]" && !first) {
+        i++;
+        return s + "]";
+      }
+      first = false;
+      if (c === "[" && p[i + 1] === ":") {
+        const end = p.indexOf(":]", i + 2);
+        const body = end < 0 ? "" : p.slice(i + 2, end);
+        const neg = body.startsWith("^");
+        const cls = POSIX[neg ? body.slice(1) : body];
+        if (cls) {
+          if (neg) {
+            if (s !== "[" || p[end + 2] !== "]") err(`[:^${body.slice(1)}:] must be alone in [...]`);
+            i = end + 3;
+            return `[^${cls}]`;
+          }
+          s += cls;
+          i = end + 2;
+          continue;
+        }
+      }
+      i++;
+      if (c === "\\") s += escape(true);
+      else if (c === "-") s += "-";
+      else s += literal(c, true);
+    }
+  };
+
+  // After an atom: a repeat (with Go's ungreedy flag flipping laziness).
+  const quantifier = (): string => {
+    let q = "";
+    const c = p[i];
+    if (c === "*" || c === "+" || c === "?") {
+      q = c;
+      i++;
+    } else if (c === "{") {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i));
+      if (!m) return "";
+      if (Number(m[1]) > 1000 || (m[3] && Number(m[3]) > 1000)) err("repeat count too large");
+      if (m[3] && Number(m[3]) < Number(m[1])) err("invalid repeat count");
+      q = m[0];
+      i += m[0].length;
+    } else return "";
+    let lazy = false;
+    if (p[i] === "?") {
+      lazy = true;
+      i++;
+    }
+    if (flags.U) lazy = !lazy;
+    if ("*+?{".includes(p[i] ?? "") && quantifier() !== "") err("invalid nested repetition operator");
+    return q + (lazy ? "?" : "");
+  };
+
+  const modifier = (before: Flags, after: Flags): string => {
+    const on = (["i", "m", "s"] as const).filter((f) => f === "i" && after.i && !before.i);
+    const off = (["i"] as const).filter((f) => !after[f] && before[f]);
+    if (!on.length && !off.length) return "";
+    return `(?${on.join("")}${off.length ? "-" + off.join("") : ""}:`;
+  };
+
+  while (i < p.length) {
+    const c = p[i++];
+    let atom: string;
+    let canRepeat = true;
+    if (c === "\\") {
+      const start = i;
+      atom = escape(false);
+      if ("AzbB".includes(p[start])) canRepeat = false;
+    } else if (c === "[") {
+      atom = charClass();
+    } else if (c === ".") {
+      atom = flags.s ? "[\\s\\S]" : "[^\\n]";
+    } else if (c === "^") {
+      atom = flags.m ? "(?<![^\\n])" : "(?<![\\s\\S])";
+      canRepeat = false;
+    } else if (c === "$") {
+      atom = flags.m ? "(?![^\\n])" : "(?![\\s\\S])";
+      canRepeat = false;
+    } else if (c === "|") {
+      out += "|";
+      atStart = false;
+      continue;
+    } else if (c === "(") {
+      if (p[i] === "?") {
+        const m = /^\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|([imsU]*)(?:-([imsU]*))?([:)]))/.exec(
+          p.slice(i),
+        );
+        if (!m) err(`invalid or unsupported group syntax at offset ${i - 1}`);
+        i += m![0].length;
+        if (m![1] !== undefined) {
+          stack.push({ saved: flags, extra: topExtra });
+          topExtra = 0;
+          out += `(?<${m![1]}>`;
+          atStart = false;
+          continue;
+        }
+        const next: Flags = { ...flags };
+        for (const f of m![2] ?? "") next[f as keyof Flags] = true;
+        for (const f of m![3] ?? "") next[f as keyof Flags] = false;
+        if (m![4] === ")") {
+          // Flags until the end of the enclosing group.
+          if (atStart && stack.length === 0 && !out) {
+            ignoreCase = next.i;
+          } else {
+            const mod = modifier(flags, next);
+            if (mod) {
+              out += mod;
+              topExtra++;
+            }
+          }
+          flags = next;
+          continue;
+        }
+        stack.push({ saved: flags, extra: topExtra });
+        topExtra = 0;
+        out += modifier(flags, next) || "(?:";
+        if (modifier(flags, next)) {
+          // A modifier group is itself the group; nothing else to close.
+        }
+        flags = next;
+        atStart = false;
+        continue;
+      }
+      stack.push({ saved: flags, extra: topExtra });
+      topExtra = 0;
+      out += "(";
+      atStart = false;
+      continue;
+    } else if (c === ")") {
+      const top = stack.pop() ?? err("unexpected )");
+      out += ")".repeat(topExtra) + ")";
+      flags = top.saved;
+      topExtra = top.extra;
+      atStart = false;
+      const q = quantifier();
+      out += q;
+      continue;
+    } else if (c === "*" || c === "+" || c === "?") {
+      return err(`missing argument to repetition operator ${c}`);
+    } else if (c === "{" || c === "}") {
+      atom = `\\${c}`;
+    } else {
+      atom = c;
+    }
+    atStart = false;
+    const q = canRepeat ? quantifier() : "";
+    if (!canRepeat && "*+?".includes(p[i] ?? "")) {
+      // Go allows repeating an assertion; it matches the same as once.
+      quantifier();
+    }
+    out += q ? (atom.length > 1 && !/^\\.$|^\[.*\]$|^\\u\{[0-9a-f]+\}$/.test(atom) ? `(?:${atom})` : atom) + q : atom;
+  }
+  if (stack.length) err("missing closing )");
+  out += ")".repeat(topExtra);
+  return { source: out, ignoreCase };
+}
+
 /** Compiles a Go regexp as a global JS RegExp; throws with the pattern on syntax errors. */
 export function goRegExp(pattern: string): RegExp {
-  let src = pattern;
-  let flags = "g";
-  const lead = /^\(\?([imsU]+)\)/.exec(src);
-  if (lead) {
-    src = src.slice(lead[0].length);
-    for (const f of lead[1]) if (f !== "U" && !flags.includes(f)) flags += f;
-  }
-  src = src
-    .replace(/\(\?P</g, "(?<")
-    .replace(/\\z/g, "$(?![\\s\\S])")
-    .replace(/\\A/g, "^(?<![\\s\\S])")
-    .replace(/\[:(\^?)([a-z]+):\]/g, (m, neg, name) => {
-      const cls = POSIX[name];
-      if (!cls) return m;
-      return neg ? `[^${cls}]`.slice(1, -1) : cls;
-    });
+  const { source, ignoreCase } = translateGoRegExp(pattern);
   try {
-    return new RegExp(src, flags + "u");
-  } catch {
-    try {
-      return new RegExp(src, flags);
-    } catch (err) {
-      throw new Error(`invalid regular expression "${pattern}": ${(err as Error).message}`);
-    }
+    return new RegExp(source, ignoreCase ? "gui" : "gu");
+  } catch (err) {
+    throw new Error(`invalid regular expression "${pattern}": ${(err as Error).message}`);
   }
+}
+
+/** Go's `extract`: a group name after `$` (word characters, or braced). */
+function extract(t: string): { name: string; num: number; rest: string } | undefined {
+  let s = t;
+  const brace = s[0] === "{";
+  if (brace) s = s.slice(1);
+  const m = /^[\p{L}\p{Nd}_]+/u.exec(s);
+  if (!m) return undefined;
+  const name = m[0];
+  let rest = s.slice(name.length);
+  if (brace) {
+    if (rest[0] !== "}") return undefined;
+    rest = rest.slice(1);
+  }
+  let num = /^[0-9]+$/.test(name) && name.length < 9 ? Number(name) : -1;
+  if (name[0] === "0" && name.length > 1) num = -1;
+  return { name, num, rest };
 }
 
 /** Expands a Go replacement template for one match. */
 function expand(template: string, m: RegExpExecArray): string {
   let out = "";
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i];
-    if (c !== "$") {
-      out += c;
-      continue;
-    }
-    const next = template[i + 1];
-    if (next === "$") {
+  let t = template;
+  for (;;) {
+    const at = t.indexOf("$");
+    if (at < 0) return out + t;
+    out += t.slice(0, at);
+    t = t.slice(at + 1);
+    if (t[0] === "$") {
       out += "$";
-      i++;
+      t = t.slice(1);
       continue;
     }
-    let name: string;
-    if (next === "{") {
-      const end = template.indexOf("}", i + 2);
-      if (end < 0) {
-        out += c;
-        continue;
-      }
-      name = template.slice(i + 2, end);
-      i = end;
-    } else {
-      const w = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
-      if (!w) {
-        out += c;
-        continue;
-      }
-      name = w[0];
-      i += name.length;
+    const x = extract(t);
+    if (!x) {
+      out += "$"; // malformed: the `$` is text
+      continue;
     }
-    if (/^\d+$/.test(name)) out += m[Number(name)] ?? "";
-    else out += m.groups?.[name] ?? "";
+    t = x.rest;
+    out += (x.num >= 0 ? m[x.num] : m.groups?.[x.name]) ?? "";
   }
-  return out;
 }
 
 /** Go's `re.ReplaceAllString(src, template)`. */
@@ -96,9 +373,15 @@ export function goReplaceAll(src: string, pattern: string, template: string): st
   const re = goRegExp(pattern);
   let out = "";
   let last = 0;
+  let lastMatchEnd = -1;
   for (const m of src.matchAll(re)) {
-    out += src.slice(last, m.index) + expand(template, m as RegExpExecArray);
-    last = m.index! + m[0].length;
+    const start = m.index!;
+    const end = start + m[0].length;
+    // Go skips an empty match right after the previous match.
+    if (m[0].length === 0 && start === lastMatchEnd) continue;
+    out += src.slice(last, start) + expand(template, m as RegExpExecArray);
+    last = end;
+    lastMatchEnd = end;
   }
   return out + src.slice(last);
 }
