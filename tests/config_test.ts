@@ -215,7 +215,12 @@ pipeline:
     );
     writeFileSync(
       join(dir, "my", "inner.yaml"),
-      "name: inner\ninputs:\n  who:\n    description: inherited\npipeline:\n  - runs: inner \${{inputs.who}}\n",
+      "name: inner\npipeline:\n  - runs: inner \${{inputs.who}}\n  - uses: my/shadow\n",
+    );
+    // As in melange, a nested pipeline's own declared input shadows the caller's.
+    writeFileSync(
+      join(dir, "my", "shadow.yaml"),
+      "inputs:\n  who:\n    default: nobody\npipeline:\n  - runs: shadow \${{inputs.who}}\n",
     );
     // A directory pipeline shadows the built-in one of the same name.
     writeFileSync(join(dir, "strip.yaml"), "name: strip\npipeline:\n  - runs: my own strip\n");
@@ -233,12 +238,13 @@ pipeline:
       "x86_64",
       [dir],
     );
-    assertEquals(runs(c.pipeline).slice(0, 3), [
+    assertEquals(runs(c.pipeline).slice(0, 4), [
       "greet world plain",
       "inner world",
+      "shadow nobody",
       "my own strip",
     ]);
-    assertStringIncludes(runs(c.pipeline)[3], "/home/build/melange-out/demo");
+    assertStringIncludes(runs(c.pipeline)[4], "/home/build/melange-out/demo");
     assertEquals(c.environment.contents.packages, ["busybox", "greeter-plain"]);
     const missing = assertThrows(() =>
       compile(HEAD + "pipeline:\n  - uses: my/greet\n", "x86_64", [dir])

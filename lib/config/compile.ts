@@ -222,6 +222,13 @@ function decide(expr: string, vars: Vars, path: string, ctx: Ctx): boolean {
   }
 }
 
+/** What a nested step inherits from the step around it. */
+interface Parent {
+  /** The parent's scope: the file's variables plus its `inputs.*`. */
+  scope: Vars;
+  workdir?: string;
+}
+
 function compileSteps(
   // deno-lint-ignore no-explicit-any
   steps: any[],
@@ -229,7 +236,7 @@ function compileSteps(
   path: string,
   ctx: Ctx,
   needs: string[],
-  parent?: { inputs: Record<string, string>; workdir?: string },
+  parent?: Parent,
 ): CompiledStep[] {
   const out: CompiledStep[] = [];
   steps.forEach((step, i) => {
@@ -245,6 +252,89 @@ const SHA_LENGTHS: Record<string, number> = {
   "expected-commit": 40,
 };
 
+/**
+ * A `uses:` step with its pipeline file read in: like melange's decoding of
+ * the file into the step, a field the file sets replaces the step's (the
+ * environment is merged, the file's keys winning); the step keeps the rest.
+ */
+// deno-lint-ignore no-explicit-any
+function expandUses(step: any, path: string, ctx: Ctx): any {
+  let file: PipelineFile;
+  try {
+    file = ctx.load(step.uses);
+  } catch (err) {
+    fail(ctx.config, `${path}.uses`, err);
+  }
+  const f = file.data;
+  for (const k of Object.keys(step.with ?? {})) {
+    if (!(k in (f.inputs ?? {}))) {
+      fail(ctx.config, `${path}.with.${k}`, `undefined input "${k}" to pipeline "${step.uses}"`);
+    }
+  }
+  return {
+    ...step,
+    runs: f.runs ?? step.runs,
+    pipeline: f.pipeline ?? step.pipeline,
+    inputs: f.inputs,
+    needs: f.needs ?? step.needs,
+    environment: { ...step.environment, ...f.environment },
+    "working-directory": f["working-directory"] ?? step["working-directory"],
+    if: f.if ?? step.if,
+  };
+}
+
+/**
+ * The step's inputs as melange's validateWith and MutateWith make them: its
+ * own `with:` (defaults filled in, required ones checked), each value
+ * substituted in the parent's scope, then once more in the step's own scope
+ * so that one input can use a sibling. Returns the step's scope.
+ */
+function stepScope(
+  // deno-lint-ignore no-explicit-any
+  s: any,
+  vars: Vars,
+  path: string,
+  ctx: Ctx,
+  parent?: Parent,
+): Vars {
+  const own: Record<string, string> = { ...s.with };
+  for (
+    const [k, input] of Object.entries(s.inputs ?? {}) as [
+      string,
+      { default?: string; required?: boolean },
+    ][]
+  ) {
+    if (!own[k]) own[k] = input.default ?? "";
+    const want = SHA_LENGTHS[k];
+    if (want && own[k] && (!/^[0-9a-fA-F]+$/.test(own[k]) || own[k].length !== want)) {
+      fail(ctx.config, `${path}.with.${k}`, `${k} must be ${want} hexadecimal digits`);
+    }
+    if (input.required && !own[k]) {
+      fail(ctx.config, path, `required input "${k}" of pipeline "${s.uses}" is missing`);
+    }
+  }
+  const outer = parent?.scope ?? vars;
+  const scope = new Map(outer);
+  const keys = Object.keys(own);
+  for (const k of keys) {
+    let v = own[k];
+    try {
+      v = substitute(v, outer);
+    } catch {
+      // may name a sibling input: resolved below
+    }
+    scope.set(`inputs.${k}`, v);
+  }
+  for (const k of keys) {
+    try {
+      scope.set(`inputs.${k}`, substitute(scope.get(`inputs.${k}`)!, scope));
+    } catch (err) {
+      fail(ctx.config, s.with && k in s.with ? `${path}.with.${k}` : path, err);
+    }
+  }
+  return scope;
+}
+
 function compileStep(
   // deno-lint-ignore no-explicit-any
   step: any,
@@ -252,62 +342,11 @@ function compileStep(
   path: string,
   ctx: Ctx,
   needs: string[],
-  parent?: { inputs: Record<string, string>; workdir?: string },
+  parent?: Parent,
 ): CompiledStep | undefined {
-  let s = step;
-  let label = "";
-  if (step.uses && !step.pipeline?.length) {
-    let file: PipelineFile;
-    try {
-      file = ctx.load(step.uses);
-    } catch (err) {
-      fail(ctx.config, `${path}.uses`, err);
-    }
-    label = ` (pipeline ${step.uses})`;
-    for (const k of Object.keys(step.with ?? {})) {
-      if (!(k in (file.data.inputs ?? {}))) {
-        fail(ctx.config, `${path}.with.${k}`, `undefined input "${k}" to pipeline "${step.uses}"`);
-      }
-    }
-    s = {
-      ...step,
-      runs: file.data.runs,
-      pipeline: file.data.pipeline,
-      inputs: file.data.inputs,
-      needs: file.data.needs,
-      environment: { ...step.environment, ...file.data.environment },
-      "working-directory": file.data["working-directory"] ?? step["working-directory"],
-      if: step.if ?? file.data.if,
-    };
-  }
-  const withAll: Record<string, string> = { ...parent?.inputs, ...step.with };
-  for (
-    const [k, input] of Object.entries(s.inputs ?? {}) as [
-      string,
-      { default?: string; required?: boolean },
-    ][]
-  ) {
-    if (!withAll[k]) withAll[k] = input.default ?? "";
-    const want = SHA_LENGTHS[k];
-    if (want && withAll[k] && (!/^[0-9a-fA-F]+$/.test(withAll[k]) || withAll[k].length !== want)) {
-      fail(ctx.config, `${path}.with.${k}`, `${k} must be ${want} hexadecimal digits`);
-    }
-    if (input.required && !withAll[k]) {
-      fail(ctx.config, path, `required input "${k}" of pipeline "${step.uses}" is missing`);
-    }
-  }
-  const scope = new Map(vars);
-  const inputs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(withAll)) {
-    let value = v;
-    try {
-      value = substitute(v, scope);
-    } catch {
-      // melange keeps an input it cannot substitute yet as it is
-    }
-    inputs[k] = value;
-    scope.set(`inputs.${k}`, value);
-  }
+  const s = step.uses && !step.pipeline?.length ? expandUses(step, path, ctx) : step;
+  const label = s !== step ? ` (pipeline ${step.uses})` : "";
+  const scope = stepScope(s, vars, path, ctx, parent);
   const sub = (v: string, field: string) => {
     try {
       return substitute(v, scope);
@@ -334,7 +373,7 @@ function compileStep(
   }
   if (s.pipeline?.length) {
     out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
-      inputs,
+      scope,
       workdir,
     });
   }

@@ -56,12 +56,11 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
   let i = 0;
   let out = "";
   let flags: Flags = { i: false, m: false, s: false, U: false };
-  // Each open group remembers the flags outside it and how many `(?flags:`
-  // groups we opened inside it for mid-group `(?flags)`, closed with it.
-  const stack: { saved: Flags; extra: number }[] = [];
-  let topExtra = 0;
+  // Each open group remembers the flags outside it and the modifier groups
+  // opened inside it for a mid-group `(?flags)`, which close with it.
+  const stack: { saved: Flags; mods: string[] }[] = [];
+  let mods: string[] = [];
   let ignoreCase = false;
-  let atStart = true;
   const err = (msg: string): never => {
     throw new Error(`invalid regular expression "${pattern}": ${msg}`);
   };
@@ -171,7 +170,9 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
         const cls = POSIX[neg ? body.slice(1) : body];
         if (cls) {
           if (neg) {
-            if (s !== "[" || p[end + 2] !== "]") err(`[:^${body.slice(1)}:] must be alone in [...]`);
+            if (s !== "[" || p[end + 2] !== "]") {
+              err(`[:^${body.slice(1)}:] must be alone in [...]`);
+            }
             i = end + 3;
             return `[^${cls}]`;
           }
@@ -208,15 +209,23 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
       i++;
     }
     if (flags.U) lazy = !lazy;
-    if ("*+?{".includes(p[i] ?? "") && quantifier() !== "") err("invalid nested repetition operator");
+    if ("*+?{".includes(p[i] ?? "") && quantifier() !== "") {
+      err("invalid nested repetition operator");
+    }
     return q + (lazy ? "?" : "");
   };
 
-  const modifier = (before: Flags, after: Flags): string => {
-    const on = (["i", "m", "s"] as const).filter((f) => f === "i" && after.i && !before.i);
-    const off = (["i"] as const).filter((f) => !after[f] && before[f]);
-    if (!on.length && !off.length) return "";
-    return `(?${on.join("")}${off.length ? "-" + off.join("") : ""}:`;
+  // JS modifier group switching case folding; `m` and `s` are translated above.
+  const modifier = (before: Flags, after: Flags): string =>
+    before.i === after.i ? "" : after.i ? "(?i:" : "(?-i:";
+  // Whether a translated atom can take a quantifier as it is.
+  const single = (a: string) =>
+    /^(?:[^\\]|\\.|\\x[0-9A-Fa-f]{2}|\\u\{[0-9a-f]+\}|\\[pP]\{[^}]*\}|\[(?:[^\]\\]|\\.)*\])$/su
+      .test(a);
+  const open = (text: string) => {
+    stack.push({ saved: flags, mods });
+    mods = [];
+    out += text;
   };
 
   while (i < p.length) {
@@ -224,9 +233,16 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
     let atom: string;
     let canRepeat = true;
     if (c === "\\") {
-      const start = i;
+      const kind = p[i];
       atom = escape(false);
-      if ("AzbB".includes(p[start])) canRepeat = false;
+      if ("AzbB".includes(kind)) canRepeat = false;
+      if (kind === "Q" && atom) {
+        // A repeat after \Q...\E applies to its last character only.
+        const chars = atom.match(/\\?[\s\S]/gu) ?? [];
+        out += chars.slice(0, -1).join("");
+        atom = chars[chars.length - 1];
+      }
+      if (!atom) continue;
     } else if (c === "[") {
       atom = charClass();
     } else if (c === ".") {
@@ -238,63 +254,48 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
       atom = flags.m ? "(?![^\\n])" : "(?![\\s\\S])";
       canRepeat = false;
     } else if (c === "|") {
-      out += "|";
-      atStart = false;
+      // Flags set earlier in this group still apply after the bar.
+      out += ")".repeat(mods.length) + "|" + mods.join("");
       continue;
     } else if (c === "(") {
-      if (p[i] === "?") {
-        const m = /^\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|([imsU]*)(?:-([imsU]*))?([:)]))/.exec(
-          p.slice(i),
-        );
-        if (!m) err(`invalid or unsupported group syntax at offset ${i - 1}`);
-        i += m![0].length;
-        if (m![1] !== undefined) {
-          stack.push({ saved: flags, extra: topExtra });
-          topExtra = 0;
-          out += `(?<${m![1]}>`;
-          atStart = false;
-          continue;
-        }
-        const next: Flags = { ...flags };
-        for (const f of m![2] ?? "") next[f as keyof Flags] = true;
-        for (const f of m![3] ?? "") next[f as keyof Flags] = false;
-        if (m![4] === ")") {
-          // Flags until the end of the enclosing group.
-          if (atStart && stack.length === 0 && !out) {
-            ignoreCase = next.i;
-          } else {
-            const mod = modifier(flags, next);
-            if (mod) {
-              out += mod;
-              topExtra++;
-            }
-          }
-          flags = next;
-          continue;
-        }
-        stack.push({ saved: flags, extra: topExtra });
-        topExtra = 0;
-        out += modifier(flags, next) || "(?:";
-        if (modifier(flags, next)) {
-          // A modifier group is itself the group; nothing else to close.
-        }
-        flags = next;
-        atStart = false;
+      if (p[i] !== "?") {
+        open("(");
         continue;
       }
-      stack.push({ saved: flags, extra: topExtra });
-      topExtra = 0;
-      out += "(";
-      atStart = false;
+      const m = /^\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|([imsU]*)(?:-([imsU]*))?([:)]))/.exec(
+        p.slice(i),
+      );
+      if (!m) return err(`invalid or unsupported group syntax at offset ${i - 1}`);
+      i += m[0].length;
+      if (m[1] !== undefined) {
+        open(`(?<${m[1]}>`);
+        continue;
+      }
+      const next: Flags = { ...flags };
+      for (const f of m[2] ?? "") next[f as keyof Flags] = true;
+      for (const f of m[3] ?? "") next[f as keyof Flags] = false;
+      if (m[4] === ":") {
+        open(modifier(flags, next) || "(?:");
+        flags = next;
+        continue;
+      }
+      // `(?flags)`: until the end of the enclosing group.
+      if (!out && stack.length === 0) ignoreCase = next.i;
+      else {
+        const mod = modifier(flags, next);
+        if (mod) {
+          out += mod;
+          mods.push(mod);
+        }
+      }
+      flags = next;
       continue;
     } else if (c === ")") {
       const top = stack.pop() ?? err("unexpected )");
-      out += ")".repeat(topExtra) + ")";
+      out += ")".repeat(mods.length) + ")";
       flags = top.saved;
-      topExtra = top.extra;
-      atStart = false;
-      const q = quantifier();
-      out += q;
+      mods = top.mods;
+      out += quantifier();
       continue;
     } else if (c === "*" || c === "+" || c === "?") {
       return err(`missing argument to repetition operator ${c}`);
@@ -303,16 +304,16 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
     } else {
       atom = c;
     }
-    atStart = false;
-    const q = canRepeat ? quantifier() : "";
-    if (!canRepeat && "*+?".includes(p[i] ?? "")) {
-      // Go allows repeating an assertion; it matches the same as once.
-      quantifier();
+    if (!canRepeat) {
+      quantifier(); // Go allows repeating an assertion; it means the same as once.
+      out += atom;
+      continue;
     }
-    out += q ? (atom.length > 1 && !/^\\.$|^\[.*\]$|^\\u\{[0-9a-f]+\}$/.test(atom) ? `(?:${atom})` : atom) + q : atom;
+    const q = quantifier();
+    out += q && !single(atom) ? `(?:${atom})${q}` : atom + q;
   }
   if (stack.length) err("missing closing )");
-  out += ")".repeat(topExtra);
+  out += ")".repeat(mods.length);
   return { source: out, ignoreCase };
 }
 

@@ -37,7 +37,7 @@ export function substitute(text: string, vars: Vars, quote = false): string {
     i += 2;
     const value = vars.get(name);
     if (value === undefined) missing.push(name);
-    else out += quote ? JSON.stringify(value) : value;
+    else out += quote ? goQuote(value) : value;
   }
   if (missing.length) {
     throw new Error(
@@ -47,6 +47,40 @@ export function substitute(text: string, vars: Vars, quote = false): string {
     );
   }
   return out;
+}
+
+const GO_ESCAPES: Record<string, string> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+  "\\": "\\\\",
+  '"': '\\"',
+};
+
+/**
+ * Go's `strconv.Quote`, which melange uses to put a variable's value into an
+ * `if:` expression: printable characters as they are, the rest escaped.
+ */
+export function goQuote(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const esc = GO_ESCAPES[ch];
+    if (esc) out += esc;
+    else if (ch === " " || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+    else {
+      const cp = ch.codePointAt(0)!;
+      out += cp < 0x80
+        ? `\\x${cp.toString(16).padStart(2, "0")}`
+        : cp < 0x10000
+        ? `\\u${cp.toString(16).padStart(4, "0")}`
+        : `\\U${cp.toString(16).padStart(8, "0")}`;
+    }
+  }
+  return out + '"';
 }
 
 function excerpt(text: string, at: number): string {
