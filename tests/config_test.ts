@@ -50,7 +50,7 @@ Deno.test("config: unknown fields and wrong types name the file, the field path 
     ],
     [
       HEAD.replace("epoch: 2", "epoch: two"),
-      'demo.yaml:4:10: package.epoch: expected an integer, got "two"',
+      'demo.yaml:4:10: package.epoch: expected a non-negative integer, got "two"',
     ],
     [HEAD + "pipeline: echo\n", 'demo.yaml:6:11: pipeline: expected a list, got "echo"'],
     [HEAD + "package2: {}\n", 'demo.yaml:6:1: package2: unknown field "package2"'],

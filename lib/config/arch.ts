@@ -90,3 +90,19 @@ export function archVars(arch: string, flavor = "gnu"): Record<string, string> {
     "cross.triplet.rust.musl": a.rust("musl"),
   };
 }
+
+/**
+ * Whether a package whose `target-architecture` is `targets` is built for
+ * `arch`, as melange decides before building: no list, or the deprecated
+ * `[all]`, means every architecture; otherwise the list must name it
+ * (either spelling: `amd64` is `x86_64`). Compiling never refuses an
+ * architecture; the build and test commands skip one this says no to.
+ */
+export function buildsFor(targets: string[] | undefined, arch: string): boolean {
+  if (!targets?.length || (targets.length === 1 && targets[0] === "all")) return true;
+  const want = normalizeArch(arch);
+  return targets.some((t) => {
+    const a = t.replace(/^linux\//, "");
+    return (ALIASES[a] ?? a) === want;
+  });
+}

@@ -71,13 +71,18 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     const name = sub(sp.name, `${path}.name`, scope);
     const subVars = new Map(scope);
     for (const [k, v] of Object.entries(subpackageVars(name))) subVars.set(k, v);
-    if (sp.if && !decide(sp.if, subVars, `${path}.if`, ctx)) continue;
     const { pipeline: steps, test, range: _r, if: _i, name: _n, ...rest } = sp;
+    // melange compiles a subpackage's steps, and adds what they need to the
+    // build environment, whether or not its condition holds.
+    const compiledSteps = compileSteps(steps ?? [], subVars, `${path}.pipeline`, ctx, needs);
+    if (sp.if && !decide(sp.if, subVars, `${path}.if`, ctx)) continue;
     const compiled: CompiledSubpackage = {
       ...deepSubst(rest, subVars, path, ctx),
       name,
-      pipeline: compileSteps(steps ?? [], subVars, `${path}.pipeline`, ctx, needs),
+      pipeline: compiledSteps,
     };
+    // A subpackage without its own commit has the package's.
+    if (compiled.commit === undefined && pkg.commit !== undefined) compiled.commit = pkg.commit;
     if (test) compiled.test = compileTest(test, subVars, `${path}.test`, ctx, name, d.environment);
     subpackages.push(compiled);
   }

@@ -34,9 +34,11 @@ export const pipelineFileSpec: Spec = {
 const accounts = S.obj({
   "run-as": S.str,
   users: S.list(
-    S.obj({ username: S.str, uid: S.int, gid: S.int, shell: S.str, homedir: S.str }, ["username"]),
+    S.obj({ username: S.str, uid: S.uint, gid: S.uint, shell: S.str, homedir: S.str }, [
+      "username",
+    ]),
   ),
-  groups: S.list(S.obj({ groupname: S.str, gid: S.int, members: strs }, ["groupname"])),
+  groups: S.list(S.obj({ groupname: S.str, gid: S.uint, members: strs }, ["groupname"])),
 });
 
 /** apko's image configuration, as `environment:` uses it. */
@@ -91,30 +93,81 @@ const scriptlets = S.obj({
 const checks = S.obj({ disabled: strs, enabled: strs });
 const setcap = S.list(S.obj({ path: S.str, add: S.map(S.str), reason: S.str }));
 const resources = S.obj({ cpu: S.str, cpumodel: S.str, memory: S.str, disk: S.str });
+const copyright = S.list(S.obj({
+  paths: strs,
+  attestation: S.str,
+  license: S.str,
+  "license-path": S.str,
+  "detection-override": S.str,
+}));
+const cpe = S.obj({
+  part: S.str,
+  vendor: S.str,
+  product: S.str,
+  edition: S.str,
+  language: S.str,
+  sw_edition: S.str,
+  target_sw: S.str,
+  target_hw: S.str,
+  other: S.str,
+});
+const monitor = {
+  "strip-prefix": S.str,
+  "strip-suffix": S.str,
+  "tag-filter-prefix": S.str,
+  "tag-filter-contains": S.str,
+};
+/** `update:`, read by the tools that bump versions; checked so typos are caught. */
+const update = S.obj({
+  enabled: S.bool,
+  manual: S.bool,
+  "require-sequential": S.bool,
+  shared: S.bool,
+  "version-separator": S.str,
+  "ignore-regex-patterns": strs,
+  "release-monitor": S.obj({
+    identifier: S.int,
+    "strip-prefix": S.str,
+    "strip-suffix": S.str,
+    "version-filter-contains": S.str,
+    "version-filter-prefix": S.str,
+  }),
+  github: S.obj({ ...monitor, identifier: S.str, "tag-filter": S.str, "use-tag": S.bool }),
+  git: S.obj(monitor),
+  oci: S.obj({ ...monitor, identifier: S.str }),
+  version_data: S.obj({
+    version_format: S.str,
+    sources: S.list(S.obj({
+      name: S.str,
+      stream: S.str,
+      ignore: strs,
+      commit_source: S.str,
+      use_release: S.bool,
+    })),
+  }),
+  "version-transform": S.list(S.obj({ match: S.str, replace: S.str })),
+  "exclude-reason": S.str,
+  schedule: S.obj({ reason: S.str, period: S.str }),
+  "enable-prerelease-tags": S.bool,
+});
 const test = S.obj({ environment: environmentSpec, pipeline: S.list(stepSpec) });
 
 /** `package:`. */
 export const packageSpec = S.obj({
   name: S.str,
   version: S.str,
-  epoch: S.int,
+  epoch: S.uint,
   description: S.str,
   annotations: S.map(S.str),
   url: S.str,
   commit: S.str,
   "target-architecture": strs,
-  copyright: S.list(S.obj({
-    paths: strs,
-    attestation: S.str,
-    license: S.str,
-    "license-path": S.str,
-    "detection-override": S.str,
-  })),
+  copyright,
   dependencies,
   options,
   scriptlets,
   checks,
-  cpe: S.map(S.str),
+  cpe,
   setcap,
   timeout: S.str,
   resources,
@@ -142,10 +195,10 @@ export const configSpec = S.obj({
     checks,
     test,
     setcap,
-    copyright: S.any,
+    copyright,
   }, ["name"])),
   data: S.list(S.obj({ name: S.str, items: S.map(S.str) }, ["name"])),
-  update: S.any,
+  update,
   vars: S.map(S.str),
   "var-transforms": S.list(
     S.obj({ from: S.str, match: S.str, replace: S.str, to: S.str }, ["from", "match", "to"]),

@@ -1,6 +1,10 @@
 /**
  * melange build files: load and validate (load.ts), then compile for an
  * architecture (compile.ts) into plain data (types.ts).
+ *
+ * `target-architecture` does not stop compiling: a file compiles for any
+ * architecture and the result keeps the list; `buildsFor` tells the build
+ * and test commands whether to skip that architecture, as melange does.
  */
 export { compile, type CompileOptions, compileSync } from "./compile.ts";
 export {
@@ -10,5 +14,5 @@ export {
   loadConfigText,
   type LoadOptions,
 } from "./load.ts";
-export { normalizeArch } from "./arch.ts";
+export { buildsFor, normalizeArch } from "./arch.ts";
 export type * from "./types.ts";

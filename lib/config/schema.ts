@@ -10,6 +10,7 @@ import type { Pos, YNode } from "./yaml.ts";
 export type Spec =
   | { t: "string" }
   | { t: "int" }
+  | { t: "uint" }
   | { t: "bool" }
   | { t: "any" }
   | { t: "list"; of: Spec }
@@ -20,6 +21,7 @@ export type Spec =
 export const S = {
   str: { t: "string" } as Spec,
   int: { t: "int" } as Spec,
+  uint: { t: "uint" } as Spec,
   bool: { t: "bool" } as Spec,
   any: { t: "any" } as Spec,
   list: (of: Spec): Spec => ({ t: "list", of }),
@@ -46,6 +48,10 @@ export interface Validated {
   problems: Problem[];
 }
 
+const INT = /^([-+]?)(0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|\d+)$/;
+const TRUE = /^(?:true|True|TRUE|y|Y|yes|Yes|YES|on|On|ON)$/;
+const FALSE = /^(?:false|False|FALSE|n|N|no|No|NO|off|Off|OFF)$/;
+
 const describe = (n: YNode) =>
   n.kind === "map"
     ? "a mapping"
@@ -71,18 +77,21 @@ export function validate(node: YNode, spec: Spec): Validated {
     switch (s.t) {
       case "string":
         return n.kind === "scalar" ? n.text : bad(`expected a string, got ${describe(n)}`);
-      case "int": {
-        if (n.kind !== "scalar" || !/^[+-]?\d+$/.test(n.text)) {
-          return bad(`expected an integer, got ${describe(n)}`);
+      case "int":
+      case "uint": {
+        // YAML 1.2 integers as Go's yaml decoder reads them: decimal, 0x, 0o, 0b.
+        const m = n.kind === "scalar" ? INT.exec(n.text) : null;
+        const v = m ? (m[1] === "-" ? -1 : 1) * Number(m[2]) : NaN;
+        if (!Number.isSafeInteger(v) || (s.t === "uint" && v < 0)) {
+          const what = s.t === "uint" ? "a non-negative integer" : "an integer";
+          return bad(`expected ${what}, got ${describe(n)}`);
         }
-        return Number(n.text);
+        return v;
       }
       case "bool": {
-        if (n.kind !== "scalar" || n.quoted) {
-          return bad(`expected true or false, got ${describe(n)}`);
-        }
-        if (/^(true|True|TRUE|yes|on)$/.test(n.text)) return true;
-        if (/^(false|False|FALSE|no|off)$/.test(n.text)) return false;
+        // Go's yaml decoder also takes YAML 1.1's words for a typed bool.
+        if (n.kind === "scalar" && !n.quoted && TRUE.test(n.text)) return true;
+        if (n.kind === "scalar" && !n.quoted && FALSE.test(n.text)) return false;
         return bad(`expected true or false, got ${describe(n)}`);
       }
       case "list": {
