@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import { parseEnvFile } from "./envfile.ts";
 import { configSpec } from "./melange_schema.ts";
 import { type Problem, S, validate } from "./schema.ts";
 import { parseYaml, type Pos } from "./yaml.ts";
@@ -78,25 +79,4 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     data.environment.environment = { ...env, ...data.environment.environment };
   }
   return { file, data, positions: v.positions };
-}
-
-/** Reads a dotenv file: KEY=VALUE lines, `#` comments, optional `export ` and quotes. */
-export function parseEnvFile(text: string, file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new UserError(`${file}:${i + 1}:1: expected KEY=VALUE`);
-    let value = m[2];
-    const q = value[0];
-    if ((q === '"' || q === "'") && value.endsWith(q) && value.length >= 2) {
-      value = value.slice(1, -1);
-      if (q === '"') value = value.replace(/\\n/g, "\n").replace(/\\"/g, '"');
-    } else {
-      value = value.replace(/\s+#.*$/, "");
-    }
-    out[m[1]] = value;
-  });
-  return out;
 }
