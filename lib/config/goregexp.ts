@@ -73,7 +73,7 @@ export function translateGoRegExp(pattern: string): { source: string; ignoreCase
       // Go has no backreferences: \1 .. \377 are octal.
       let digits = c;
       while (digits.length < 3 && /[0-7]/.test(p[i] ?? "")) digits += p[i++];
-      if (c !== "0" && digits.length === 1 && !inClass) err(`invalid escape \\${c}`);
+      if (c !== "0" && digits.length === 1) err(`invalid escape \\${c}`);
       return hex(parseInt(digits, 8));
     }
     switch (c) {
