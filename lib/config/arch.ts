@@ -1,6 +1,7 @@
 /**
  * Architectures as melange names them and the names other tools use:
- * Go's GOARCH and the GNU and Rust target triplets, as apko derives them.
+ * `build.goarch` (apko's own name, which is `arm/v7` for armv7) and the GNU
+ * and Rust target triplets, as apko derives them.
  */
 import { UserError } from "../errors.ts";
 
@@ -22,14 +23,14 @@ const ARCHS: Record<string, ArchFacts> = {
     rust: (f) => `aarch64-unknown-linux-${f}`,
   },
   armv7: {
-    go: "arm",
-    gnu: (f) => `armv7-unknown-linux-${f}eabihf`,
+    go: "arm/v7",
+    gnu: (f) => `armv7l-unknown-linux-${f}eabihf`,
     rust: (f) => `armv7-unknown-linux-${f}eabihf`,
   },
   armhf: {
-    go: "arm",
+    go: "arm/v6",
     gnu: (f) => `arm-unknown-linux-${f}eabihf`,
-    rust: (f) => `arm-unknown-linux-${f}eabihf`,
+    rust: (f) => `armv6-unknown-linux-${f}eabihf`,
   },
   x86: { go: "386", gnu: (f) => `i486-pc-linux-${f}`, rust: (f) => `i686-unknown-linux-${f}` },
   ppc64le: {
@@ -42,15 +43,16 @@ const ARCHS: Record<string, ArchFacts> = {
     gnu: (f) => `s390x-ibm-linux-${f}`,
     rust: (f) => `s390x-unknown-linux-${f}`,
   },
+  // apko has no triplets of its own for these: `<name>-unknown-linux-<flavor>`.
   riscv64: {
     go: "riscv64",
     gnu: (f) => `riscv64-unknown-linux-${f}`,
-    rust: (f) => `riscv64gc-unknown-linux-${f}`,
+    rust: (f) => `riscv64-unknown-linux-${f}`,
   },
   loongarch64: {
     go: "loong64",
-    gnu: (f) => `loongarch64-unknown-linux-${f}`,
-    rust: (f) => `loongarch64-unknown-linux-${f}`,
+    gnu: (f) => `loong64-unknown-linux-${f}`,
+    rust: (f) => `loong64-unknown-linux-${f}`,
   },
 };
 
