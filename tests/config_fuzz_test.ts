@@ -59,6 +59,22 @@ const MUTATIONS: ((lines: string[], r: () => number) => void)[] = [
       ["*alias", "&anchor", "'unterminated", "- x", "{"][Math.floor(r() * 5)],
     );
   },
+  (l, r) => {
+    // A random Go regexp and template in a var-transform.
+    const alphabet = "()[]{}*+?|\\^$.:-_azAZ09PQEpLx<>,!=";
+    let re = "";
+    for (let k = 1 + Math.floor(r() * 10); k > 0; k--) {
+      re += alphabet[Math.floor(r() * alphabet.length)];
+    }
+    const tmpl = ["$1x", "${1}", "$$", "${name", "$"][Math.floor(r() * 5)];
+    l.push(
+      "var-transforms:",
+      "  - from: abc-1.2_3",
+      `    match: '${re.replaceAll("'", "''")}'`,
+      `    replace: '${tmpl}'`,
+      "    to: fuzzed",
+    );
+  },
 ];
 
 function seeds(): { name: string; text: string; dirs: string[] }[] {
