@@ -20,6 +20,23 @@ export interface PipelineFile {
   data: any;
 }
 
+// Parsing dominates compiling (the same few pipelines are used by every
+// file), so validated pipelines are remembered by their exact text and
+// source: a pure function's results, never stale. The data is only read.
+const PARSED = new Map<string, unknown>();
+const PARSED_MAX = 1000;
+
+// deno-lint-ignore no-explicit-any
+function parsed(text: string, source: string): any {
+  const key = `${source}\0${text}`;
+  if (PARSED.has(key)) return PARSED.get(key);
+  const v = validate(parseYaml(text, source), pipelineFileSpec);
+  if (v.problems.length) throw new UserError(problemsMessage(source, v.problems));
+  if (PARSED.size >= PARSED_MAX) PARSED.clear();
+  PARSED.set(key, v.value ?? {});
+  return v.value ?? {};
+}
+
 /** Loads pipelines by name, remembering what it loaded. */
 export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
   const cache = new Map<string, PipelineFile>();
@@ -47,9 +64,7 @@ export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
       const where = dirs.length ? ` in ${dirs.join(", ")} or` : "";
       throw new UserError(`no pipeline "${name}"${where} among the built-in pipelines`);
     }
-    const v = validate(parseYaml(text, source), pipelineFileSpec);
-    if (v.problems.length) throw new UserError(problemsMessage(source, v.problems));
-    const file = { source, data: v.value ?? {} };
+    const file = { source, data: parsed(text, source) };
     cache.set(name, file);
     return file;
   };
