@@ -141,3 +141,32 @@ Deno.test("pipelines: uses: names may not leave the pipeline directories", () =>
     assert(/^demo\.yaml:6:\d+: pipeline\[0\]\.uses: /.test(err.message), err.message);
   }
 });
+
+Deno.test("variables: targets.package.<name> names every package, range subpackages unrolled", () => {
+  const c = compile(`vars:
+  suffix: extra
+data:
+  - name: flavours
+    items:
+      b: B
+      a: A
+pipeline:
+  - runs: ls \${{targets.package.demo-a}} \${{targets.package.demo-extra}}
+subpackages:
+  - range: flavours
+    name: demo-\${{range.key}}
+    pipeline:
+      - runs: echo \${{range.value}} \${{targets.subpkgdir}} \${{targets.package.demo-b}}
+  - name: demo-\${{vars.suffix}}
+    pipeline:
+      - runs: echo \${{subpkg.name}} \${{targets.contextdir}}
+`);
+  assertEquals(runs(c.pipeline), [
+    "ls /home/build/melange-out/demo-a /home/build/melange-out/demo-extra",
+  ]);
+  assertEquals(c.subpackages.map((s) => [s.name, runs(s.pipeline)[0]]), [
+    ["demo-a", "echo A /home/build/melange-out/demo-a /home/build/melange-out/demo-b"],
+    ["demo-b", "echo B /home/build/melange-out/demo-b /home/build/melange-out/demo-b"],
+    ["demo-extra", "echo demo-extra /home/build/melange-out/demo-extra"],
+  ]);
+});

@@ -63,12 +63,22 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     }
   };
 
+  // Every package's output directory, subpackage names as unrolled.
+  const unrolled = unrollSubpackages(config, vars).map((u) => ({
+    ...u,
+    name: sub(u.sp.name, `${u.path}.name`, u.scope),
+  }));
+  for (const name of [d.package.name, ...unrolled.map((u) => u.name)]) {
+    const dir = `${OUT}/${name}`;
+    vars.set(`targets.package.${name}`, dir);
+    for (const u of unrolled) u.scope.set(`targets.package.${name}`, dir);
+  }
+
   const needs: string[] = [];
   const pkg = deepSubst(d.package, vars, "package", ctx);
   const pipeline = compileSteps(d.pipeline ?? [], vars, "pipeline", ctx, needs);
   const subpackages: CompiledSubpackage[] = [];
-  for (const { sp, scope, path } of unrollSubpackages(config, vars)) {
-    const name = sub(sp.name, `${path}.name`, scope);
+  for (const { sp, scope, path, name } of unrolled) {
     const subVars = new Map(scope);
     for (const [k, v] of Object.entries(subpackageVars(name))) subVars.set(k, v);
     const { pipeline: steps, test, range: _r, if: _i, name: _n, ...rest } = sp;
@@ -131,9 +141,6 @@ function baseVars(config: Config, arch: string): Vars {
       fail(config, path, err);
     }
   });
-  for (const name of [p.name, ...(d.subpackages ?? []).map((s: { name: string }) => s.name)]) {
-    if (!name.includes("${{")) vars.set(`targets.package.${name}`, `${OUT}/${name}`);
-  }
   for (const k of Object.keys(d.options ?? {})) vars.set(`options.${k}.enabled`, "false");
   return vars;
 }
