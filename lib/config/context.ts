@@ -1,0 +1,56 @@
+/**
+ * What the compile stages share: the file being compiled, the pipeline
+ * loader, and errors that point at the field they are about.
+ */
+import { UserError } from "../errors.ts";
+import type { Config } from "./load.ts";
+import type { PipelineFile } from "./pipelines.ts";
+import { evaluate, substitute, type Vars } from "./subst.ts";
+
+/** One compile's file and pipeline loader. */
+export interface Ctx {
+  config: Config;
+  load: (name: string) => PipelineFile;
+}
+
+/** Where a field path is, as `file:line:col: path`, using the nearest known ancestor. */
+function where(config: Config, path: string): string {
+  let p = path;
+  while (p && !config.positions.has(p)) p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, "");
+  const pos = config.positions.get(p) ?? { line: 1, col: 1 };
+  return `${config.file}:${pos.line}:${pos.col}: ${path}`;
+}
+
+/** Throws a UserError located at `path` of the file. */
+export function fail(config: Config, path: string, err: unknown): never {
+  const msg = err instanceof Error ? err.message : String(err);
+  throw new UserError(`${where(config, path)}: ${msg}`);
+}
+
+/** Substitutes every string inside `value`. */
+// deno-lint-ignore no-explicit-any
+export function deepSubst(value: any, vars: Vars, path: string, ctx: Ctx): any {
+  if (typeof value === "string") {
+    try {
+      return substitute(value, vars);
+    } catch (err) {
+      fail(ctx.config, path, err);
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => deepSubst(v, vars, `${path}[${i}]`, ctx));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, deepSubst(v, vars, `${path}.${k}`, ctx)]),
+    );
+  }
+  return value;
+}
+
+/** Decides an `if:` expression in `vars`. */
+export function decide(expr: string, vars: Vars, path: string, ctx: Ctx): boolean {
+  try {
+    return evaluate(substitute(expr, vars, true));
+  } catch (err) {
+    fail(ctx.config, path, err);
+  }
+}
