@@ -257,3 +257,28 @@ print("\\n".join(names))
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
 }
+
+Deno.test({
+  name: "build: an architecture the file does not target is skipped with a message",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const yaml = Deno.readTextFileSync(repoPath("examples", "hello.yaml")).replace(
+        "  epoch: 0\n",
+        "  epoch: 0\n  target-architecture:\n    - riscv64\n",
+      );
+      Deno.writeTextFileSync(`${dir}/only-riscv.yaml`, yaml);
+      const res = await runCli([
+        "build",
+        `${dir}/only-riscv.yaml`,
+        "--buildkit-addr",
+        ADDR,
+        "--out-dir",
+        `${dir}/packages`,
+      ]);
+      assertEquals(res.code, 0, res.stderr);
+      assertStringIncludes(res.stderr, "skipping");
+      assertStringIncludes(res.stderr, "riscv64 only");
+      assertEquals(existsSync(`${dir}/packages`), false);
+    }),
+});

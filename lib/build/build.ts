@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
+import { buildsFor, compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
 import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
 import type { ConnectOptions } from "../buildkit/address.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
@@ -62,6 +62,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const result: BuildResult = { packages: {} };
   for (const arch of opts.archs.map(normalizeArch)) {
     const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
+    const targets = compiled.package["target-architecture"];
+    if (!buildsFor(targets, arch)) {
+      opts.log?.(
+        `skipping ${arch}: ${compiled.package.name} is built for ${targets?.join(", ")} only`,
+      );
+      continue;
+    }
     const written = await buildArch(compiled, arch, opts);
     if (written) result.packages[arch] = written;
   }

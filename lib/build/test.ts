@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
+import { buildsFor, compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
 import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
 import type { ConnectOptions } from "../buildkit/address.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
@@ -56,6 +56,13 @@ export async function runTests(opts: TestOptions): Promise<void> {
   });
   for (const arch of opts.archs.map(normalizeArch)) {
     const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
+    const archs = compiled.package["target-architecture"];
+    if (!buildsFor(archs, arch)) {
+      opts.log?.(
+        `skipping ${arch}: ${compiled.package.name} is built for ${archs?.join(", ")} only`,
+      );
+      continue;
+    }
     const targets = testTargets(compiled).filter((t) => !opts.only || t.name === opts.only);
     if (opts.only && !targets.length) {
       throw new UserError(`${opts.configFile}: no package or subpackage "${opts.only}" has tests`);
