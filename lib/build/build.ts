@@ -6,19 +6,19 @@
  */
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { buildsFor, compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
+import type { CompiledBuild } from "../config/mod.ts";
 import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
 import type { ConnectOptions } from "../buildkit/address.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
-import { normalizeArch, platformOf } from "./arch.ts";
+import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { packageOutputs } from "./packaging.ts";
-import { buildSteps, environmentSpec } from "./plan.ts";
+import { buildSteps, compiledPerArch, environmentSpec } from "./plan.ts";
 
 /** Everything `melange2 build` takes. */
 export interface BuildOptions {
@@ -55,20 +55,8 @@ export interface BuildResult {
 /** Builds every architecture in turn. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   checkOptions(opts);
-  const config = await loadConfig(opts.configFile, {
-    varsFile: opts.varsFile,
-    envFile: opts.envFile,
-  });
   const result: BuildResult = { packages: {} };
-  for (const arch of opts.archs.map(normalizeArch)) {
-    const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
-    const targets = compiled.package["target-architecture"];
-    if (!buildsFor(targets, arch)) {
-      opts.log?.(
-        `skipping ${arch}: ${compiled.package.name} is built for ${targets?.join(", ")} only`,
-      );
-      continue;
-    }
+  for await (const [arch, compiled] of compiledPerArch(opts)) {
     const written = await buildArch(compiled, arch, opts);
     if (written) result.packages[arch] = written;
   }

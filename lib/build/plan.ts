@@ -3,7 +3,14 @@
  * install and the steps in order. Plain functions over plain data.
  */
 import type { EnvironmentSpec } from "../apk/environment.ts";
-import type { CompiledBuild } from "../config/mod.ts";
+import {
+  buildsFor,
+  compile,
+  type CompiledBuild,
+  loadConfig,
+  type LoadOptions,
+} from "../config/mod.ts";
+import { normalizeArch } from "./arch.ts";
 import { baseEnvironment, flattenSteps, mergeEnv, type StepSpec } from "./steps.ts";
 
 /** The user's additions to a file's environment. */
@@ -45,4 +52,37 @@ export function buildSteps(compiled: CompiledBuild, sourceDateEpoch: number): St
     steps.push(...flattenSteps(sub.pipeline ?? [], base, { name: sub.name }));
   }
   return steps;
+}
+
+/** What {@link compiledPerArch} needs. */
+export interface PerArchOptions extends LoadOptions {
+  configFile: string;
+  archs: string[];
+  pipelineDirs?: string[];
+  log?: (line: string) => void;
+}
+
+/**
+ * Loads the file once and compiles it for each architecture it is built for,
+ * in order; an architecture its `target-architecture` leaves out is skipped
+ * with a message.
+ */
+export async function* compiledPerArch(
+  opts: PerArchOptions,
+): AsyncGenerator<[string, CompiledBuild]> {
+  const config = await loadConfig(opts.configFile, {
+    varsFile: opts.varsFile,
+    envFile: opts.envFile,
+  });
+  for (const arch of opts.archs.map(normalizeArch)) {
+    const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
+    const targets = compiled.package["target-architecture"];
+    if (!buildsFor(targets, arch)) {
+      opts.log?.(
+        `skipping ${arch}: ${compiled.package.name} is built for ${targets?.join(", ")} only`,
+      );
+      continue;
+    }
+    yield [arch, compiled];
+  }
 }

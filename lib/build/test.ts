@@ -5,17 +5,17 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { buildsFor, compile, type CompiledBuild, loadConfig } from "../config/mod.ts";
+import type { CompiledBuild } from "../config/mod.ts";
 import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
 import type { ConnectOptions } from "../buildkit/address.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { marshal } from "../llb/mod.ts";
 import { UserError, withContext } from "../errors.ts";
-import { normalizeArch, platformOf } from "./arch.ts";
+import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
-import { environmentSpec, stepBase } from "./plan.ts";
+import { compiledPerArch, environmentSpec, stepBase } from "./plan.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
 
 /** What `melange2 test` takes. */
@@ -50,19 +50,7 @@ interface TestTarget {
 /** Runs the tests; throws a UserError naming the package and step when one fails. */
 export async function runTests(opts: TestOptions): Promise<void> {
   if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
-  const config = await loadConfig(opts.configFile, {
-    varsFile: opts.varsFile,
-    envFile: opts.envFile,
-  });
-  for (const arch of opts.archs.map(normalizeArch)) {
-    const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
-    const archs = compiled.package["target-architecture"];
-    if (!buildsFor(archs, arch)) {
-      opts.log?.(
-        `skipping ${arch}: ${compiled.package.name} is built for ${archs?.join(", ")} only`,
-      );
-      continue;
-    }
+  for await (const [arch, compiled] of compiledPerArch(opts)) {
     const targets = testTargets(compiled).filter((t) => !opts.only || t.name === opts.only);
     if (opts.only && !targets.length) {
       throw new UserError(`${opts.configFile}: no package or subpackage "${opts.only}" has tests`);
