@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { build } from "../lib/build/build.ts";
 import { hostArch } from "../lib/build/arch.ts";
 import { runTests } from "../lib/build/test.ts";
+import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
 import { action } from "./run.ts";
@@ -52,6 +53,27 @@ function addCommonFlags(cmd: Command): Command {
     );
 }
 
+/** The options `build` and `test` share, from parsed flags. */
+function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal): RunOptions {
+  return {
+    configFile: file,
+    archs: opts.arch?.length ? opts.arch : [hostArch()],
+    sourceDir: opts.sourceDir,
+    outDir: opts.outDir,
+    repositoryAppend: opts.repositoryAppend,
+    keyringAppend: opts.keyringAppend,
+    pipelineDirs: opts.pipelineDir,
+    varsFile: opts.varsFile,
+    envFile: opts.envFile,
+    cacheDir: opts.cacheDir,
+    debug: opts.debug,
+    progress: opts.progress as ProgressMode,
+    connect: connectOptions(opts),
+    signal,
+    log: (line) => console.error(line),
+  };
+}
+
 /** Registers `build` and `test`. */
 export function register(program: Command): void {
   addCommonFlags(
@@ -73,26 +95,12 @@ export function register(program: Command): void {
       const interrupt = interruptSignal();
       try {
         await build({
-          configFile: file,
-          archs: opts.arch?.length ? opts.arch : [hostArch()],
-          sourceDir: opts.sourceDir,
-          outDir: opts.outDir,
+          ...runOptions(file, opts, interrupt.signal),
           signingKey: opts.signingKey,
-          repositoryAppend: opts.repositoryAppend,
-          keyringAppend: opts.keyringAppend,
-          pipelineDirs: opts.pipelineDir,
-          varsFile: opts.varsFile,
-          envFile: opts.envFile,
-          cacheDir: opts.cacheDir,
           namespace: opts.namespace,
-          debug: opts.debug,
-          progress: opts.progress as ProgressMode,
           dumpLlb: opts.dumpLlb,
           exportOnFailure: opts.exportOnFailure,
           exportRef: opts.exportRef,
-          connect: connectOptions(opts),
-          signal: interrupt.signal,
-          log: (line) => console.error(line),
         });
       } finally {
         interrupt.dispose();
@@ -110,24 +118,7 @@ export function register(program: Command): void {
     .action(action(async (file: string, pkg: string | undefined, opts: Record<string, any>) => {
       const interrupt = interruptSignal();
       try {
-        await runTests({
-          configFile: file,
-          only: pkg,
-          archs: opts.arch?.length ? opts.arch : [hostArch()],
-          sourceDir: opts.sourceDir,
-          outDir: opts.outDir,
-          repositoryAppend: opts.repositoryAppend,
-          keyringAppend: opts.keyringAppend,
-          pipelineDirs: opts.pipelineDir,
-          varsFile: opts.varsFile,
-          envFile: opts.envFile,
-          cacheDir: opts.cacheDir,
-          debug: opts.debug,
-          progress: opts.progress as ProgressMode,
-          connect: connectOptions(opts),
-          signal: interrupt.signal,
-          log: (line) => console.error(line),
-        });
+        await runTests({ ...runOptions(file, opts, interrupt.signal), only: pkg });
       } finally {
         interrupt.dispose();
       }

@@ -5,6 +5,8 @@
  */
 import { UserError } from "../errors.ts";
 import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
+import zlib from "node:zlib";
 import { gzipMembers } from "./gzip.ts";
 import { signaturesOf } from "./index.ts";
 import { parsePkgInfo, type PkgInfo } from "./pkginfo.ts";
@@ -14,7 +16,7 @@ import {
   type TrustOptions,
   verifySignatures,
 } from "./signature.ts";
-import { readTar, type TarEntry } from "./tar.ts";
+import { readTar, type TarEntry, type TarHeader, walkTar } from "./tar.ts";
 
 /** A package read from its bytes. */
 export interface ApkFile {
@@ -84,4 +86,22 @@ export async function readApk(
     data,
     size: bytes.length,
   };
+}
+
+/** Calls `onEntry` with each entry of a package's data part (gzip tar) and its contents, in order. */
+export async function walkData(
+  data: Uint8Array,
+  onEntry: (header: TarHeader, content: Uint8Array) => void | Promise<void>,
+): Promise<void> {
+  let tar: Uint8Array;
+  try {
+    tar = zlib.gunzipSync(data);
+  } catch (err) {
+    throw new UserError(`corrupt data part: ${(err as Error).message}`);
+  }
+  await walkTar(tar, async (header, body) => {
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    await onEntry(header, Buffer.concat(chunks));
+  });
 }

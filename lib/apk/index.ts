@@ -4,6 +4,7 @@
  * signature member, then a tar holding `DESCRIPTION` and `APKINDEX`).
  */
 import { UserError } from "../errors.ts";
+import { Buffer } from "node:buffer";
 import { gzip, gzipMembers } from "./gzip.ts";
 import {
   type FoundSignature,
@@ -211,23 +212,13 @@ export async function readIndexArchive(
   const body = sigs ? members.slice(1) : members;
   if (!body.length) throw new UserError(`${opts.source}: no index after the signature`);
   verifySignatures(body[0].raw, sigs ?? [], keys, opts);
-  const bodyTar = body.length === 1 ? body[0].data : concat(body.map((m) => m.data));
+  const bodyTar = body.length === 1 ? body[0].data : Buffer.concat(body.map((m) => m.data));
   const entries = await readTar(bodyTar).catch((err) => {
     throw new UserError(`${opts.source}: ${(err as Error).message}`);
   });
   const index = entries.find((e) => e.header.name === "APKINDEX");
   if (!index) throw new UserError(`${opts.source}: no APKINDEX inside`);
   return parseIndex(new TextDecoder().decode(index.data), opts.source);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Options of {@link writeIndexArchive}. */
@@ -255,7 +246,7 @@ export async function writeIndexArchive(
   );
   if (!opts.signingKey) return body;
   const sig = await signatureMember(body, opts.signingKey, opts.algorithm ?? "sha256");
-  return concat([sig, body]);
+  return Buffer.concat([sig, body]);
 }
 
 /** Re-signs an existing index archive with `key` (replacing any signature). */
@@ -270,5 +261,5 @@ export async function resignIndexArchive(
   const body = (sigs ? members.slice(1) : members)[0];
   if (!body) throw new UserError(`${source}: no index to sign`);
   const rest = bytes.subarray(body.offset);
-  return concat([await signatureMember(body.raw, key, algorithm), rest]);
+  return Buffer.concat([await signatureMember(body.raw, key, algorithm), rest]);
 }

@@ -22,11 +22,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, posix } from "node:path";
-import zlib from "node:zlib";
 import { writeXattrs } from "../buildkit/xattr.ts";
 import type { ApkPackage } from "./index.ts";
 import type { InstalledDir, InstalledFile, InstalledPackage } from "./installed.ts";
-import { type TarHeader, walkTar } from "./tar.ts";
+import type { TarHeader } from "./tar.ts";
+import { walkData } from "./archive.ts";
 
 /** Who owns each installed path (for conflict checks across packages), with its record. */
 export type Owners = Map<string, { pkg: ApkPackage; dir: InstalledDir; file: InstalledFile }>;
@@ -106,19 +106,11 @@ export async function installData(
     }
     return d;
   };
-  let tarBytes: Uint8Array;
-  try {
-    tarBytes = zlib.gunzipSync(data);
-  } catch (err) {
-    throw new UserError(`corrupt data part: ${(err as Error).message}`);
-  }
-  await walkTar(tarBytes, async (h, body) => {
-    const chunks: Uint8Array[] = [];
-    for await (const c of body) chunks.push(c);
+  await walkData(data, (h, content) => {
     const name = checkName(h.name);
     if (!name) return;
     try {
-      writeEntry(root, name, h, Buffer.concat(chunks), pkg, owners, dirRecord);
+      writeEntry(root, name, h, content, pkg, owners, dirRecord);
     } catch (err) {
       throw new UserError(`${name}: ${(err as Error).message.replace(`${name}: `, "")}`);
     }

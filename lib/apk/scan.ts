@@ -3,11 +3,8 @@
  * becomes an in-memory tree, analyzed as a freshly built package would be,
  * and the result is set beside what its `.PKGINFO` records.
  */
-import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import zlib from "node:zlib";
-import { UserError } from "../errors.ts";
 import {
   type AnalysisEntry,
   type AnalysisOptions,
@@ -15,32 +12,23 @@ import {
   analyze,
   mergeDependencies,
 } from "./analyze.ts";
-import { readApk } from "./archive.ts";
+import { readApk, walkData } from "./archive.ts";
 import type { PkgInfo } from "./pkginfo.ts";
 import type { Keyring } from "./signature.ts";
-import { walkTar } from "./tar.ts";
 
 /** The tree of a package's data part (a gzip tar), in memory. */
 export async function treeOfData(data: Uint8Array): Promise<AnalysisTree> {
   const entries: AnalysisEntry[] = [];
   const files = new Map<string, Uint8Array>();
   const links = new Map<string, string>();
-  let tar: Uint8Array;
-  try {
-    tar = zlib.gunzipSync(data);
-  } catch (err) {
-    throw new UserError(`corrupt data part: ${(err as Error).message}`);
-  }
-  await walkTar(tar, async (h, body) => {
-    const chunks: Uint8Array[] = [];
-    for await (const c of body) chunks.push(c);
+  await walkData(data, (h, content) => {
     const path = h.name.replace(/^\.\//, "").replace(/\/+$/, "");
     const kind =
       h.type === "file" || h.type === "directory" || h.type === "symlink" || h.type === "link"
         ? h.type
         : "other";
     entries.push({ path, kind, mode: h.mode & 0o7777, linkname: h.linkname });
-    if (kind === "file") files.set(path, Buffer.concat(chunks));
+    if (kind === "file") files.set(path, content);
     if (kind === "symlink") links.set(path, h.linkname ?? "");
     if (kind === "link" && h.linkname) links.set(path, `/${h.linkname}`);
   });

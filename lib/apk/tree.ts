@@ -5,16 +5,10 @@
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import type { TarType } from "./tar.ts";
 
 /** Kinds of entries a package holds. */
-export type TreeKind =
-  | "file"
-  | "directory"
-  | "symlink"
-  | "link"
-  | "character-device"
-  | "block-device"
-  | "fifo";
+export type TreeKind = TarType;
 
 /** One entry under the root. */
 export interface TreeEntry {

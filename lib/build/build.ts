@@ -7,8 +7,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
-import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
-import type { ConnectOptions } from "../buildkit/address.ts";
+import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
@@ -18,32 +17,17 @@ import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { packageOutputs } from "./packaging.ts";
-import { buildSteps, compiledPerArch, environmentSpec } from "./plan.ts";
+import { buildSteps, compiledPerArch, environmentSpec, type RunOptions } from "./plan.ts";
 
 /** Everything `melange2 build` takes. */
-export interface BuildOptions {
-  configFile: string;
-  archs: string[];
-  sourceDir?: string;
-  outDir: string;
+export interface BuildOptions extends RunOptions {
   signingKey?: string;
-  repositoryAppend?: string[];
-  keyringAppend?: string[];
-  pipelineDirs?: string[];
-  varsFile?: string;
-  envFile?: string;
-  cacheDir?: string;
   namespace?: string;
-  debug?: boolean;
-  progress?: ProgressMode;
   dumpLlb?: string;
   exportOnFailure?: FailureExport;
   exportRef?: string;
-  connect?: ConnectOptions;
-  signal?: AbortSignal;
   /** Timestamps in packages (default: $SOURCE_DATE_EPOCH, else 0). */
   sourceDateEpoch?: number;
-  log?: (line: string) => void;
 }
 
 /** What a build wrote. */

@@ -10,6 +10,8 @@ import {
   loadConfig,
   type LoadOptions,
 } from "../config/mod.ts";
+import type { ProgressMode } from "../buildkit/progress.ts";
+import type { ConnectOptions } from "../buildkit/address.ts";
 import { normalizeArch } from "./arch.ts";
 import { baseEnvironment, flattenSteps, mergeEnv, type StepSpec } from "./steps.ts";
 
@@ -85,4 +87,20 @@ export async function* compiledPerArch(
     }
     yield [arch, compiled];
   }
+}
+
+/** What `build` and `test` both take. */
+export interface RunOptions extends PerArchOptions {
+  /** Copied into the workspace (default: `<file's dir>/<package>` when it exists). */
+  sourceDir?: string;
+  /** Where packages go (`build`) or are found (`test`), as `<out>/<arch>/`. */
+  outDir: string;
+  repositoryAppend?: string[];
+  keyringAppend?: string[];
+  /** Mounted at /var/cache/melange. */
+  cacheDir?: string;
+  debug?: boolean;
+  progress?: ProgressMode;
+  connect?: ConnectOptions;
+  signal?: AbortSignal;
 }

@@ -6,8 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
-import { Client, type ProgressMode, ProgressWriter } from "../buildkit/mod.ts";
-import type { ConnectOptions } from "../buildkit/address.ts";
+import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { marshal } from "../llb/mod.ts";
 import { UserError, withContext } from "../errors.ts";
@@ -15,28 +14,13 @@ import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
-import { compiledPerArch, environmentSpec, stepBase } from "./plan.ts";
+import { compiledPerArch, environmentSpec, type RunOptions, stepBase } from "./plan.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
 
 /** What `melange2 test` takes. */
-export interface TestOptions {
-  configFile: string;
+export interface TestOptions extends RunOptions {
   /** Only this package or subpackage. */
   only?: string;
-  archs: string[];
-  sourceDir?: string;
-  outDir: string;
-  repositoryAppend?: string[];
-  keyringAppend?: string[];
-  pipelineDirs?: string[];
-  varsFile?: string;
-  envFile?: string;
-  cacheDir?: string;
-  debug?: boolean;
-  progress?: ProgressMode;
-  connect?: ConnectOptions;
-  signal?: AbortSignal;
-  log?: (line: string) => void;
 }
 
 /** One package's tests. */

@@ -1,4 +1,5 @@
 /** The compiled form of a melange file: what the build and test commands run. */
+import type { Scriptlets } from "../apk/package.ts";
 
 /** A compiled pipeline step: substituted, condition decided, `uses:` expanded into `pipeline`. */
 export interface CompiledStep {
@@ -53,15 +54,7 @@ export interface CompiledPackage {
     "replaces-priority"?: string;
   };
   options?: { "no-provides"?: boolean; "no-depends"?: boolean; "no-commands"?: boolean };
-  scriptlets?: {
-    trigger?: { script?: string; paths?: string[] };
-    "pre-install"?: string;
-    "post-install"?: string;
-    "pre-deinstall"?: string;
-    "post-deinstall"?: string;
-    "pre-upgrade"?: string;
-    "post-upgrade"?: string;
-  };
+  scriptlets?: Scriptlets;
 }
 
 /** A test section. */

@@ -1,4 +1,5 @@
 /** Helpers for the APK tests: fixtures, keys and hand-made (also malicious) packages. */
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { gzip } from "../../lib/apk/gzip.ts";
 import { type TarEntry, type TarHeader, writeTar } from "../../lib/apk/tar.ts";
@@ -64,11 +65,5 @@ export async function apkFromTar(
   });
   const control = gzip(await writeTar([entry(".PKGINFO", {}, pkginfo)], { segment: true }));
   const parts = key ? [await signatureMember(control, key), control, data] : [control, data];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
