@@ -159,3 +159,42 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "transfer: an export of more files than the process may open at once",
+  ...opts,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const src = `${dir}/src`;
+      for (let d = 0; d < 10; d++) {
+        mkdirSync(`${src}/d${d}`, { recursive: true });
+        for (let f = 0; f < 300; f++) writeFileSync(`${src}/d${d}/f${f}`, `${d}/${f}\n`);
+      }
+      writeFileSync(`${src}/run-id`, crypto.randomUUID());
+      await Deno.writeFile(`${dir}/def.pb`, roundTripDef(src));
+      // 3,001 files under a limit of 512 descriptors: files are opened as their data arrives.
+      const out = await new Deno.Command("prlimit", {
+        args: [
+          "--nofile=512:512",
+          Deno.execPath(),
+          "run",
+          "-A",
+          new URL("../main.ts", import.meta.url).pathname,
+          "solve",
+          "--buildkit-addr",
+          ADDR,
+          "--progress",
+          "quiet",
+          "--local",
+          `src=${src}`,
+          "--output",
+          `type=local,dest=${dir}/out`,
+          `${dir}/def.pb`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      assertEquals(describeTree(`${dir}/out`), describeTree(src));
+    }),
+});

@@ -10,7 +10,7 @@ import { type ConnectOptions, target } from "./address.ts";
 import { serviceDefinition } from "./rpc.ts";
 import { type ExportTarget, type LocalDir, openSession } from "./session.ts";
 import type { ProgressWriter, SolveSummary, StatusMessage } from "./progress.ts";
-import { bytesMessageCodec, type Codec, objectCodec, varint } from "./rpc.ts";
+import { bytesMessageCodec, type Codec, objectCodec, rawCodec, varint } from "./rpc.ts";
 import { type } from "./proto.ts";
 import type { TransferStats } from "./filesync.ts";
 import { discardExports, type ExportSpec, finishExports, prepareExports } from "./exports.ts";
@@ -61,7 +61,7 @@ export class Client {
     const Ctor = grpc.makeGenericClientConstructor(
       serviceDefinition("moby.buildkit.v1.Control", {
         Solve: { request: solveCodec },
-        Session: { request: bytesMessageCodec, response: bytesMessageCodec },
+        Session: { request: rawCodec, response: bytesMessageCodec },
       }),
       "Control",
     );

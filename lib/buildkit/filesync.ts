@@ -6,6 +6,7 @@
  * contents; FIN ends it.
  */
 import { closeSync, lstatSync, openSync, readlinkSync, readSync, writeSync } from "node:fs";
+import type { Buffer } from "node:buffer";
 import {
   chmodSync,
   chownSync,
@@ -22,32 +23,8 @@ import { compareBytes } from "../llb/encode.ts";
 import { kindOf, permOf, toGoMode } from "./fsmode.ts";
 import { PathFilter } from "./patterns.ts";
 import type { MessageStream } from "./stream.ts";
+import { dataPacket, type Packet, PacketType, type Stat } from "./packet.ts";
 import { readXattrs, writeXattrs } from "./xattr.ts";
-
-/** fsutil packet types. */
-export const PacketType = { STAT: 0, REQ: 1, DATA: 2, FIN: 3, ERR: 4 } as const;
-
-/** fsutil's Stat as a plain object. */
-export interface Stat {
-  path: string;
-  mode: number;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  modTime?: number;
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-  xattrs?: Record<string, Uint8Array>;
-}
-
-/** fsutil's Packet as a plain object. */
-export interface Packet {
-  type?: number;
-  stat?: Stat | null;
-  ID?: number;
-  data?: Uint8Array;
-}
 
 /** Transfer counters, for progress and for proving incremental sends. */
 export interface TransferStats {
@@ -62,8 +39,6 @@ export interface SendOptions {
   followPaths?: string[];
   /** Counters updated as data goes out. */
   stats?: TransferStats;
-  /** Told when the listing (one stat per entry) starts and ends, so the transport can batch it. */
-  onListing?: (active: boolean) => void;
 }
 
 const CHUNK = 256 * 1024;
@@ -118,7 +93,7 @@ function statOf(
 
 /** Serves a directory to the daemon over one FileSync.DiffCopy stream. */
 export async function sendDir(
-  stream: MessageStream<Packet, Packet>,
+  stream: MessageStream<Packet, Packet | Buffer>,
   root: string,
   opts: SendOptions = {},
 ): Promise<void> {
@@ -178,42 +153,37 @@ export async function sendDir(
   })();
 
   let id = 0;
-  opts.onListing?.(true);
-  try {
-    for (const [path, stat, key] of walk(root, filter)) {
-      if (kindOf(stat.mode) === "file") {
-        if (key !== undefined) {
-          const first = inodes.get(key);
-          if (first !== undefined) {
-            stat.linkname = first;
-            stat.size = 0;
-          } else inodes.set(key, path);
-        }
-        files.set(id, path);
+  for (const [path, stat, key] of walk(root, filter)) {
+    if (kindOf(stat.mode) === "file") {
+      if (key !== undefined) {
+        const first = inodes.get(key);
+        if (first !== undefined) {
+          stat.linkname = first;
+          stat.size = 0;
+        } else inodes.set(key, path);
       }
-      id++;
-      await stream.send({ type: PacketType.STAT, stat });
+      files.set(id, path);
     }
-    await stream.send({ type: PacketType.STAT });
-  } finally {
-    opts.onListing?.(false);
+    id++;
+    await stream.send({ type: PacketType.STAT, stat });
   }
+  await stream.send({ type: PacketType.STAT });
   await serve;
 }
 
 async function sendFile(
-  stream: MessageStream<Packet, Packet>,
+  stream: MessageStream<Packet, Packet | Buffer>,
   id: number,
   path: string,
   stats: TransferStats,
 ): Promise<void> {
   const fd = openSync(path, "r");
   try {
-    const buf = new Uint8Array(CHUNK);
     while (true) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      let n = 0;
+      const packet = dataPacket(id, CHUNK, (into) => (n = readSync(fd, into, 0, CHUNK, null)));
       if (n === 0) break;
-      await stream.send({ type: PacketType.DATA, ID: id, data: buf.slice(0, n) });
+      await stream.send(packet);
       stats.bytes += n;
     }
   } finally {
@@ -247,8 +217,12 @@ export async function receiveDir(
 ): Promise<void> {
   const keepOwners = opts.keepOwnership ?? Deno.uid() === 0;
   const stats = opts.stats ?? { files: 0, bytes: 0 };
-  const open = new Map<number, { fd: number; path: string; stat: Stat }>();
+  // Files asked for, opened when their first data arrives: a tree may hold
+  // more files than the process may have open.
+  const wanted = new Map<number, { fd?: number; path: string; stat: Stat }>();
   const dirs: [string, Stat][] = [];
+  // Hard links wait until every file they may point to is written.
+  const links: [string, string][] = [];
   let index = 0;
   let statsDone = false;
   let finSent = false;
@@ -263,53 +237,58 @@ export async function receiveDir(
     (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
   };
 
-  for await (const p of stream) {
-    const type = p.type ?? 0;
-    if (type === PacketType.STAT) {
-      if (!p.stat) {
-        statsDone = true;
-      } else {
-        const stat = p.stat;
-        const id = index++;
-        const path = safeJoin(dest, stat.path);
-        const kind = kindOf(stat.mode);
-        if (kind === "dir") {
-          mkdirSync(path, { recursive: true });
-          dirs.push([path, stat]);
-        } else if (kind === "symlink") {
-          symlinkSync(stat.linkname ?? "", path);
-          finish(path, stat, kind);
-        } else if (kind === "file" && stat.linkname) {
-          linkSync(safeJoin(dest, stat.linkname), path);
-        } else if (kind === "file") {
-          open.set(id, { fd: openSync(path, "w", 0o600), path, stat });
-          stream.post({ type: PacketType.REQ, ID: id });
+  try {
+    for await (const p of stream) {
+      const type = p.type ?? 0;
+      if (type === PacketType.STAT) {
+        if (!p.stat) {
+          statsDone = true;
         } else {
-          throw new Error(`cannot create ${kind} ${stat.path} in an export`);
+          const stat = p.stat;
+          const id = index++;
+          const path = safeJoin(dest, stat.path);
+          const kind = kindOf(stat.mode);
+          if (kind === "dir") {
+            mkdirSync(path, { recursive: true });
+            dirs.push([path, stat]);
+          } else if (kind === "symlink") {
+            symlinkSync(stat.linkname ?? "", path);
+            finish(path, stat, kind);
+          } else if (kind === "file" && stat.linkname) {
+            links.push([safeJoin(dest, stat.linkname), path]);
+          } else if (kind === "file") {
+            wanted.set(id, { path, stat });
+            stream.post({ type: PacketType.REQ, ID: id });
+          } else {
+            throw new Error(`cannot create ${kind} ${stat.path} in an export`);
+          }
         }
+      } else if (type === PacketType.DATA) {
+        const f = wanted.get(p.ID ?? 0);
+        if (!f) throw new Error(`data for unknown file id ${p.ID}`);
+        f.fd ??= openSync(f.path, "w", 0o600);
+        if (p.data?.length) {
+          writeSync(f.fd, p.data);
+          stats.bytes += p.data.length;
+        } else {
+          closeSync(f.fd);
+          wanted.delete(p.ID ?? 0);
+          finish(f.path, f.stat, "file");
+          stats.files++;
+        }
+      } else if (type === PacketType.ERR) {
+        throw new Error(`error from sender: ${new TextDecoder().decode(p.data)}`);
       }
-    } else if (type === PacketType.DATA) {
-      const f = open.get(p.ID ?? 0);
-      if (!f) throw new Error(`data for unknown file id ${p.ID}`);
-      if (p.data?.length) {
-        writeSync(f.fd, p.data);
-        stats.bytes += p.data.length;
-      } else {
-        closeSync(f.fd);
-        open.delete(p.ID ?? 0);
-        finish(f.path, f.stat, "file");
-        stats.files++;
+      if (statsDone && wanted.size === 0 && !finSent) {
+        for (const [target, path] of links) linkSync(target, path);
+        // Directories last, deepest first, so writing their contents does not touch their times.
+        for (const [path, stat] of dirs.reverse()) finish(path, stat, "dir");
+        finSent = true;
+        await stream.send({ type: PacketType.FIN });
       }
-    } else if (type === PacketType.ERR) {
-      throw new Error(`error from sender: ${new TextDecoder().decode(p.data)}`);
     }
-    if (statsDone && open.size === 0 && !finSent) {
-      // Directories last, deepest first, so writing their contents does not touch their times.
-      for (const [path, stat] of dirs.reverse()) finish(path, stat, "dir");
-      finSent = true;
-      await stream.send({ type: PacketType.FIN });
-    }
+  } finally {
+    for (const f of wanted.values()) if (f.fd !== undefined) closeSync(f.fd);
   }
-  for (const f of open.values()) closeSync(f.fd);
   if (!finSent) throw new Error("the export ended before all files arrived");
 }

@@ -51,6 +51,11 @@ export function serviceDefinition(
   return def;
 }
 
+/** The bytes before `size` bytes of data in an encoded BytesMessage ({ data: bytes = 1 }). */
+export function bytesMessageHeader(size: number): Buffer {
+  return Buffer.concat([Buffer.from([0x0a]), varint(size)]);
+}
+
 /**
  * BytesMessage ({ data: bytes = 1 }) framed by hand: the session stream
  * carries every transferred byte, so it skips protobufjs' object copies.

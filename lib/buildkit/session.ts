@@ -8,10 +8,11 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
-import { objectCodec, rawCodec, serviceDefinition } from "./rpc.ts";
+import { bytesMessageHeader, rawCodec, serviceDefinition } from "./rpc.ts";
 import { type } from "./proto.ts";
 import { messageStream } from "./stream.ts";
-import { type Packet, receiveDir, sendDir, type TransferStats } from "./filesync.ts";
+import { receiveDir, sendDir, type TransferStats } from "./filesync.ts";
+import { decodePacket, encodePacket, type Packet, packetCodec } from "./packet.ts";
 import { type Credentials, credentialsFor } from "./auth.ts";
 
 /** A local directory the daemon may read, with its filters. */
@@ -56,6 +57,9 @@ export interface Session {
 
 const EXPORTER_ID = "buildkit-attachable-exporter-id";
 
+/** Flow-control window of the inner connection and its streams. */
+const WINDOW = 8 << 20;
+
 const METHODS = [
   "/moby.filesync.v1.FileSync/DiffCopy",
   "/moby.filesync.v1.FileSend/DiffCopy",
@@ -81,44 +85,6 @@ function decodeOpt(md: grpc.Metadata, key: string): string[] {
   return values;
 }
 
-const packetType = type("fsutil.types.Packet");
-const packetCodec = objectCodec(packetType);
-
-const num = (
-  v: unknown,
-): number => (typeof v === "number" ? v : Number((v as { toString(): string }).toString()));
-
-/** Decodes a packet without protobufjs' object conversion (no copy of the data). */
-function decodePacket(b: Buffer): Packet {
-  const m = packetType.decode(b) as unknown as {
-    type: number;
-    ID: number;
-    data: Uint8Array;
-    stat?: Record<string, unknown> | null;
-  };
-  const st = m.stat;
-  return {
-    type: m.type,
-    ID: m.ID,
-    data: m.data,
-    stat: st
-      ? {
-        path: st.path as string,
-        mode: st.mode as number,
-        uid: st.uid as number,
-        gid: st.gid as number,
-        size: num(st.size),
-        modTime: num(st.modTime),
-        linkname: st.linkname as string,
-        devmajor: num(st.devmajor),
-        devminor: num(st.devminor),
-        xattrs: Object.keys(st.xattrs as object).length
-          ? st.xattrs as Record<string, Uint8Array>
-          : undefined,
-      }
-      : null,
-  };
-}
 const bytesMessage = type("moby.filesync.v1.BytesMessage");
 
 /** Starts a session over `control` (a Control client) and serves `config` on it. */
@@ -127,42 +93,44 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
   const sent: TransferStats = { files: 0, bytes: 0 };
   const received: TransferStats = { files: 0, bytes: 0 };
   const server = new grpc.Server();
-  // How many local directories are sending their listings right now.
-  let listing = 0;
 
-  server.addService(serviceDefinition("moby.filesync.v1.FileSync"), {
-    DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
-      const name = decodeOpt(call.metadata, "dir-name")[0] ?? "";
-      const local = config.locals?.[name];
-      if (!local) {
+  server.addService(
+    serviceDefinition("moby.filesync.v1.FileSync", {
+      DiffCopy: { request: packetCodec, response: packetCodec },
+    }),
+    {
+      DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet | Buffer>) => {
+        const name = decodeOpt(call.metadata, "dir-name")[0] ?? "";
+        const local = config.locals?.[name];
+        if (!local) {
+          call.emit("error", {
+            code: grpc.status.NOT_FOUND,
+            details: `no access allowed to dir "${name}"`,
+          });
+          return;
+        }
+        const include = decodeOpt(call.metadata, "include-patterns");
+        const exclude = decodeOpt(call.metadata, "exclude-patterns");
+        const follow = decodeOpt(call.metadata, "followpaths");
+        sendDir(messageStream(call), local.dir, {
+          includePatterns: include.length ? include : local.includePatterns,
+          excludePatterns: exclude.length ? exclude : local.excludePatterns,
+          followPaths: follow.length ? follow : local.followPaths,
+          stats: sent,
+        }).then(
+          () => call.end(),
+          (err) =>
+            call.emit("error", { code: grpc.status.UNKNOWN, details: String(err?.message ?? err) }),
+        );
+      },
+      TarStream: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
         call.emit("error", {
-          code: grpc.status.NOT_FOUND,
-          details: `no access allowed to dir "${name}"`,
+          code: grpc.status.UNIMPLEMENTED,
+          details: "tarstream is not supported",
         });
-        return;
-      }
-      const include = decodeOpt(call.metadata, "include-patterns");
-      const exclude = decodeOpt(call.metadata, "exclude-patterns");
-      const follow = decodeOpt(call.metadata, "followpaths");
-      sendDir(messageStream(call), local.dir, {
-        includePatterns: include.length ? include : local.includePatterns,
-        excludePatterns: exclude.length ? exclude : local.excludePatterns,
-        followPaths: follow.length ? follow : local.followPaths,
-        stats: sent,
-        onListing: (active) => void (listing += active ? 1 : -1),
-      }).then(
-        () => call.end(),
-        (err) =>
-          call.emit("error", { code: grpc.status.UNKNOWN, details: String(err?.message ?? err) }),
-      );
+      },
     },
-    TarStream: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
-      call.emit("error", {
-        code: grpc.status.UNIMPLEMENTED,
-        details: "tarstream is not supported",
-      });
-    },
-  });
+  );
 
   server.addService(
     serviceDefinition("moby.filesync.v1.FileSend", {
@@ -178,22 +146,20 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
             details: String((err as Error)?.message ?? err),
           });
         if (!target) return fail(new Error(`exporter ${index} not found`));
+        const raw = messageStream<Buffer, Buffer>(call);
         if (target.kind === "dir") {
-          const packets = messageStream<Buffer, Buffer>(call);
-          const typed = {
+          // The local exporter speaks fsutil packets on this stream.
+          const packets = {
             async *[Symbol.asyncIterator]() {
-              for await (const b of packets) yield decodePacket(b);
+              for await (const b of raw) yield decodePacket(b);
             },
-            send: (p: Packet) => packets.send(packetCodec.encode(p as Record<string, unknown>)),
-            post: (p: Packet) => packets.post(packetCodec.encode(p as Record<string, unknown>)),
-            end: () => packets.end(),
+            send: (p: Packet) => raw.send(encodePacket(p)),
+            post: (p: Packet) => raw.post(encodePacket(p)),
+            end: () => raw.end(),
           };
-          receiveDir(typed, target.dir, { stats: received }).then(() => call.end(), fail);
+          receiveDir(packets, target.dir, { stats: received }).then(() => call.end(), fail);
         } else {
-          writeStream(messageStream<Buffer, Buffer>(call), target.path, received).then(
-            () => call.end(),
-            fail,
-          );
+          writeStream(raw, target.path, received).then(() => call.end(), fail);
         }
       },
     },
@@ -235,18 +201,23 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
   for (const m of METHODS) md.add("x-docker-expose-session-grpc-method", m);
 
   const call = (control as any).Session(md) as grpc.ClientDuplexStream<
-    { data: Buffer },
+    Buffer,
     { data?: Buffer }
   >;
-  const duplex = streamDuplex(call, () => listing > 0);
-  // Exports arrive on this inner connection: open its flow-control window wide
-  // (grpc-js has no server option for it, so set Node's HTTP/2 settings).
-  (server as unknown as { commonServerOptions: { settings?: object } }).commonServerOptions
-    .settings = {
-      initialWindowSize: 8 << 20,
-    };
+  const duplex = streamDuplex(call);
+  // Exports arrive on this inner connection: open its flow-control windows
+  // wide, the streams' (an HTTP/2 setting) and the connection's (a window
+  // update once the session exists; left at 64 KiB, the daemon stalls after
+  // every 64 KiB until our update reaches it). grpc-js has no server option
+  // for either, so reach Node's HTTP/2 objects.
+  const internals = server as unknown as {
+    commonServerOptions: { settings?: object };
+    sessions?: Map<{ setLocalWindowSize(size: number): void }, unknown>;
+  };
+  internals.commonServerOptions.settings = { initialWindowSize: WINDOW };
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   injector.injectConnection(duplex);
+  for (const inner of internals.sessions?.keys() ?? []) inner.setLocalWindowSize(WINDOW);
 
   const done = new Promise<void>((resolve, reject) => {
     call.on("end", () => resolve());
@@ -273,43 +244,39 @@ function unimplemented(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
   cb({ code: grpc.status.UNIMPLEMENTED, details: "not supported by melange2" });
 }
 
-/** Bytes gathered before a batch is sent regardless of the timer. */
-const BATCH_AT = 64 * 1024;
+/** Bytes gathered before a batch is sent without waiting for the turn to end. */
+const BATCH_AT = 256 * 1024;
 
 /**
  * The Session call's messages as a byte duplex for the HTTP/2 server.
- * While `batching()` (a local directory is sending its listing: thousands
- * of small stat frames, each of which would cost a Session message and a
- * socket write), frames are gathered for up to a millisecond and sent as
- * one message. Otherwise every write goes out at once: file data answers
- * requests the daemon waits for, so it must not be held back.
+ * The inner connection writes one HTTP/2 frame (at most 16 KiB) at a time,
+ * and every outer message costs a trip through grpc-js and a socket write,
+ * so frames written in one turn of the event loop are gathered (up to
+ * 256 KiB) and sent as one BytesMessage, framed here in the same copy that
+ * joins them. Nothing waits longer than the end of the current turn.
  */
 function streamDuplex(
-  call: grpc.ClientDuplexStream<{ data: Buffer }, { data?: Buffer }>,
-  batching: () => boolean,
+  call: grpc.ClientDuplexStream<Buffer, { data?: Buffer }>,
 ): Duplex {
   let pending: Buffer[] = [];
   let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let scheduled: ReturnType<typeof setImmediate> | undefined;
   const flush = (cb?: (err?: Error | null) => void) => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (!pending.length) return cb?.();
-    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (!size) return cb?.();
+    const message = Buffer.concat([bytesMessageHeader(size), ...pending]);
     pending = [];
     size = 0;
-    call.write({ data }, cb);
+    call.write(message, cb);
   };
-  const write = (chunk: Buffer, cb: (err?: Error | null) => void) => {
-    if (!batching()) {
-      flush();
-      call.write({ data: chunk }, cb);
-      return;
+  const write = (chunks: Buffer[], cb: (err?: Error | null) => void) => {
+    for (const c of chunks) {
+      pending.push(c);
+      size += c.length;
     }
-    pending.push(chunk);
-    size += chunk.length;
     if (size >= BATCH_AT) return flush(cb);
-    timer ??= setTimeout(() => flush(), 1);
+    scheduled ??= setImmediate(() => flush());
     cb();
   };
   const duplex = new Duplex({
@@ -317,11 +284,10 @@ function streamDuplex(
       call.resume();
     },
     write(chunk: Buffer, _enc, cb) {
-      write(chunk, cb);
+      write([chunk], cb);
     },
-    // HTTP/2 writes frames in bursts: a burst goes out as one message.
     writev(chunks: { chunk: Buffer }[], cb) {
-      write(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+      write(chunks.map((c) => c.chunk), cb);
     },
     final(cb) {
       flush(() => {
@@ -330,7 +296,7 @@ function streamDuplex(
       });
     },
     destroy(err, cb) {
-      if (timer !== undefined) clearTimeout(timer);
+      if (scheduled !== undefined) clearImmediate(scheduled);
       cb(err);
     },
   });

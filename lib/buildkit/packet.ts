@@ -1,0 +1,99 @@
+/**
+ * fsutil's Packet on the wire. Every transferred byte passes through here,
+ * so file data is read straight into the encoded message (protobufjs writes
+ * the fields before it) and decoded data stays a view of the received
+ * message: no copies beyond the ones grpc-js makes.
+ */
+import { Buffer } from "node:buffer";
+import type { Codec } from "./rpc.ts";
+import { type } from "./proto.ts";
+
+/** fsutil packet types. */
+export const PacketType = { STAT: 0, REQ: 1, DATA: 2, FIN: 3, ERR: 4 } as const;
+
+/** fsutil's Stat as a plain object. */
+export interface Stat {
+  path: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  modTime?: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  xattrs?: Record<string, Uint8Array>;
+}
+
+/** fsutil's Packet as a plain object. */
+export interface Packet {
+  type?: number;
+  stat?: Stat | null;
+  ID?: number;
+  data?: Uint8Array;
+}
+
+const packetType = type("fsutil.types.Packet");
+
+/** Room kept before file data for the fields that precede it (type, ID, data's tag and length). */
+const HEAD = 16;
+
+const num = (v: unknown): number =>
+  typeof v === "number" ? v : Number((v as { toString(): string }).toString());
+
+/** Decodes a packet, keeping `data` a view of `b`. */
+export function decodePacket(b: Uint8Array): Packet {
+  const m = packetType.decode(b) as unknown as {
+    type: number;
+    ID: number;
+    data: Uint8Array;
+    stat?: Record<string, unknown> | null;
+  };
+  const st = m.stat;
+  return {
+    type: m.type,
+    ID: m.ID,
+    data: m.data,
+    stat: st
+      ? {
+        path: st.path as string,
+        mode: st.mode as number,
+        uid: st.uid as number,
+        gid: st.gid as number,
+        size: num(st.size),
+        modTime: num(st.modTime),
+        linkname: st.linkname as string,
+        devmajor: num(st.devmajor),
+        devminor: num(st.devminor),
+        xattrs: Object.keys(st.xattrs as object).length
+          ? st.xattrs as Record<string, Uint8Array>
+          : undefined,
+      }
+      : null,
+  };
+}
+
+/** Encodes a packet. */
+export function encodePacket(p: Packet): Buffer {
+  const u = packetType.encode(packetType.fromObject(p as Record<string, unknown>)).finish();
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/**
+ * A DATA packet whose contents `fill` writes into place: `fill` gets a view
+ * of up to `max` bytes and returns how many it wrote.
+ */
+export function dataPacket(id: number, max: number, fill: (into: Buffer) => number): Buffer {
+  const out = Buffer.allocUnsafe(HEAD + max);
+  const n = fill(out.subarray(HEAD));
+  const head = packetType.encode({ type: PacketType.DATA, ID: id }).uint32((4 << 3) | 2).uint32(n)
+    .finish();
+  out.set(head, HEAD - head.length);
+  return out.subarray(HEAD - head.length, HEAD + n);
+}
+
+/** Packets in, packets or already encoded packets out: the codec of both DiffCopy streams. */
+export const packetCodec: Codec<Packet | Uint8Array> = {
+  encode: (p) => p instanceof Uint8Array ? p as Buffer : encodePacket(p),
+  decode: (b) => decodePacket(b),
+};
