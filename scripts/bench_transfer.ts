@@ -51,30 +51,60 @@ function makeTree(dir: string) {
   }
 }
 
-async function timed(cmd: string[]): Promise<{ seconds: number; rssMb: number }> {
+interface Run {
+  seconds: number;
+  rssMb: number;
+  /** User and system CPU seconds of the client. */
+  cpu: string;
+}
+
+async function timed(cmd: string[]): Promise<Run> {
   const t0 = performance.now();
   const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%M", ...cmd],
+    args: ["-f", "%U %S %M", ...cmd],
     stdout: "null",
     stderr: "piped",
   }).output();
   const seconds = (performance.now() - t0) / 1000;
   const err = new TextDecoder().decode(out.stderr).trim().split("\n");
   if (out.code !== 0) throw new Error(`${cmd.join(" ")} failed:\n${err.slice(-10).join("\n")}`);
-  return { seconds, rssMb: Number(err.at(-1)) / 1024 };
+  const [user, sys, rss] = err.at(-1)!.split(" ");
+  return { seconds, rssMb: Number(rss) / 1024, cpu: `${user} s user, ${sys} s sys` };
+}
+
+/**
+ * Puts the machine in the same state before every run: the daemon keeps what
+ * a local source sent (by session key and name), so its cache is emptied and
+ * every run uploads the whole tree; then what the last run wrote is flushed
+ * and the page cache dropped (as root), and the source tree read back in, so
+ * one run's writeback does not land on the next.
+ */
+async function settle(src: string) {
+  await new Deno.Command(buildctl, {
+    args: ["--addr", values.addr!, "prune", "--all"],
+    stdout: "null",
+  }).output();
+  await new Deno.Command("sync").output();
+  try {
+    writeFileSync("/proc/sys/vm/drop_caches", "3\n");
+  } catch {
+    // Not root: runs may disturb each other more.
+  }
+  await new Deno.Command("sh", { args: ["-c", `find ${src} -type f -exec cat {} + > /dev/null`] })
+    .output();
 }
 
 const work = await Deno.makeTempDir({ prefix: "melange2-bench-" });
 try {
   console.log(`making ${files} files, ${mib} MiB in ${work}/src`);
   makeTree(`${work}/src`);
-  const results: Record<string, { seconds: number; rssMb: number }[]> = {
+  const results: Record<string, Run[]> = {
     melange2: [],
     buildctl: [],
   };
   for (let r = 0; r < rounds; r++) {
     for (const tool of ["melange2", "buildctl"] as const) {
-      // A fresh local.unique each run: every run uploads everything.
+      // A fresh local.unique each run, so the copy is not taken from the cache.
       const def = marshal(
         scratch().copy(
           local("src", { uniqueId: `${tool}-${r}-${crypto.randomUUID()}` }),
@@ -110,10 +140,13 @@ try {
           "-c",
           `${buildctl} --addr ${values.addr} build --progress quiet --local src=${work}/src --output type=local,dest=${dest} < ${defFile}`,
         ];
+      await settle(`${work}/src`);
       const res = await timed(cmd);
       results[tool].push(res);
       console.log(
-        `round ${r + 1} ${tool}: ${res.seconds.toFixed(2)} s, peak RSS ${res.rssMb.toFixed(0)} MB`,
+        `round ${r + 1} ${tool}: ${res.seconds.toFixed(2)} s (${res.cpu}), peak RSS ${
+          res.rssMb.toFixed(0)
+        } MB`,
       );
       rmSync(dest, { recursive: true, force: true });
     }
