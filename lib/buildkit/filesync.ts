@@ -23,7 +23,7 @@ import { compareBytes } from "../llb/encode.ts";
 import { kindOf, permOf, toGoMode } from "./fsmode.ts";
 import { PathFilter } from "./patterns.ts";
 import type { MessageStream } from "./stream.ts";
-import { dataPacket, type Packet, PacketType, type Stat } from "./packet.ts";
+import { dataPacket, type Packet, packetBuffer, PacketType, type Stat } from "./packet.ts";
 import { readXattrs, writeXattrs } from "./xattr.ts";
 
 /** Transfer counters, for progress and for proving incremental sends. */
@@ -103,6 +103,9 @@ export async function sendDir(
   );
   const files = new Map<number, string>();
   const stats = opts.stats ?? { files: 0, bytes: 0 };
+  // Packet buffers come back once grpc-js has copied them into its frame:
+  // allocating 256 KiB per packet costs more than the copy.
+  const pool: Buffer[] = [];
   const inodes = new Map<string, string>();
 
   // Requests queue up; a few senders drain the queue so reading a file and
@@ -114,7 +117,7 @@ export async function sendDir(
     while (true) {
       const next = queue.shift();
       if (next) {
-        await sendFile(stream, next[0], `${root}/${next[1]}`, stats);
+        await sendFile(stream, next[0], `${root}/${next[1]}`, stats, pool);
         continue;
       }
       if (finished) return;
@@ -176,14 +179,19 @@ async function sendFile(
   id: number,
   path: string,
   stats: TransferStats,
+  pool: Buffer[],
 ): Promise<void> {
   const fd = openSync(path, "r");
   try {
     while (true) {
       let n = 0;
-      const packet = dataPacket(id, CHUNK, (into) => (n = readSync(fd, into, 0, CHUNK, null)));
-      if (n === 0) break;
-      await stream.send(packet);
+      const buf = pool.pop() ?? packetBuffer(CHUNK);
+      const packet = dataPacket(id, buf, (into) => (n = readSync(fd, into, 0, CHUNK, null)));
+      if (n === 0) {
+        pool.push(buf);
+        break;
+      }
+      await stream.send(packet, () => pool.push(buf));
       stats.bytes += n;
     }
   } finally {

@@ -79,12 +79,17 @@ export function encodePacket(p: Packet): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+/** A buffer for {@link dataPacket} with room for `max` bytes of data. */
+export function packetBuffer(max: number): Buffer {
+  return Buffer.allocUnsafe(HEAD + max);
+}
+
 /**
- * A DATA packet whose contents `fill` writes into place: `fill` gets a view
- * of up to `max` bytes and returns how many it wrote.
+ * A DATA packet encoded in `out` (from {@link packetBuffer}) whose contents
+ * `fill` writes into place: `fill` gets the view for the data and returns
+ * how many bytes it wrote.
  */
-export function dataPacket(id: number, max: number, fill: (into: Buffer) => number): Buffer {
-  const out = Buffer.allocUnsafe(HEAD + max);
+export function dataPacket(id: number, out: Buffer, fill: (into: Buffer) => number): Buffer {
   const n = fill(out.subarray(HEAD));
   const head = packetType.encode({ type: PacketType.DATA, ID: id }).uint32((4 << 3) | 2).uint32(n)
     .finish();

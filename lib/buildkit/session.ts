@@ -246,6 +246,8 @@ function unimplemented(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
 
 /** Bytes gathered before a batch is sent without waiting for the turn to end. */
 const BATCH_AT = 256 * 1024;
+/** Size of the pooled message buffers: a batch plus the frames of one last write. */
+const POOLED = BATCH_AT + 64 * 1024;
 
 /**
  * The Session call's messages as a byte duplex for the HTTP/2 server.
@@ -261,14 +263,29 @@ function streamDuplex(
   let pending: Buffer[] = [];
   let size = 0;
   let scheduled: ReturnType<typeof setImmediate> | undefined;
+  // Message buffers come back when grpc-js has framed (copied) them.
+  const pool: Buffer[] = [];
   const flush = (cb?: (err?: Error | null) => void) => {
     if (scheduled !== undefined) clearImmediate(scheduled);
     scheduled = undefined;
     if (!size) return cb?.();
-    const message = Buffer.concat([bytesMessageHeader(size), ...pending]);
+    const head = bytesMessageHeader(size);
+    const length = head.length + size;
+    const buf = length <= POOLED
+      ? pool.pop() ?? Buffer.allocUnsafe(POOLED)
+      : Buffer.allocUnsafe(length);
+    buf.set(head);
+    let at = head.length;
+    for (const c of pending) {
+      buf.set(c, at);
+      at += c.length;
+    }
     pending = [];
     size = 0;
-    call.write(message, cb);
+    call.write(buf.subarray(0, length), (err?: Error | null) => {
+      if (buf.length === POOLED) pool.push(buf);
+      cb?.(err);
+    });
   };
   const write = (chunks: Buffer[], cb: (err?: Error | null) => void) => {
     for (const c of chunks) {

@@ -15,8 +15,11 @@ export interface DuplexCall<Out> extends EventEmitter {
 
 /** A message stream: iterate to receive, `send` to write. */
 export interface MessageStream<In, Out> extends AsyncIterable<In> {
-  /** Writes, waiting while the transport's buffer is full. */
-  send(msg: Out): Promise<void>;
+  /**
+   * Writes, waiting while the transport's buffer is full. `written` is told
+   * when the transport is done with `msg` (so its memory may be reused).
+   */
+  send(msg: Out, written?: () => void): Promise<void>;
   /**
    * Writes without waiting, for small control messages sent from a loop that
    * must keep reading (waiting there could deadlock with a peer that stops
@@ -71,10 +74,13 @@ export function messageStream<In, Out>(call: DuplexCall<Out>): MessageStream<In,
         await new Promise<void>((r) => (wake = r));
       }
     },
-    send(msg: Out): Promise<void> {
+    send(msg: Out, written?: () => void): Promise<void> {
       if (failure) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
-        const ok = call.write(msg, (err) => (err ? reject(err) : undefined));
+        const ok = call.write(msg, (err) => {
+          if (err) reject(err);
+          else written?.();
+        });
         if (ok) resolve();
         else call.once("drain", () => resolve());
       });
