@@ -39,7 +39,7 @@ export function target(opts: ConnectOptions): {
   const options: grpc.ChannelOptions = {
     "grpc.max_receive_message_length": 64 << 20,
     // Exports stream through the session: a large window keeps the pipe full.
-    "grpc-node.flow_control_window": 16 << 20,
+    "grpc-node.flow_control_window": 4 << 20,
     "grpc.max_send_message_length": 64 << 20,
   };
   if (addr.startsWith("unix://")) {

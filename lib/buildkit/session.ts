@@ -11,7 +11,8 @@ import { randomUUID } from "node:crypto";
 import { bytesMessageHeader, rawCodec, serviceDefinition } from "./rpc.ts";
 import { type } from "./proto.ts";
 import { messageStream } from "./stream.ts";
-import { receiveDir, sendDir, type TransferStats } from "./filesync.ts";
+import { sendDir, type TransferStats } from "./filesync.ts";
+import { receiveDir } from "./filesend.ts";
 import { decodePacket, encodePacket, type Packet, packetCodec } from "./packet.ts";
 import { type Credentials, credentialsFor } from "./auth.ts";
 
@@ -58,7 +59,7 @@ export interface Session {
 const EXPORTER_ID = "buildkit-attachable-exporter-id";
 
 /** Flow-control window of the inner connection and its streams. */
-const WINDOW = 8 << 20;
+const WINDOW = 4 << 20;
 
 const METHODS = [
   "/moby.filesync.v1.FileSync/DiffCopy",
@@ -244,36 +245,38 @@ function unimplemented(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
   cb({ code: grpc.status.UNIMPLEMENTED, details: "not supported by melange2" });
 }
 
-/** Bytes gathered before a batch is sent without waiting for the turn to end. */
+/** Bytes gathered before a batch is sent without waiting for the timer. */
 const BATCH_AT = 256 * 1024;
 /** Size of the pooled message buffers: a batch plus the frames of one last write. */
 const POOLED = BATCH_AT + 64 * 1024;
+/** Most message buffers kept for reuse. */
+const POOL_MAX = 16;
 
 /**
  * The Session call's messages as a byte duplex for the HTTP/2 server.
  * The inner connection writes one HTTP/2 frame (at most 16 KiB) at a time,
  * and every outer message costs a trip through grpc-js and a socket write,
- * so frames written in one turn of the event loop are gathered (up to
- * 256 KiB) and sent as one BytesMessage, framed here in the same copy that
- * joins them. Nothing waits longer than the end of the current turn.
+ * so frames are gathered for up to a millisecond (or 256 KiB) and sent as
+ * one BytesMessage, framed here in the same copy that joins them. Gathering
+ * only to the end of the event loop's turn sent three times as many
+ * messages on an export, one per handful of file requests.
  */
 function streamDuplex(
   call: grpc.ClientDuplexStream<Buffer, { data?: Buffer }>,
 ): Duplex {
   let pending: Buffer[] = [];
   let size = 0;
-  let scheduled: ReturnType<typeof setImmediate> | undefined;
+  let scheduled: ReturnType<typeof setTimeout> | undefined;
   // Message buffers come back when grpc-js has framed (copied) them.
   const pool: Buffer[] = [];
   const flush = (cb?: (err?: Error | null) => void) => {
-    if (scheduled !== undefined) clearImmediate(scheduled);
+    if (scheduled !== undefined) clearTimeout(scheduled);
     scheduled = undefined;
     if (!size) return cb?.();
     const head = bytesMessageHeader(size);
     const length = head.length + size;
-    const buf = length <= POOLED
-      ? pool.pop() ?? Buffer.allocUnsafe(POOLED)
-      : Buffer.allocUnsafe(length);
+    const pooled = length >= POOLED / 4 && length <= POOLED;
+    const buf = pooled ? pool.pop() ?? Buffer.allocUnsafe(POOLED) : Buffer.allocUnsafe(length);
     buf.set(head);
     let at = head.length;
     for (const c of pending) {
@@ -283,7 +286,7 @@ function streamDuplex(
     pending = [];
     size = 0;
     call.write(buf.subarray(0, length), (err?: Error | null) => {
-      if (buf.length === POOLED) pool.push(buf);
+      if (pooled && pool.length < POOL_MAX) pool.push(buf);
       cb?.(err);
     });
   };
@@ -293,7 +296,7 @@ function streamDuplex(
       size += c.length;
     }
     if (size >= BATCH_AT) return flush(cb);
-    scheduled ??= setImmediate(() => flush());
+    scheduled ??= setTimeout(() => flush(), 1);
     cb();
   };
   const duplex = new Duplex({
@@ -313,7 +316,7 @@ function streamDuplex(
       });
     },
     destroy(err, cb) {
-      if (scheduled !== undefined) clearImmediate(scheduled);
+      if (scheduled !== undefined) clearTimeout(scheduled);
       cb(err);
     },
   });

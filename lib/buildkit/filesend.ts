@@ -1,0 +1,126 @@
+/**
+ * The receiving side of fsutil's transfer (FileSend.DiffCopy with the local
+ * exporter): the daemon streams STATs, we ask for each regular file by its
+ * index, DATA carries contents, and we answer FIN when everything is written.
+ * Files are written synchronously: doing it on Deno's thread pool (node:fs
+ * promises, a chain per file) cost more CPU than it saved in waiting.
+ */
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+} from "node:fs";
+import { posix } from "node:path";
+import { kindOf, permOf } from "./fsmode.ts";
+import type { MessageStream } from "./stream.ts";
+import { type Packet, PacketType, type Stat } from "./packet.ts";
+import type { TransferStats } from "./filesync.ts";
+import { writeXattrs } from "./xattr.ts";
+
+/** Options of {@link receiveDir}. */
+export interface ReceiveOptions {
+  /** Keep the sender's owners (default: when running as root). */
+  keepOwnership?: boolean;
+  stats?: TransferStats;
+}
+
+/** Joins a sent path under `root`, refusing anything that would leave it. */
+export function safeJoin(root: string, path: string): string {
+  const clean = posix.normalize(path);
+  if (clean.startsWith("/") || clean === ".." || clean.startsWith("../") || clean === ".") {
+    throw new Error(`refusing path ${JSON.stringify(path)} outside the destination`);
+  }
+  return `${root}/${clean}`;
+}
+
+/** Receives an exported tree into `dest` (which exists) over FileSend.DiffCopy. */
+export async function receiveDir(
+  stream: MessageStream<Packet, Packet>,
+  dest: string,
+  opts: ReceiveOptions = {},
+): Promise<void> {
+  const keepOwners = opts.keepOwnership ?? Deno.uid() === 0;
+  const stats = opts.stats ?? { files: 0, bytes: 0 };
+  // Files asked for, opened when their first data arrives: a tree may hold
+  // more files than the process may have open.
+  const wanted = new Map<number, { fd?: number; path: string; stat: Stat }>();
+  const dirs: [string, Stat][] = [];
+  // Hard links wait until every file they may point to is written.
+  const links: [string, string][] = [];
+  let index = 0;
+  let statsDone = false;
+  let finSent = false;
+
+  const finish = (path: string, stat: Stat, kind: string) => {
+    if (keepOwners) {
+      (kind === "symlink" ? lchownSync : chownSync)(path, stat.uid ?? 0, stat.gid ?? 0);
+    }
+    if (stat.xattrs) writeXattrs(path, stat.xattrs);
+    if (kind !== "symlink") chmodSync(path, permOf(stat.mode));
+    const t = (stat.modTime ?? 0) / 1e9;
+    (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
+  };
+
+  try {
+    for await (const p of stream) {
+      const type = p.type ?? 0;
+      if (type === PacketType.STAT) {
+        if (!p.stat) {
+          statsDone = true;
+        } else {
+          const stat = p.stat;
+          const id = index++;
+          const path = safeJoin(dest, stat.path);
+          const kind = kindOf(stat.mode);
+          if (kind === "dir") {
+            mkdirSync(path, { recursive: true });
+            dirs.push([path, stat]);
+          } else if (kind === "symlink") {
+            symlinkSync(stat.linkname ?? "", path);
+            finish(path, stat, kind);
+          } else if (kind === "file" && stat.linkname) {
+            links.push([safeJoin(dest, stat.linkname), path]);
+          } else if (kind === "file") {
+            wanted.set(id, { path, stat });
+            stream.post({ type: PacketType.REQ, ID: id });
+          } else {
+            throw new Error(`cannot create ${kind} ${stat.path} in an export`);
+          }
+        }
+      } else if (type === PacketType.DATA) {
+        const f = wanted.get(p.ID ?? 0);
+        if (!f) throw new Error(`data for unknown file id ${p.ID}`);
+        f.fd ??= openSync(f.path, "w", 0o600);
+        if (p.data?.length) {
+          writeSync(f.fd, p.data);
+          stats.bytes += p.data.length;
+        } else {
+          closeSync(f.fd);
+          wanted.delete(p.ID ?? 0);
+          finish(f.path, f.stat, "file");
+          stats.files++;
+        }
+      } else if (type === PacketType.ERR) {
+        throw new Error(`error from sender: ${new TextDecoder().decode(p.data)}`);
+      }
+      if (statsDone && wanted.size === 0 && !finSent) {
+        for (const [target, path] of links) linkSync(target, path);
+        // Directories last, deepest first, so writing their contents does not touch their times.
+        for (const [path, stat] of dirs.reverse()) finish(path, stat, "dir");
+        finSent = true;
+        await stream.send({ type: PacketType.FIN });
+      }
+    }
+  } finally {
+    for (const f of wanted.values()) if (f.fd !== undefined) closeSync(f.fd);
+  }
+  if (!finSent) throw new Error("the export ended before all files arrived");
+}
