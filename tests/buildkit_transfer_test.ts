@@ -3,6 +3,7 @@ import { ADDR, describeTree, haveDaemon, sh, withTempDir } from "./support/build
 import { Client } from "../lib/buildkit/client.ts";
 import { local, marshal, scratch } from "../lib/llb/mod.ts";
 import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
+import { runCli } from "./cli.ts";
 import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 
 const opts = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
@@ -173,28 +174,19 @@ Deno.test({
       writeFileSync(`${src}/run-id`, crypto.randomUUID());
       await Deno.writeFile(`${dir}/def.pb`, roundTripDef(src));
       // 3,001 files under a limit of 512 descriptors: files are opened as their data arrives.
-      const out = await new Deno.Command("prlimit", {
-        args: [
-          "--nofile=512:512",
-          Deno.execPath(),
-          "run",
-          "-A",
-          new URL("../main.ts", import.meta.url).pathname,
-          "solve",
-          "--buildkit-addr",
-          ADDR,
-          "--progress",
-          "quiet",
-          "--local",
-          `src=${src}`,
-          "--output",
-          `type=local,dest=${dir}/out`,
-          `${dir}/def.pb`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      const out = await runCli([
+        "solve",
+        "--buildkit-addr",
+        ADDR,
+        "--progress",
+        "quiet",
+        "--local",
+        `src=${src}`,
+        "--output",
+        `type=local,dest=${dir}/out`,
+        `${dir}/def.pb`,
+      ], { wrapper: ["prlimit", "--nofile=512:512"] });
+      assertEquals(out.code, 0, out.stderr);
       assertEquals(describeTree(`${dir}/out`), describeTree(src));
     }),
 });

@@ -16,10 +16,13 @@ export async function runCli(
     env?: Record<string, string>;
     cwd?: string;
     signal?: AbortSignal;
+    /** A command that runs the CLI (e.g. `prlimit --nofile=512`). */
+    wrapper?: string[];
   } = {},
 ): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", repoPath("main.ts"), ...args],
+  const argv = [...opts.wrapper ?? [], Deno.execPath(), "run", "-A", repoPath("main.ts"), ...args];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
