@@ -63,7 +63,7 @@ export function bytesMessageHeader(size: number): Buffer {
 export const bytesMessageCodec: Codec<{ data?: Buffer }> = {
   encode: ({ data }) => {
     if (!data?.length) return Buffer.alloc(0);
-    return Buffer.concat([Buffer.from([0x0a]), varint(data.length), data]);
+    return Buffer.concat([bytesMessageHeader(data.length), data]);
   },
   decode: (b) => {
     if (b.length === 0) return {};
