@@ -24,6 +24,7 @@ import type { MessageStream } from "./stream.ts";
 import { type Packet, PacketType, type Stat } from "./packet.ts";
 import type { TransferStats } from "./filesync.ts";
 import { writeXattrs } from "./xattr.ts";
+import { setTimesNs } from "./libc.ts";
 
 /** Options of {@link receiveDir}. */
 export interface ReceiveOptions {
@@ -65,8 +66,11 @@ export async function receiveDir(
     }
     if (stat.xattrs) writeXattrs(path, stat.xattrs);
     if (kind !== "symlink") chmodSync(path, permOf(stat.mode));
-    const t = (stat.modTime ?? 0) / 1e9;
-    (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
+    const ns = stat.modTime ?? 0n;
+    if (!setTimesNs(path, ns, kind === "symlink")) {
+      const t = Number(ns) / 1e9;
+      (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
+    }
   };
 
   try {

@@ -65,7 +65,7 @@ function statOf(
     mode,
     uid: Number(st.uid),
     gid: Number(st.gid),
-    modTime: Number(st.mtimeNs),
+    modTime: st.mtimeNs,
   };
   const kind = kindOf(mode);
   if (kind !== "dir") stat.size = Number(st.size);

@@ -18,7 +18,8 @@ export interface Stat {
   uid?: number;
   gid?: number;
   size?: number;
-  modTime?: number;
+  /** Nanoseconds since the epoch: exact, as fsutil sends it (a double would round it). */
+  modTime?: bigint;
   linkname?: string;
   devmajor?: number;
   devminor?: number;
@@ -41,6 +42,20 @@ const HEAD = 16;
 const num = (v: unknown): number =>
   typeof v === "number" ? v : Number((v as { toString(): string }).toString());
 
+/** An int64 as protobufjs decodes it (a Long, or a number when small) as a bigint. */
+const bigOf = (v: unknown): bigint => {
+  if (typeof v === "number") return BigInt(v);
+  const l = v as { low: number; high: number };
+  return BigInt.asIntN(64, (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0));
+};
+
+/** A bigint as the Long-shaped value protobufjs encodes int64 fields from. */
+const longOf = (v: bigint) => ({
+  low: Number(v & 0xffffffffn) | 0,
+  high: Number((v >> 32n) & 0xffffffffn) | 0,
+  unsigned: false,
+});
+
 /** Decodes a packet, keeping `data` a view of `b`. */
 export function decodePacket(b: Uint8Array): Packet {
   const m = packetType.decode(b) as unknown as {
@@ -61,7 +76,7 @@ export function decodePacket(b: Uint8Array): Packet {
         uid: st.uid as number,
         gid: st.gid as number,
         size: num(st.size),
-        modTime: num(st.modTime),
+        modTime: bigOf(st.modTime),
         linkname: st.linkname as string,
         devmajor: num(st.devmajor),
         devminor: num(st.devminor),
@@ -75,7 +90,11 @@ export function decodePacket(b: Uint8Array): Packet {
 
 /** Encodes a packet. */
 export function encodePacket(p: Packet): Buffer {
-  const u = packetType.encode(packetType.fromObject(p as Record<string, unknown>)).finish();
+  const st = p.stat;
+  const fields = st?.modTime === undefined
+    ? p
+    : { ...p, stat: { ...st, modTime: longOf(st.modTime) } };
+  const u = packetType.encode(packetType.fromObject(fields as Record<string, unknown>)).finish();
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 

@@ -37,6 +37,3 @@ export const root: protobuf.Root = (() => {
 export function type(name: string): protobuf.Type {
   return root.lookupType(name);
 }
-
-/** Long, for int64 fields too large for a double (nanosecond times). */
-export const Long = protobuf.util.Long;

@@ -1,63 +1,43 @@
 /**
  * Extended attributes, which fsutil carries with every stat. Deno and Node
- * have no xattr API, so these call libc's l*xattr functions through Deno's
- * FFI; where libc cannot be loaded (not Linux), files go without xattrs.
+ * have no xattr API, so these call libc's l*xattr functions (./libc.ts);
+ * where libc cannot be loaded (not Linux), files go without xattrs.
  */
 
-const symbols = {
-  llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
-  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
-  lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
-} as const;
-
-let libc: Deno.DynamicLibrary<typeof symbols> | null | undefined;
-
-function lib(): Deno.DynamicLibrary<typeof symbols> | null {
-  if (libc === undefined) {
-    try {
-      libc = Deno.build.os === "linux" ? Deno.dlopen("libc.so.6", symbols) : null;
-    } catch {
-      libc = null;
-    }
-  }
-  return libc;
-}
-
-const enc = new TextEncoder();
-const cstr = (s: string) => enc.encode(s + "\0");
+import { cstr, libc } from "./libc.ts";
 
 /** The extended attributes of `path` (not following symlinks); empty when none. */
 export function readXattrs(path: string): Record<string, Uint8Array> {
-  const l = lib();
+  const l = libc();
   if (!l) return {};
   const p = cstr(path);
-  const size = Number(l.symbols.llistxattr(p, null, 0n));
+  const size = Number(l.llistxattr(p, null, 0n));
   if (size <= 0) return {};
   const names = new Uint8Array(size);
-  const got = Number(l.symbols.llistxattr(p, names, BigInt(size)));
+  const got = Number(l.llistxattr(p, names, BigInt(size)));
   if (got <= 0) return {};
   const out: Record<string, Uint8Array> = {};
   for (const name of new TextDecoder().decode(names.subarray(0, got)).split("\0")) {
     if (!name || name.startsWith("com.apple.")) continue;
     const n = cstr(name);
-    const len = Number(l.symbols.lgetxattr(p, n, null, 0n));
+    const len = Number(l.lgetxattr(p, n, null, 0n));
     if (len < 0) continue;
     const value = new Uint8Array(len);
-    if (Number(l.symbols.lgetxattr(p, n, value, BigInt(len))) === len) out[name] = value;
+    if (Number(l.lgetxattr(p, n, value, BigInt(len))) === len) out[name] = value;
   }
   return out;
 }
 
 /** Sets extended attributes on `path` (not following symlinks). */
 export function writeXattrs(path: string, xattrs: Record<string, Uint8Array>): void {
-  const l = lib();
+  const l = libc();
   const names = Object.keys(xattrs);
   if (!names.length) return;
   if (!l) throw new Error(`cannot set extended attributes on ${path} on this system`);
   const p = cstr(path);
   for (const name of names) {
     const v = xattrs[name];
-    if (l.symbols.lsetxattr(p, cstr(name), v, BigInt(v.length), 0) !== 0) {
+    if (l.lsetxattr(p, cstr(name), v, BigInt(v.length), 0) !== 0) {
       throw new Error(`setting extended attribute ${name} on ${path} failed`);
     }
   }

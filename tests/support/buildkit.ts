@@ -28,7 +28,9 @@ export function describeTree(
       const path = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(root, path));
       const mode = (st.mode & 0o7777).toString(8);
-      const mtime = opts.mtimes ? ` mtime=${Math.floor(st.mtimeMs)}` : "";
+      const mtime = opts.mtimes
+        ? ` mtime=${lstatSync(join(root, path), { bigint: true }).mtimeNs}ns`
+        : "";
       if (st.isSymbolicLink()) out[path] = `link ${readlinkSync(join(root, path))}${mtime}`;
       else if (st.isDirectory()) {
         out[path] = `dir ${mode}${mtime}`;

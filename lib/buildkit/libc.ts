@@ -1,0 +1,60 @@
+/**
+ * The few libc calls Deno and Node have no API for, through Deno's FFI:
+ * extended attributes (fsutil carries them with every stat) and setting
+ * times to the nanosecond (Deno's utime takes seconds as a float and keeps
+ * only milliseconds, so a round trip would change a file's time). Where libc
+ * cannot be loaded (not Linux), callers fall back or go without.
+ */
+
+const symbols = {
+  llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
+  utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+} as const;
+
+/** The loaded libc symbols. */
+export type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+let loaded: Deno.DynamicLibrary<typeof symbols> | null | undefined;
+
+/** libc's symbols, or null where it cannot be loaded. Loaded once, on first use. */
+export function libc(): Libc | null {
+  if (loaded === undefined) {
+    try {
+      loaded = Deno.build.os === "linux" ? Deno.dlopen("libc.so.6", symbols) : null;
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded?.symbols ?? null;
+}
+
+const enc = new TextEncoder();
+
+/** A NUL-terminated C string. */
+export const cstr = (s: string): Uint8Array => enc.encode(s + "\0");
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const BILLION = 1_000_000_000n;
+
+/**
+ * Sets the access and modification times of `path` to `ns` nanoseconds
+ * since the epoch; with `noFollow` a symlink's own times. Returns false
+ * where libc is not available, so the caller can fall back.
+ */
+export function setTimesNs(path: string, ns: bigint, noFollow: boolean): boolean {
+  const l = libc();
+  if (!l) return false;
+  let sec = ns / BILLION, nsec = ns % BILLION;
+  if (nsec < 0n) {
+    sec -= 1n;
+    nsec += BILLION;
+  }
+  const times = new BigInt64Array([sec, nsec, sec, nsec]);
+  if (l.utimensat(AT_FDCWD, cstr(path), times, noFollow ? AT_SYMLINK_NOFOLLOW : 0) !== 0) {
+    throw new Error(`setting the times of ${path} failed`);
+  }
+  return true;
+}
