@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "commander";
 import { registerFor } from "./cli/mod.ts";
 import { report } from "./cli/run.ts";
+import { relaunchWithV8Flags } from "./cli/v8flags.ts";
 
 /** Builds the root command with the subcommands `args` needs (all of them for help). */
 export async function program(args: string[] = []): Promise<Command> {
@@ -20,6 +21,7 @@ export async function program(args: string[] = []): Promise<Command> {
 }
 
 if (import.meta.main) {
+  relaunchWithV8Flags(Deno.args);
   try {
     await (await program(Deno.args)).parseAsync(Deno.args, { from: "user" });
   } catch (err) {

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { V8_FLAGS } from "../cli/v8flags.ts";
 
 /** The platforms release binaries are built for. */
 export const TARGETS = [
@@ -24,6 +25,8 @@ export function compileArgs(target: string, outDir: string): string[] {
     "compile",
     "--allow-all",
     "--frozen",
+    // A compiled binary cannot start itself again with V8 flags: it carries them.
+    `--v8-flags=${V8_FLAGS}`,
     "--target",
     target,
     "--output",

@@ -24,7 +24,7 @@ import type { MessageStream } from "./stream.ts";
 import { type Packet, PacketType, type Stat } from "./packet.ts";
 import type { TransferStats } from "./filesync.ts";
 import { writeXattrs } from "./xattr.ts";
-import { setTimesNs } from "./libc.ts";
+import { setTimesNs } from "../libc.ts";
 
 /** Options of {@link receiveDir}. */
 export interface ReceiveOptions {

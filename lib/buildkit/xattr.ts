@@ -1,10 +1,10 @@
 /**
  * Extended attributes, which fsutil carries with every stat. Deno and Node
- * have no xattr API, so these call libc's l*xattr functions (./libc.ts);
+ * have no xattr API, so these call libc's l*xattr functions (lib/libc.ts);
  * where libc cannot be loaded (not Linux), files go without xattrs.
  */
 
-import { cstr, libc } from "./libc.ts";
+import { cstr, libc } from "../libc.ts";
 
 /** The extended attributes of `path` (not following symlinks); empty when none. */
 export function readXattrs(path: string): Record<string, Uint8Array> {

@@ -1,9 +1,10 @@
 /**
  * The few libc calls Deno and Node have no API for, through Deno's FFI:
- * extended attributes (fsutil carries them with every stat) and setting
- * times to the nanosecond (Deno's utime takes seconds as a float and keeps
- * only milliseconds, so a round trip would change a file's time). Where libc
- * cannot be loaded (not Linux), callers fall back or go without.
+ * extended attributes (fsutil carries them with every stat), setting times
+ * to the nanosecond (Deno's utime takes seconds as a float and keeps only
+ * milliseconds, so a round trip would change a file's time), and execve
+ * (to start again with V8 flags, cli/v8flags.ts). Where libc cannot be
+ * loaded (not Linux, or no FFI permission), callers fall back or go without.
  */
 
 const symbols = {
@@ -11,6 +12,7 @@ const symbols = {
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
   utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
 } as const;
 
 /** The loaded libc symbols. */
@@ -57,4 +59,24 @@ export function setTimesNs(path: string, ns: bigint, noFollow: boolean): boolean
     throw new Error(`setting the times of ${path} failed`);
   }
   return true;
+}
+
+/** A NULL-terminated array of pointers to C strings (argv, envp); keeps the strings alive. */
+function cstrArray(items: string[]): { ptrs: BigUint64Array; keep: Uint8Array[] } {
+  const keep = items.map(cstr);
+  const ptrs = new BigUint64Array(keep.length + 1);
+  keep.forEach((b, i) => (ptrs[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)))));
+  return { ptrs, keep };
+}
+
+/**
+ * Replaces this process with `path` run with `argv` and `env` (same pid, same
+ * open descriptors). Returns only when that fails (or libc is not there).
+ */
+export function execve(path: string, argv: string[], env: Record<string, string>): void {
+  const l = libc();
+  if (!l) return;
+  const args = cstrArray(argv);
+  const envp = cstrArray(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  l.execve(cstr(path), args.ptrs, envp.ptrs);
 }
