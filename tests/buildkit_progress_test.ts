@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { ProgressWriter, type StatusMessage } from "../lib/buildkit/progress.ts";
+import { goTime, solveStatusJson } from "../lib/buildkit/rawjson.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const ts = (seconds: number) => ({ seconds, nanos: 0 });
@@ -51,8 +52,41 @@ Deno.test("progress rawjson: one JSON line per status, then the summary", () => 
   const { out } = run("rawjson");
   const lines = out.trim().split("\n").map((l) => JSON.parse(l));
   assertEquals(lines.length, MESSAGES.length + 1);
-  assertEquals(lines[3].logs[0].msg, "compiling\nlinking");
+  // As buildctl prints client.SolveStatus: Go's field names, RFC 3339 times, base64 bytes.
+  assertEquals(lines[1], {
+    vertexes: [{
+      digest: "a",
+      name: "copy apko rootfs",
+      started: "1970-01-01T00:00:10Z",
+      completed: "1970-01-01T00:00:10Z",
+      cached: true,
+    }],
+  });
+  assertEquals(lines[3], {
+    logs: [{ vertex: "b", data: btoa("compiling\nlinking"), timestamp: "0001-01-01T00:00:00Z" }],
+  });
   assertEquals(lines.at(-1).summary.steps, 2);
+});
+
+Deno.test("progress rawjson: times to the nanosecond, statuses with id and current always", () => {
+  assertEquals(goTime({ seconds: 1796149463, nanos: 957944698 }), "2026-12-01T18:24:23.957944698Z");
+  assertEquals(goTime({ seconds: 1796149463, nanos: 70343000 }), "2026-12-01T18:24:23.070343Z");
+  assertEquals(
+    JSON.parse(solveStatusJson({
+      statuses: [{ ID: "transferring src:", vertex: "v", name: "transferring", current: 0 }],
+      warnings: [{ vertex: "v", level: 1, short: enc("careful"), detail: [enc("a")] }],
+    })),
+    {
+      statuses: [{
+        id: "transferring src:",
+        vertex: "v",
+        name: "transferring",
+        current: 0,
+        timestamp: "0001-01-01T00:00:00Z",
+      }],
+      warnings: [{ vertex: "v", level: 1, short: btoa("careful"), detail: [btoa("a")] }],
+    },
+  );
 });
 
 Deno.test("progress keeps the last output lines of a failed step for the error", () => {

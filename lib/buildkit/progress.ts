@@ -2,27 +2,17 @@
  * Solve progress for people and machines, as buildx shows it:
  * `plain` prints a line when a step starts and ends, and each step's output
  * prefixed by the step; `tty` redraws the steps with timers; `rawjson`
- * prints every status message as one JSON line. Every mode ends with a
- * summary (steps, cached, executed, duration).
+ * prints every status message as one JSON line, as buildctl does
+ * (rawjson.ts). Every mode ends with a summary (steps, cached, executed,
+ * duration).
  */
+import { solveStatusJson, type StatusResponse } from "./rawjson.ts";
 
 /** Output modes of `--progress`. */
 export type ProgressMode = "auto" | "tty" | "plain" | "rawjson" | "quiet";
 
-/** The parts of a StatusResponse the display reads (plain objects). */
-export interface StatusMessage {
-  vertexes?: {
-    digest: string;
-    name?: string;
-    cached?: boolean;
-    started?: { seconds?: number; nanos?: number };
-    completed?: { seconds?: number; nanos?: number };
-    error?: string;
-  }[];
-  logs?: { vertex: string; stream?: number; msg?: Uint8Array }[];
-  statuses?: unknown[];
-  warnings?: unknown[];
-}
+/** A status message from the daemon (plain objects, protobuf field names). */
+export type StatusMessage = StatusResponse;
 
 /** What happened to one step. */
 export interface StepRecord {
@@ -76,7 +66,7 @@ export class ProgressWriter {
 
   /** Feeds one status message. */
   update(msg: StatusMessage): void {
-    if (this.#mode === "rawjson") this.#write(JSON.stringify(msg, jsonBytes) + "\n");
+    if (this.#mode === "rawjson") this.#write(solveStatusJson(msg) + "\n");
     for (const v of msg.vertexes ?? []) this.#vertex(v);
     for (const l of msg.logs ?? []) {
       this.#log(l.vertex, new TextDecoder().decode(l.msg ?? new Uint8Array()));
@@ -172,12 +162,4 @@ export class ProgressWriter {
   failedStep(): StepRecord | undefined {
     return [...this.steps.values()].find((s) => s.error);
   }
-}
-
-function jsonBytes(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  if (value && typeof value === "object" && (value as { type?: string }).type === "Buffer") {
-    return new TextDecoder().decode(new Uint8Array((value as { data: number[] }).data));
-  }
-  return value;
 }
