@@ -2,15 +2,17 @@
  * melange2: build APK packages from melange build files on BuildKit.
  *
  * This file only assembles the command table; every command lives in cli/
- * and does its work through lib/.
+ * and does its work through lib/. Session commands may start again with
+ * V8 flags first (cli/v8flags.ts), so the CLI parser is loaded after that.
  */
-import { Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import { registerFor } from "./cli/mod.ts";
 import { report } from "./cli/run.ts";
 import { relaunchWithV8Flags } from "./cli/v8flags.ts";
 
 /** Builds the root command with the subcommands `args` needs (all of them for help). */
 export async function program(args: string[] = []): Promise<Command> {
+  const { Command } = await import("commander");
   const root = new Command("melange2")
     .description("Build APK packages from melange build files on BuildKit")
     .version("0.1.0")
@@ -25,6 +27,7 @@ if (import.meta.main) {
   try {
     await (await program(Deno.args)).parseAsync(Deno.args, { from: "user" });
   } catch (err) {
+    const { CommanderError } = await import("commander");
     if (err instanceof CommanderError) Deno.exit(err.exitCode);
     Deno.exit(report(err));
   }
