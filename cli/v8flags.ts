@@ -29,9 +29,8 @@ export function relaunchArgv(cmdline: string[], args: string[]): string[] | unde
   if (cmdline.some((a) => a === "--v8-flags" || a.startsWith("--v8-flags="))) return undefined;
   const flag = `--v8-flags=${V8_FLAGS}`;
   // `deno run [flags] main.ts` or the shorthand `deno [flags] main.ts`.
-  return cmdline[1] === "run"
-    ? [cmdline[0], "run", flag, ...cmdline.slice(2)]
-    : [cmdline[0], "run", flag, ...cmdline.slice(1)];
+  const rest = cmdline.slice(cmdline[1] === "run" ? 2 : 1);
+  return [cmdline[0], "run", flag, ...rest];
 }
 
 /**

@@ -1,11 +1,11 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { ProgressWriter, type StatusMessage } from "../lib/buildkit/progress.ts";
-import { goTime, solveStatusJson } from "../lib/buildkit/rawjson.ts";
+import { ProgressWriter } from "../lib/buildkit/progress.ts";
+import { goTime, solveStatusJson, type StatusResponse } from "../lib/buildkit/rawjson.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const ts = (seconds: number) => ({ seconds, nanos: 0 });
 
-const MESSAGES: StatusMessage[] = [
+const MESSAGES: StatusResponse[] = [
   { vertexes: [{ digest: "a", name: "copy apko rootfs" }, { digest: "b", name: "build" }] },
   {
     vertexes: [{

@@ -9,7 +9,8 @@ import { UserError } from "../errors.ts";
 import { type ConnectOptions, target } from "./address.ts";
 import { serviceDefinition } from "./rpc.ts";
 import { type ExportTarget, type LocalDir, openSession } from "./session.ts";
-import type { ProgressWriter, SolveSummary, StatusMessage } from "./progress.ts";
+import type { ProgressWriter, SolveSummary } from "./progress.ts";
+import type { StatusResponse } from "./rawjson.ts";
 import { bytesMessageCodec, type Codec, objectCodec, rawCodec, varint } from "./rpc.ts";
 import { type } from "./proto.ts";
 import type { TransferStats } from "./filesync.ts";
@@ -173,7 +174,7 @@ export class Client {
     return new Promise((resolve, reject) => {
       const call = this.#control.Status({ Ref: ref });
       signal.addEventListener("abort", () => call.cancel(), { once: true });
-      call.on("data", (m: StatusMessage) => progress?.update(m));
+      call.on("data", (m: StatusResponse) => progress?.update(m));
       call.on("end", () => resolve());
       call.on("error", (err: unknown) => reject(err));
     });

@@ -39,15 +39,15 @@ const packetType = type("fsutil.types.Packet");
 /** Room kept before file data for the fields that precede it (type, ID, data's tag and length). */
 const HEAD = 16;
 
-const num = (v: unknown): number =>
-  typeof v === "number" ? v : Number((v as { toString(): string }).toString());
-
 /** An int64 as protobufjs decodes it (a Long, or a number when small) as a bigint. */
 const bigOf = (v: unknown): bigint => {
   if (typeof v === "number") return BigInt(v);
   const l = v as { low: number; high: number };
   return BigInt.asIntN(64, (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0));
 };
+
+/** The same as a number, for fields that fit a double (sizes, device numbers). */
+const num = (v: unknown): number => typeof v === "number" ? v : Number(bigOf(v));
 
 /** A bigint as the Long-shaped value protobufjs encodes int64 fields from. */
 const longOf = (v: bigint) => ({

@@ -11,9 +11,6 @@ import { solveStatusJson, type StatusResponse } from "./rawjson.ts";
 /** Output modes of `--progress`. */
 export type ProgressMode = "auto" | "tty" | "plain" | "rawjson" | "quiet";
 
-/** A status message from the daemon (plain objects, protobuf field names). */
-export type StatusMessage = StatusResponse;
-
 /** What happened to one step. */
 export interface StepRecord {
   digest: string;
@@ -65,7 +62,7 @@ export class ProgressWriter {
   }
 
   /** Feeds one status message. */
-  update(msg: StatusMessage): void {
+  update(msg: StatusResponse): void {
     if (this.#mode === "rawjson") this.#write(solveStatusJson(msg) + "\n");
     for (const v of msg.vertexes ?? []) this.#vertex(v);
     for (const l of msg.logs ?? []) {
@@ -73,7 +70,7 @@ export class ProgressWriter {
     }
   }
 
-  #vertex(v: NonNullable<StatusMessage["vertexes"]>[number]): void {
+  #vertex(v: NonNullable<StatusResponse["vertexes"]>[number]): void {
     let rec = this.steps.get(v.digest);
     if (!rec) {
       rec = {
