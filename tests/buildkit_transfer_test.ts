@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./assert.ts";
-import { ADDR, describeTree, haveDaemon, sh, withTempDir } from "./support/buildkit.ts";
+import { ADDR, describeTree, haveDaemon, mtimesNs, sh, withTempDir } from "./support/buildkit.ts";
 import { Client } from "../lib/buildkit/client.ts";
 import { local, marshal, scratch } from "../lib/llb/mod.ts";
 import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
@@ -55,6 +55,7 @@ Deno.test({
           describeTree(src, { mtimes: true }),
         );
         assertEquals(Object.keys(describeTree(src)).length, 100 * 101 + 2);
+        assertEquals(mtimesNs(`${dir}/out1`).get("precise"), 1_600_000_000_123_456_789n);
 
         writeFileSync(`${src}/d42/f17.txt`, "changed content\n");
         const second = await roundTrip(client, src, `${dir}/out2`);

@@ -4,7 +4,7 @@
  * for the regular files it lacks by index; DATA carries contents; FIN ends
  * it. The receiving side is filesend.ts.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import type { Buffer } from "node:buffer";
 import { compareBytes } from "../llb/encode.ts";
 import { kindOf, toGoMode } from "./fsmode.ts";
@@ -12,6 +12,7 @@ import { PathFilter } from "./patterns.ts";
 import type { MessageStream } from "./stream.ts";
 import { dataPacket, type Packet, packetBuffer, PacketType, type Stat } from "./packet.ts";
 import { readXattrs } from "./xattr.ts";
+import { type FileStat, lstat } from "../libc.ts";
 
 /** Transfer counters, for progress and for proving incremental sends. */
 export interface TransferStats {
@@ -44,38 +45,28 @@ export function* walk(
   const names = readdirSync(rel ? `${root}/${rel}` : root).sort(compareBytes);
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
-    const st = lstatSync(`${root}/${path}`, { bigint: true });
-    const isDir = st.isDirectory();
+    const st = lstat(`${root}/${path}`);
+    const kind = kindOf(toGoMode(st.mode));
+    const isDir = kind === "dir";
     if (filter.includes(path, isDir)) {
-      const linked = st.isFile() && st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
+      const linked = kind === "file" && st.nlink > 1 ? st.inode : undefined;
       yield [path, statOf(root, path, st), linked];
     }
     if (isDir && filter.walks(path)) yield* walk(root, filter, path);
   }
 }
 
-function statOf(
-  root: string,
-  path: string,
-  st: ReturnType<typeof lstatSync> & { mtimeNs: bigint },
-): Stat {
-  const mode = toGoMode(Number(st.mode));
-  const stat: Stat = {
-    path,
-    mode,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    modTime: st.mtimeNs,
-  };
+function statOf(root: string, path: string, st: FileStat): Stat {
+  const mode = toGoMode(st.mode);
+  const stat: Stat = { path, mode, uid: st.uid, gid: st.gid, modTime: st.mtimeNs };
   const kind = kindOf(mode);
-  if (kind !== "dir") stat.size = Number(st.size);
+  if (kind !== "dir") stat.size = st.size;
   if (kind === "symlink") stat.linkname = readlinkSync(`${root}/${path}`);
   const xattrs = readXattrs(`${root}/${path}`);
   if (Object.keys(xattrs).length) stat.xattrs = xattrs;
   if (kind === "chardev" || kind === "blockdev") {
-    const rdev = Number(st.rdev);
-    stat.devmajor = (rdev >> 8) & 0xfff;
-    stat.devminor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+    stat.devmajor = st.rdevMajor;
+    stat.devminor = st.rdevMinor;
   }
   return stat;
 }

@@ -17,20 +17,38 @@ if (!haveDaemon) console.log(`note: no buildkitd at ${ADDR}; run bash scripts/se
 
 export { withTempDir } from "./tmp.ts";
 
+/**
+ * Modification times under `root` in nanoseconds, by relative path, as GNU
+ * find reads them: independent of the code under test (and of Deno's
+ * node:fs, whose bigint stats round to the millisecond).
+ */
+export function mtimesNs(root: string): Map<string, bigint> {
+  const out = new Deno.Command("find", { args: [root, "-mindepth", "1", "-printf", "%P\t%T@\n"] })
+    .outputSync();
+  if (!out.success) throw new Error(`find ${root} failed`);
+  const times = new Map<string, bigint>();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    if (!line) continue;
+    const [path, time] = line.split("\t");
+    const [sec, frac = ""] = time.split(".");
+    times.set(path, BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, "0").slice(0, 9)));
+  }
+  return times;
+}
+
 /** A description of a tree: path -> type, mode, content hash or link target, mtime. */
 export function describeTree(
   root: string,
   opts: { mtimes?: boolean } = {},
 ): Record<string, string> {
   const out: Record<string, string> = {};
+  const times = opts.mtimes ? mtimesNs(root) : undefined;
   const visit = (rel: string) => {
     for (const name of readdirSync(join(root, rel)).sort()) {
       const path = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(root, path));
       const mode = (st.mode & 0o7777).toString(8);
-      const mtime = opts.mtimes
-        ? ` mtime=${lstatSync(join(root, path), { bigint: true }).mtimeNs}ns`
-        : "";
+      const mtime = times ? ` mtime=${times.get(path)}ns` : "";
       if (st.isSymbolicLink()) out[path] = `link ${readlinkSync(join(root, path))}${mtime}`;
       else if (st.isDirectory()) {
         out[path] = `dir ${mode}${mtime}`;
