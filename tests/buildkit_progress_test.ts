@@ -48,6 +48,27 @@ Deno.test("progress plain: numbered steps, CACHED, durations, prefixed output, s
   assertStringIncludes(out, "2 steps: 1 cached, 1 executed in");
 });
 
+Deno.test("progress: a step BuildKit ends and starts again at once gets one end line, with its whole time", () => {
+  // What a local source's vertex does: a 40 µs interval, then the transfer.
+  const src = { digest: "s", name: "local://src" };
+  let out = "";
+  const p = new ProgressWriter("plain", (s) => (out += s));
+  p.update({ vertexes: [src] });
+  p.update({
+    vertexes: [{ ...src, started: ts(100), completed: { seconds: 100, nanos: 40_000 } }],
+  });
+  p.update({ vertexes: [{ ...src, started: { seconds: 100, nanos: 300_000 } }] });
+  assertEquals(p.steps.get("s")!.completed, undefined, "running again");
+  p.update({ statuses: [{ ID: "transferring src:", vertex: "s", current: 5 }] });
+  p.update({
+    vertexes: [{ ...src, started: { seconds: 100, nanos: 300_000 }, completed: ts(111.4) }],
+  });
+  const summary = p.finish();
+  assertEquals(out.split("\n").slice(0, 2), ["[1/1] local://src", "-> local://src (11.4s)"]);
+  assertEquals(out.match(/-> local/g)?.length, 1);
+  assertEquals(summary.executed, 1);
+});
+
 Deno.test("progress rawjson: one JSON line per status, then the summary", () => {
   const { out } = run("rawjson");
   const lines = out.trim().split("\n").map((l) => JSON.parse(l));

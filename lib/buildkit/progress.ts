@@ -51,6 +51,8 @@ export class ProgressWriter {
   #ttyLines = 0;
   #announced = 0;
   #timer?: ReturnType<typeof setInterval>;
+  /** Steps that ended and whose end line is not printed yet (plain). */
+  #ending = new Set<StepRecord>();
 
   constructor(
     mode: ProgressMode,
@@ -64,13 +66,23 @@ export class ProgressWriter {
   /** Feeds one status message. */
   update(msg: StatusResponse): void {
     if (this.#mode === "rawjson") this.#write(solveStatusJson(msg) + "\n");
-    for (const v of msg.vertexes ?? []) this.#vertex(v);
+    // A step's end is printed with the next message: BuildKit sometimes ends
+    // a step and starts it again at once (a local source does), and its true
+    // duration is known only at the second end.
+    const earlier = this.#ending;
+    this.#ending = new Set();
+    const recs = (msg.vertexes ?? []).map((v) => this.#vertex(v));
+    if (this.#mode === "plain") {
+      this.#printEnds(earlier);
+      for (const rec of recs) this.#announce(rec);
+    }
     for (const l of msg.logs ?? []) {
       this.#log(l.vertex, new TextDecoder().decode(l.msg ?? new Uint8Array()));
     }
   }
 
-  #vertex(v: NonNullable<StatusResponse["vertexes"]>[number]): void {
+  /** Applies a vertex update; a start without an end means (again) running. */
+  #vertex(v: NonNullable<StatusResponse["vertexes"]>[number]): StepRecord {
     let rec = this.steps.get(v.digest);
     if (!rec) {
       rec = {
@@ -83,17 +95,28 @@ export class ProgressWriter {
       this.steps.set(v.digest, rec);
     }
     const wasDone = rec.completed !== undefined;
+    const started = secondsOf(v.started), completed = secondsOf(v.completed);
     rec.cached ||= !!v.cached;
-    rec.started ??= secondsOf(v.started);
-    rec.completed = secondsOf(v.completed) ?? rec.completed;
+    rec.started ??= started;
+    if (completed !== undefined) rec.completed = completed;
+    else if (started !== undefined) rec.completed = undefined;
     if (v.error) rec.error = v.error;
-    if (this.#mode !== "plain") return;
+    if (!wasDone && rec.completed !== undefined) this.#ending.add(rec);
+    return rec;
+  }
+
+  #announce(rec: StepRecord): void {
     if (!rec.announced && (rec.started !== undefined || rec.cached)) {
       rec.announced = true;
       rec.index = ++this.#announced;
       this.#write(`[${rec.index}/${this.steps.size}] ${rec.name}\n`);
     }
-    if (!wasDone && rec.completed !== undefined) {
+  }
+
+  /** Prints the end lines of `ended` steps that are still done. */
+  #printEnds(ended: Set<StepRecord>): void {
+    for (const rec of ended) {
+      if (rec.completed === undefined) continue;
       const secs = rec.started !== undefined ? (rec.completed - rec.started).toFixed(1) : "0.0";
       const tag = rec.error ? ` ERROR: ${rec.error}` : rec.cached ? " [CACHED]" : "";
       this.#write(`-> ${rec.name} (${secs}s)${tag}\n`);
@@ -137,6 +160,7 @@ export class ProgressWriter {
   finish(): SolveSummary {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#mode === "tty") this.#redraw();
+    if (this.#mode === "plain") this.#printEnds(this.#ending);
     const steps = [...this.steps.values()];
     const summary: SolveSummary = {
       steps: steps.length,
