@@ -144,4 +144,7 @@ cat <<ENV
 export PATH="$TOOLS/deno/node_modules/.bin:$TOOLS/buildkit/$BUILDKIT_VERSION/bin:\$PATH"
 export MELANGE2_BUILDKIT_BIN="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
 export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
+# Deno looks for a newer version of itself on every run (a DNS query for
+# dl.deno.land in the background); the set-up pins the version instead.
+export DENO_NO_UPDATE_CHECK=1
 ENV
