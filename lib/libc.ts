@@ -1,14 +1,13 @@
 /**
  * The few libc calls Deno and Node have no API for, through Deno's FFI:
  * extended attributes (fsutil carries them with every stat), file times to
- * the nanosecond both ways (Deno's utime takes seconds as a float and keeps
- * only milliseconds; its node:fs `lstat` with `bigint` reports `mtimeNs`
- * rounded to the millisecond, and builds a BigIntStats three times slower
- * than statx), and execve (to start again with V8 flags, cli/v8flags.ts).
- * Where libc cannot be loaded (not Linux, or no FFI permission), callers
- * fall back or go without.
+ * the nanosecond both ways (Deno's utime keeps only milliseconds, and so
+ * does its node:fs bigint lstat: lib/fsstat.ts reads them with statx), and
+ * execve (to start again with V8 flags, cli/v8flags.ts). Where libc cannot
+ * be loaded (not Linux, or no FFI permission), callers fall back or go
+ * without. Nothing here imports node:fs: cli/v8flags.ts loads this module
+ * before the restart, where node:fs would add 50 ms to every start.
  */
-import { lstatSync } from "node:fs";
 
 const symbols = {
   llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
@@ -41,8 +40,10 @@ const enc = new TextEncoder();
 /** A NUL-terminated C string. */
 export const cstr = (s: string): Uint8Array => enc.encode(s + "\0");
 
-const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
+/** The `dirfd` meaning the working directory, for the *at calls. */
+export const AT_FDCWD = -100;
+/** Acts on a symlink itself, for the *at calls. */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
 const BILLION = 1_000_000_000n;
 
 /**
@@ -63,65 +64,6 @@ export function setTimesNs(path: string, ns: bigint, noFollow: boolean): boolean
     throw new Error(`setting the times of ${path} failed`);
   }
   return true;
-}
-
-/** What {@link lstat} tells of a file (not following symlinks). */
-export interface FileStat {
-  /** The unix st_mode: type and permission bits. */
-  mode: number;
-  uid: number;
-  gid: number;
-  nlink: number;
-  size: number;
-  /** Identifies the inode: device and inode number. */
-  inode: string;
-  rdevMajor: number;
-  rdevMinor: number;
-  /** Modification time in nanoseconds since the epoch. */
-  mtimeNs: bigint;
-}
-
-const STATX_BASIC_STATS = 0x7ff;
-/** struct statx (linux/stat.h) is 256 bytes with the same layout on every architecture. */
-const STATX_SIZE = 256;
-
-/** The status of `path` itself (a symlink's own), modification time to the nanosecond. */
-export function lstat(path: string): FileStat {
-  const call = libc()?.statx;
-  const buf = new Uint8Array(STATX_SIZE);
-  // On any failure node:fs reports it the usual way (ENOENT and so on).
-  if (!call || call(AT_FDCWD, cstr(path), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf) !== 0) {
-    return nodeLstat(path);
-  }
-  const v = new DataView(buf.buffer);
-  const u32 = (at: number) => v.getUint32(at, true);
-  return {
-    mode: v.getUint16(28, true),
-    uid: u32(20),
-    gid: u32(24),
-    nlink: u32(16),
-    size: Number(v.getBigUint64(40, true)),
-    inode: `${u32(136)}:${u32(140)}:${v.getBigUint64(32, true)}`,
-    rdevMajor: u32(128),
-    rdevMinor: u32(132),
-    mtimeNs: v.getBigInt64(112, true) * BILLION + BigInt(u32(120)),
-  };
-}
-
-function nodeLstat(path: string): FileStat {
-  const st = lstatSync(path, { bigint: true });
-  const rdev = Number(st.rdev);
-  return {
-    mode: Number(st.mode),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    nlink: Number(st.nlink),
-    size: Number(st.size),
-    inode: `${st.dev}:${st.ino}`,
-    rdevMajor: (rdev >> 8) & 0xfff,
-    rdevMinor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
-    mtimeNs: st.mtimeNs,
-  };
 }
 
 /** A NULL-terminated array of pointers to C strings (argv, envp); keeps the strings alive. */

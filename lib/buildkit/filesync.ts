@@ -12,7 +12,7 @@ import { PathFilter } from "./patterns.ts";
 import type { MessageStream } from "./stream.ts";
 import { dataPacket, type Packet, packetBuffer, PacketType, type Stat } from "./packet.ts";
 import { readXattrs } from "./xattr.ts";
-import { type FileStat, lstat } from "../libc.ts";
+import { type FileStat, lstat } from "../fsstat.ts";
 
 /** Transfer counters, for progress and for proving incremental sends. */
 export interface TransferStats {

@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { lstat } from "../lib/libc.ts";
+import { lstat } from "../lib/fsstat.ts";
 import { sh, withTempDir } from "./support/buildkit.ts";
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 
-Deno.test("libc: lstat reads times to the nanosecond, modes, sizes and links without following symlinks", () =>
+Deno.test("fsstat: lstat reads times to the nanosecond, modes, sizes and links without following symlinks", () =>
   withTempDir(async (dir) => {
     writeFileSync(`${dir}/f`, "12345", { mode: 0o640 });
     await sh(`chmod 640 ${dir}/f && touch -h -d @1600000000.123456789 ${dir}/f`);
@@ -27,12 +27,12 @@ Deno.test("libc: lstat reads times to the nanosecond, modes, sizes and links wit
     assertEquals(lstat(`${dir}/d`).mode & 0o170000, 0o040000);
   }));
 
-Deno.test("libc: lstat of a missing path throws node's ENOENT", () => {
+Deno.test("fsstat: lstat of a missing path throws node's ENOENT", () => {
   const err = assertThrows(() => lstat("/nonexistent/melange2")) as Error & { code?: string };
   assertEquals(err.code, "ENOENT");
 });
 
-Deno.test("libc: lstat of a character device reports its major and minor numbers", () => {
+Deno.test("fsstat: lstat of a character device reports its major and minor numbers", () => {
   const st = lstat("/dev/null");
   assertEquals(st.mode & 0o170000, 0o020000);
   assertEquals([st.rdevMajor, st.rdevMinor], [1, 3]);
