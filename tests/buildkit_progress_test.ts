@@ -69,6 +69,27 @@ Deno.test("progress: a step BuildKit ends and starts again at once gets one end 
   assertEquals(summary.executed, 1);
 });
 
+Deno.test("progress plain: cached steps reported in one message each print their end after their start", () => {
+  let out = "";
+  const p = new ProgressWriter("plain", (s) => (out += s));
+  const cached = (digest: string) => ({
+    digest,
+    name: `step ${digest}`,
+    cached: true,
+    started: ts(5),
+    completed: ts(5),
+  });
+  p.update({ vertexes: [cached("a"), cached("b")] });
+  assertEquals(out.split("\n").slice(0, 4), [
+    "[1/2] step a",
+    "-> step a (0.0s) [CACHED]",
+    "[2/2] step b",
+    "-> step b (0.0s) [CACHED]",
+  ]);
+  p.finish();
+  assertEquals(out.match(/-> step/g)?.length, 2);
+});
+
 Deno.test("progress rawjson: one JSON line per status, then the summary", () => {
   const { out } = run("rawjson");
   const lines = out.trim().split("\n").map((l) => JSON.parse(l));

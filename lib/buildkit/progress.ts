@@ -68,13 +68,17 @@ export class ProgressWriter {
     if (this.#mode === "rawjson") this.#write(solveStatusJson(msg) + "\n");
     // A step's end is printed with the next message: BuildKit sometimes ends
     // a step and starts it again at once (a local source does), and its true
-    // duration is known only at the second end.
+    // duration is known only at the second end. A cached step does not run
+    // again, so its end follows its start.
     const earlier = this.#ending;
     this.#ending = new Set();
     const recs = (msg.vertexes ?? []).map((v) => this.#vertex(v));
     if (this.#mode === "plain") {
       this.#printEnds(earlier);
-      for (const rec of recs) this.#announce(rec);
+      for (const rec of recs) {
+        this.#announce(rec);
+        if (rec.cached && this.#ending.delete(rec)) this.#printEnds(new Set([rec]));
+      }
     }
     for (const l of msg.logs ?? []) {
       this.#log(l.vertex, new TextDecoder().decode(l.msg ?? new Uint8Array()));
