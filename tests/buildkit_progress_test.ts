@@ -69,6 +69,17 @@ Deno.test("progress: a step BuildKit ends and starts again at once gets one end 
   assertEquals(summary.executed, 1);
 });
 
+Deno.test("progress plain: a step's end is printed a moment after it ends, without waiting for more", async () => {
+  let out = "";
+  const p = new ProgressWriter("plain", (s) => (out += s));
+  p.update({ vertexes: [{ digest: "r", name: "run", started: ts(1), completed: ts(3) }] });
+  assertEquals(out, "[1/1] run\n");
+  await new Promise((r) => setTimeout(r, 250));
+  assertEquals(out, "[1/1] run\n-> run (2.0s)\n");
+  p.finish();
+  assertEquals(out.match(/-> run/g)?.length, 1);
+});
+
 Deno.test("progress plain: cached steps reported in one message each print their end after their start", () => {
   let out = "";
   const p = new ProgressWriter("plain", (s) => (out += s));

@@ -35,6 +35,8 @@ export interface SolveSummary {
 }
 
 const TAIL_LINES = 20;
+/** How long plain output waits before printing a step's end (buildctl redraws every 100 ms). */
+const END_DELAY_MS = 100;
 
 function secondsOf(t?: { seconds?: number; nanos?: number }): number | undefined {
   if (!t || (!t.seconds && !t.nanos)) return undefined;
@@ -53,6 +55,7 @@ export class ProgressWriter {
   #timer?: ReturnType<typeof setInterval>;
   /** Steps that ended and whose end line is not printed yet (plain). */
   #ending = new Set<StepRecord>();
+  #endTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     mode: ProgressMode,
@@ -66,19 +69,17 @@ export class ProgressWriter {
   /** Feeds one status message. */
   update(msg: StatusResponse): void {
     if (this.#mode === "rawjson") this.#write(solveStatusJson(msg) + "\n");
-    // A step's end is printed with the next message: BuildKit sometimes ends
-    // a step and starts it again at once (a local source does), and its true
-    // duration is known only at the second end. A cached step does not run
-    // again, so its end follows its start.
-    const earlier = this.#ending;
-    this.#ending = new Set();
     const recs = (msg.vertexes ?? []).map((v) => this.#vertex(v));
     if (this.#mode === "plain") {
-      this.#printEnds(earlier);
       for (const rec of recs) {
         this.#announce(rec);
-        if (rec.cached && this.#ending.delete(rec)) this.#printEnds(new Set([rec]));
+        // A cached step does not run again: its end follows its start.
+        if (rec.cached && this.#ending.delete(rec)) this.#printEnd(rec);
       }
+      // Other ends wait a moment, as buildctl's display does: BuildKit
+      // sometimes ends a step and starts it again at once (a local source
+      // does), and its true duration is known only at the second end.
+      if (this.#ending.size) this.#endTimer ??= setTimeout(() => this.#printEnds(), END_DELAY_MS);
     }
     for (const l of msg.logs ?? []) {
       this.#log(l.vertex, new TextDecoder().decode(l.msg ?? new Uint8Array()));
@@ -105,7 +106,7 @@ export class ProgressWriter {
     if (completed !== undefined) rec.completed = completed;
     else if (started !== undefined) rec.completed = undefined;
     if (v.error) rec.error = v.error;
-    if (!wasDone && rec.completed !== undefined) this.#ending.add(rec);
+    if (this.#mode === "plain" && !wasDone && rec.completed !== undefined) this.#ending.add(rec);
     return rec;
   }
 
@@ -117,14 +118,18 @@ export class ProgressWriter {
     }
   }
 
-  /** Prints the end lines of `ended` steps that are still done. */
-  #printEnds(ended: Set<StepRecord>): void {
-    for (const rec of ended) {
-      if (rec.completed === undefined) continue;
-      const secs = rec.started !== undefined ? (rec.completed - rec.started).toFixed(1) : "0.0";
-      const tag = rec.error ? ` ERROR: ${rec.error}` : rec.cached ? " [CACHED]" : "";
-      this.#write(`-> ${rec.name} (${secs}s)${tag}\n`);
-    }
+  /** Prints the end lines of the steps that ended and are still done. */
+  #printEnds(): void {
+    clearTimeout(this.#endTimer);
+    this.#endTimer = undefined;
+    for (const rec of this.#ending) if (rec.completed !== undefined) this.#printEnd(rec);
+    this.#ending.clear();
+  }
+
+  #printEnd(rec: StepRecord): void {
+    const secs = rec.started !== undefined ? (rec.completed! - rec.started).toFixed(1) : "0.0";
+    const tag = rec.error ? ` ERROR: ${rec.error}` : rec.cached ? " [CACHED]" : "";
+    this.#write(`-> ${rec.name} (${secs}s)${tag}\n`);
   }
 
   #log(digest: string, text: string): void {
@@ -164,7 +169,7 @@ export class ProgressWriter {
   finish(): SolveSummary {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#mode === "tty") this.#redraw();
-    if (this.#mode === "plain") this.#printEnds(this.#ending);
+    if (this.#mode === "plain") this.#printEnds();
     const steps = [...this.steps.values()];
     const summary: SolveSummary = {
       steps: steps.length,
