@@ -1,8 +1,7 @@
 /** `--progress rawjson` prints what buildctl prints for the same solve, line shape for line shape. */
 import { assert, assertEquals } from "./assert.ts";
-import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
-import { busyboxRootfs } from "../lib/build/busybox.ts";
-import { local, marshal, scratch } from "../lib/llb/mod.ts";
+import { ADDR, busyboxStep, haveDaemon, withTempDir } from "./support/buildkit.ts";
+import { marshal } from "../lib/llb/mod.ts";
 import { runCli } from "./cli.ts";
 
 const buildctl = `${
@@ -43,8 +42,7 @@ Deno.test({
   sanitizeOps: false,
   fn: () =>
     withTempDir(async (dir) => {
-      await busyboxRootfs(`${dir}/rootfs`);
-      const st = scratch().copy(local("rootfs"), "/", "/", { copyDirContentsOnly: true }).run({
+      const st = await busyboxStep(dir, {
         shell: "echo hello from the step; echo and its stderr >&2",
         customName: "speak",
         ignoreCache: true,

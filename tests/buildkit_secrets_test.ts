@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
+import { ADDR, busyboxStep, haveDaemon, withTempDir } from "./support/buildkit.ts";
 import { runCli } from "./cli.ts";
-import { busyboxRootfs } from "../lib/build/busybox.ts";
-import { local, marshal, scratch } from "../lib/llb/mod.ts";
+import { marshal, scratch } from "../lib/llb/mod.ts";
 import { credentialsFor, dockerConfigCredentials } from "../lib/buildkit/auth.ts";
 
 Deno.test({
@@ -13,8 +12,7 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       const secret = `s3cr3t-${crypto.randomUUID()}`;
-      await busyboxRootfs(`${dir}/rootfs`);
-      const ran = scratch().copy(local("rootfs"), "/", "/", { copyDirContentsOnly: true }).run({
+      const ran = await busyboxStep(dir, {
         shell: "mkdir -p /out && cat /run/secrets/token > /out/got && echo done",
         mounts: [{ type: "secret", target: "/run/secrets/token", id: "token" }],
         ignoreCache: true,

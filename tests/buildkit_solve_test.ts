@@ -1,7 +1,14 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { haveShared, sharedPath } from "./shared.ts";
 import { runCli } from "./cli.ts";
-import { ADDR, describeTree, haveDaemon, sh, withTempDir } from "./support/buildkit.ts";
+import {
+  ADDR,
+  busyboxStep,
+  describeTree,
+  haveDaemon,
+  sh,
+  withTempDir,
+} from "./support/buildkit.ts";
 import { busyboxRootfs } from "../lib/build/busybox.ts";
 import { existsSync, readdirSync } from "node:fs";
 
@@ -107,14 +114,12 @@ Deno.test({
   sanitizeOps: false,
   fn: () =>
     withTempDir(async (dir) => {
-      await busyboxRootfs(`${dir}/rootfs`);
-      const { marshal, local, scratch } = await import("../lib/llb/mod.ts");
-      const st = scratch().copy(local("rootfs"), "/", "/", { copyDirContentsOnly: true })
-        .run({
-          shell: "echo preparing; echo something broke >&2; exit 3",
-          customName: "compile things",
-          ignoreCache: true,
-        });
+      const { marshal } = await import("../lib/llb/mod.ts");
+      const st = await busyboxStep(dir, {
+        shell: "echo preparing; echo something broke >&2; exit 3",
+        customName: "compile things",
+        ignoreCache: true,
+      });
       await Deno.writeFile(`${dir}/def.pb`, marshal(st.root()).bytes);
       const res = await runCli([
         "solve",
@@ -179,14 +184,12 @@ Deno.test({
   sanitizeOps: false,
   fn: () =>
     withTempDir(async (dir) => {
-      await busyboxRootfs(`${dir}/rootfs`);
-      const { marshal, local, scratch } = await import("../lib/llb/mod.ts");
-      const st = scratch().copy(local("rootfs"), "/", "/", { copyDirContentsOnly: true })
-        .run({
-          shell: `echo started; sleep 60; echo ${crypto.randomUUID()}`,
-          customName: "long step",
-          ignoreCache: true,
-        });
+      const { marshal } = await import("../lib/llb/mod.ts");
+      const st = await busyboxStep(dir, {
+        shell: `echo started; sleep 60; echo ${crypto.randomUUID()}`,
+        customName: "long step",
+        ignoreCache: true,
+      });
       await Deno.writeFile(`${dir}/def.pb`, marshal(st.root()).bytes);
       const { repoPath } = await import("./shared.ts");
       const child = new Deno.Command(Deno.execPath(), {

@@ -1,9 +1,14 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
-import { haveDaemon, makeCerts, startTlsDaemon, withTempDir } from "./support/buildkit.ts";
+import {
+  busyboxStep,
+  haveDaemon,
+  makeCerts,
+  startTlsDaemon,
+  withTempDir,
+} from "./support/buildkit.ts";
 import { Client } from "../lib/buildkit/client.ts";
 import { UserError } from "../lib/errors.ts";
-import { busyboxRootfs } from "../lib/build/busybox.ts";
-import { local, marshal, scratch } from "../lib/llb/mod.ts";
+import { marshal } from "../lib/llb/mod.ts";
 import { resolveAddress } from "../lib/buildkit/address.ts";
 import { runCli } from "./cli.ts";
 
@@ -36,9 +41,7 @@ Deno.test({
         assert(workers.length >= 1, "the TLS daemon lists its worker");
         // The same daemon was started without security.insecure: asking for it fails clearly.
         await withTempDir(async (dir) => {
-          await busyboxRootfs(`${dir}/rootfs`);
-          const st = scratch().copy(local("rootfs"), "/", "/", { copyDirContentsOnly: true })
-            .run({ shell: "true", security: "insecure" });
+          const st = await busyboxStep(dir, { shell: "true", security: "insecure" });
           const err = await assertRejects(
             () =>
               good.solve({

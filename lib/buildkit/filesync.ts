@@ -46,18 +46,19 @@ export function* walk(
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
     const st = lstat(`${root}/${path}`);
-    const kind = kindOf(toGoMode(st.mode));
+    const mode = toGoMode(st.mode);
+    const kind = kindOf(mode);
     const isDir = kind === "dir";
     if (filter.includes(path, isDir)) {
       const linked = kind === "file" && st.nlink > 1 ? st.inode : undefined;
-      yield [path, statOf(root, path, st), linked];
+      yield [path, statOf(root, path, st, mode), linked];
     }
     if (isDir && filter.walks(path)) yield* walk(root, filter, path);
   }
 }
 
-function statOf(root: string, path: string, st: FileStat): Stat {
-  const mode = toGoMode(st.mode);
+/** fsutil's Stat of an entry, given its status and its mode as Go's os.FileMode. */
+function statOf(root: string, path: string, st: FileStat, mode: number): Stat {
   const stat: Stat = { path, mode, uid: st.uid, gid: st.gid, modTime: st.mtimeNs };
   const kind = kindOf(mode);
   if (kind !== "dir") stat.size = st.size;

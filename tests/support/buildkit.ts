@@ -7,6 +7,8 @@ import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { findBuildkitd, socketAnswers } from "../../lib/build/daemon.ts";
+import { busyboxRootfs } from "../../lib/build/busybox.ts";
+import { type ExecState, local, type RunOptions, scratch } from "../../lib/llb/mod.ts";
 
 /** The daemon address tests use. */
 export const ADDR = Deno.env.get("BUILDKIT_HOST") ?? "unix:///run/buildkit/buildkitd.sock";
@@ -16,6 +18,15 @@ export const haveDaemon: boolean = !ADDR.startsWith("unix://") || await socketAn
 if (!haveDaemon) console.log(`note: no buildkitd at ${ADDR}; run bash scripts/setup.sh`);
 
 export { withTempDir } from "./tmp.ts";
+
+/**
+ * A step run on a busybox rootfs: makes the rootfs at `${dir}/rootfs`,
+ * which the solve sends as the local source `rootfs`.
+ */
+export async function busyboxStep(dir: string, run: RunOptions): Promise<ExecState> {
+  await busyboxRootfs(`${dir}/rootfs`);
+  return scratch().copy(local("rootfs"), "/", "/", { copyDirContentsOnly: true }).run(run);
+}
 
 /**
  * Modification times under `root` in nanoseconds, by relative path, as GNU
