@@ -2,7 +2,8 @@
  * The few libc calls Deno and Node have no API for, through Deno's FFI:
  * extended attributes (fsutil carries them with every stat), file times to
  * the nanosecond both ways (Deno's utime keeps only milliseconds, and so
- * does its node:fs bigint lstat: lib/fsstat.ts reads them with statx), and
+ * does its node:fs bigint lstat: lib/fsstat.ts reads them with statx),
+ * writing received files by descriptor (lib/fswrite.ts), and
  * execve (to start again with V8 flags, cli/v8flags.ts). Where libc cannot
  * be loaded (not Linux, or no FFI permission), callers fall back or go
  * without. Nothing here imports node:fs: cli/v8flags.ts loads this module
@@ -16,6 +17,14 @@ const symbols = {
   utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32", optional: true },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  fchown: { parameters: ["i32", "u32", "u32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  futimens: { parameters: ["i32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
 
 /** The loaded libc symbols. */
@@ -46,6 +55,24 @@ export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 const BILLION = 1_000_000_000n;
 
+/** The last libc call's error, as strerror words it (e.g. "No space left on device"). */
+export function lastError(l: Libc): string {
+  const at = l.__errno_location();
+  const errno = at ? new Deno.UnsafePointerView(at).getInt32() : 0;
+  const text = l.strerror(errno);
+  return text ? new Deno.UnsafePointerView(text).getCString() : `errno ${errno}`;
+}
+
+/** `ns` nanoseconds since the epoch as struct timespec[2] (access and modification). */
+export function timespecs(ns: bigint): BigInt64Array {
+  let sec = ns / BILLION, nsec = ns % BILLION;
+  if (nsec < 0n) {
+    sec -= 1n;
+    nsec += BILLION;
+  }
+  return new BigInt64Array([sec, nsec, sec, nsec]);
+}
+
 /**
  * Sets the access and modification times of `path` to `ns` nanoseconds
  * since the epoch; with `noFollow` a symlink's own times. Returns false
@@ -54,14 +81,9 @@ const BILLION = 1_000_000_000n;
 export function setTimesNs(path: string, ns: bigint, noFollow: boolean): boolean {
   const l = libc();
   if (!l) return false;
-  let sec = ns / BILLION, nsec = ns % BILLION;
-  if (nsec < 0n) {
-    sec -= 1n;
-    nsec += BILLION;
-  }
-  const times = new BigInt64Array([sec, nsec, sec, nsec]);
-  if (l.utimensat(AT_FDCWD, cstr(path), times, noFollow ? AT_SYMLINK_NOFOLLOW : 0) !== 0) {
-    throw new Error(`setting the times of ${path} failed`);
+  const flags = noFollow ? AT_SYMLINK_NOFOLLOW : 0;
+  if (l.utimensat(AT_FDCWD, cstr(path), timespecs(ns), flags) !== 0) {
+    throw new Error(`setting the times of ${path}: ${lastError(l)}`);
   }
   return true;
 }

@@ -8,15 +8,12 @@
 import {
   chmodSync,
   chownSync,
-  closeSync,
   lchownSync,
   linkSync,
   lutimesSync,
   mkdirSync,
-  openSync,
   symlinkSync,
   utimesSync,
-  writeSync,
 } from "node:fs";
 import { posix } from "node:path";
 import { kindOf, permOf } from "./fsmode.ts";
@@ -25,6 +22,7 @@ import { type Packet, PacketType, type Stat } from "./packet.ts";
 import type { TransferStats } from "./filesync.ts";
 import { writeXattrs } from "./xattr.ts";
 import { setTimesNs } from "../libc.ts";
+import { createFile, type FileWriter } from "../fswrite.ts";
 
 /** Options of {@link receiveDir}. */
 export interface ReceiveOptions {
@@ -52,7 +50,7 @@ export async function receiveDir(
   const stats = opts.stats ?? { files: 0, bytes: 0 };
   // Files asked for, opened when their first data arrives: a tree may hold
   // more files than the process may have open.
-  const wanted = new Map<number, { fd?: number; path: string; stat: Stat }>();
+  const wanted = new Map<number, { file?: FileWriter; path: string; stat: Stat }>();
   const dirs: [string, Stat][] = [];
   // Hard links wait until every file they may point to is written.
   const links: [string, string][] = [];
@@ -60,6 +58,7 @@ export async function receiveDir(
   let statsDone = false;
   let finSent = false;
 
+  // Directories and symlinks, by path; regular files are finished by their writer.
   const finish = (path: string, stat: Stat, kind: string) => {
     if (keepOwners) {
       (kind === "symlink" ? lchownSync : chownSync)(path, stat.uid ?? 0, stat.gid ?? 0);
@@ -102,14 +101,19 @@ export async function receiveDir(
       } else if (type === PacketType.DATA) {
         const f = wanted.get(p.ID ?? 0);
         if (!f) throw new Error(`data for unknown file id ${p.ID}`);
-        f.fd ??= openSync(f.path, "w", 0o600);
+        const file = f.file ??= createFile(f.path);
         if (p.data?.length) {
-          writeSync(f.fd, p.data);
+          file.write(p.data);
           stats.bytes += p.data.length;
         } else {
-          closeSync(f.fd);
           wanted.delete(p.ID ?? 0);
-          finish(f.path, f.stat, "file");
+          const { uid, gid, xattrs } = f.stat;
+          file.finish({
+            owner: keepOwners ? { uid: uid ?? 0, gid: gid ?? 0 } : undefined,
+            beforePerm: xattrs ? () => writeXattrs(f.path, xattrs) : undefined,
+            perm: permOf(f.stat.mode),
+            mtimeNs: f.stat.modTime ?? 0n,
+          });
           stats.files++;
         }
       } else if (type === PacketType.ERR) {
@@ -124,7 +128,7 @@ export async function receiveDir(
       }
     }
   } finally {
-    for (const f of wanted.values()) if (f.fd !== undefined) closeSync(f.fd);
+    for (const f of wanted.values()) f.file?.close();
   }
   if (!finSent) throw new Error("the export ended before all files arrived");
 }
