@@ -5,11 +5,11 @@
  * those pile up between scavenges, and a 1 GiB export peaked near 300 MB of
  * RSS. 4 MiB semi-spaces collect them sooner: about 200 MB, and less CPU.
  * Those buffers are ArrayBuffers, and V8 starts a full mark-compact each
- * time their memory grows by 1.1x (its default external-memory growing
- * factor) over what the last one left: a 1 GiB upload ran 46-62 of them,
- * with ~2 s of marking on V8's worker threads. A factor of 4 runs 2-13 and
- * saves 1.5-2.5 s of CPU (the scavenges still free the buffers; 10 once
- * peaked at 320 MB).
+ * time their memory grows by up to 1.1x (its default external-memory
+ * growing factor) over what the last one left: a 1 GiB upload ran 46-62 of
+ * them, with ~2 s of marking on V8's worker threads. Up to 2x runs 14-17
+ * and saves ~2 s of CPU; 4x saved a little more but let garbage buffers
+ * pile up to 310-342 MB of RSS in some runs (2x: 190-212 MB).
  *
  * V8 reads these flags only at start-up (setting them later has no effect),
  * so a compiled binary carries them (scripts/compile.ts) and a run from
@@ -19,7 +19,7 @@
 import { execve } from "../lib/libc.ts";
 
 /** The flags, as `--v8-flags` takes them. */
-export const V8_FLAGS = "--max-semi-space-size=4,--external-memory-max-growing-factor=4";
+export const V8_FLAGS = "--max-semi-space-size=4,--external-memory-max-growing-factor=2";
 
 /** Commands that open a session with the daemon. */
 const SESSION_COMMANDS = new Set(["build", "test", "solve"]);

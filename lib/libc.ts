@@ -3,7 +3,7 @@
  * extended attributes (fsutil carries them with every stat), file times to
  * the nanosecond both ways (Deno's utime keeps only milliseconds, and so
  * does its node:fs bigint lstat: lib/fsstat.ts reads them with statx),
- * writing received files by descriptor (lib/fswrite.ts), and
+ * writing received files by descriptor (l../fsfile.ts), and
  * execve (to start again with V8 flags, cli/v8flags.ts). Where libc cannot
  * be loaded (not Linux, or no FFI permission), callers fall back or go
  * without. Nothing here imports node:fs: cli/v8flags.ts loads this module
@@ -18,6 +18,7 @@ const symbols = {
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32", optional: true },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   fchown: { parameters: ["i32", "u32", "u32"], result: "i32" },

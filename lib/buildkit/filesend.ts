@@ -22,7 +22,7 @@ import { type Packet, PacketType, type Stat } from "./packet.ts";
 import type { TransferStats } from "./filesync.ts";
 import { writeXattrs } from "./xattr.ts";
 import { setTimesNs } from "../libc.ts";
-import { createFile, type FileWriter } from "../fswrite.ts";
+import { createFile, type FileWriter } from "../fsfile.ts";
 
 /** Options of {@link receiveDir}. */
 export interface ReceiveOptions {

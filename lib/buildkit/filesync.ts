@@ -4,7 +4,7 @@
  * for the regular files it lacks by index; DATA carries contents; FIN ends
  * it. The receiving side is filesend.ts.
  */
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import type { Buffer } from "node:buffer";
 import { compareBytes } from "../llb/encode.ts";
 import { kindOf, toGoMode } from "./fsmode.ts";
@@ -13,6 +13,7 @@ import type { MessageStream } from "./stream.ts";
 import { dataPacket, type Packet, packetBuffer, PacketType, type Stat } from "./packet.ts";
 import { readXattrs } from "./xattr.ts";
 import { type FileStat, lstat } from "../fsstat.ts";
+import { openFile } from "../fsfile.ts";
 
 /** Transfer counters, for progress and for proving incremental sends. */
 export interface TransferStats {
@@ -162,12 +163,12 @@ async function sendFile(
   stats: TransferStats,
   pool: Buffer[],
 ): Promise<void> {
-  const fd = openSync(path, "r");
+  const file = openFile(path);
   try {
     while (true) {
       let n = 0;
       const buf = pool.pop() ?? packetBuffer(CHUNK);
-      const packet = dataPacket(id, buf, (into) => (n = readSync(fd, into, 0, CHUNK, null)));
+      const packet = dataPacket(id, buf, (into) => (n = file.read(into)));
       if (n === 0) {
         pool.push(buf);
         break;
@@ -176,7 +177,7 @@ async function sendFile(
       stats.bytes += n;
     }
   } finally {
-    closeSync(fd);
+    file.close();
   }
   stats.files++;
   await stream.send({ type: PacketType.DATA, ID: id });

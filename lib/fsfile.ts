@@ -1,12 +1,21 @@
 /**
- * Writing a received file: create it, append its contents as they arrive,
- * then set owner, permissions and times and close it. An export of 20,000
- * files spends most of its client time here; on Linux the calls go to libc
- * by descriptor (lib/libc.ts), which saves Deno's node:fs wrappers on every
+ * Files read and written whole, by descriptor: a sent file is read in
+ * chunks; a received one is created, appended to as its contents arrive,
+ * then given owner, permissions and times and closed. A transfer of 20,000
+ * files spends much of its client time here; on Linux the calls go to libc
+ * (lib/libc.ts), which saves Deno's node:fs wrappers on every read and
  * write and the path lookups of chown, chmod and utimes on every file.
  * Elsewhere, or without FFI, node:fs does the same by path.
  */
-import { chmodSync, chownSync, closeSync, openSync, utimesSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  openSync,
+  readSync,
+  utimesSync,
+  writeSync,
+} from "node:fs";
 import { cstr, lastError, type Libc, libc, setTimesNs, timespecs } from "./libc.ts";
 
 /** What a file gets once its contents are written. */
@@ -19,6 +28,46 @@ export interface FileMeta {
   mtimeNs: bigint;
   /** Set after the owner (which clears some) and before the permissions. */
   beforePerm?: () => void;
+}
+
+/** A file being read. */
+export interface FileReader {
+  /** Reads into `into`; the bytes read, 0 at the end. */
+  read(into: Uint8Array): number;
+  close(): void;
+}
+
+/** Opens `path` to read. `via` is libc, or null for node:fs (chosen by tests). */
+export function openFile(path: string, via: Libc | null = libc()): FileReader {
+  if (!via) {
+    const fd = openSync(path, "r");
+    return once({
+      read: (into) => readSync(fd, into, 0, into.length, null),
+      close: () => closeSync(fd),
+    });
+  }
+  const l = via;
+  const fd = l.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) throw new Error(`opening ${path}: ${lastError(l)}`);
+  return once({
+    read(into) {
+      const n = Number(l.read(fd, into, BigInt(into.length)));
+      if (n < 0) throw new Error(`reading ${path}: ${lastError(l)}`);
+      return n;
+    },
+    close: () => l.close(fd),
+  });
+}
+
+/** `file` with a close that acts once. */
+function once<T extends { close(): void }>(file: T): T {
+  let open = true;
+  const close = file.close;
+  file.close = () => {
+    if (open) close();
+    open = false;
+  };
+  return file;
 }
 
 /** A file being written. */
@@ -39,16 +88,15 @@ export function createFile(path: string, via: Libc | null = libc()): FileWriter 
   return via ? libcWriter(via, path) : nodeWriter(path);
 }
 
-const O_WRONLY = 0o1, O_CREAT = 0o100, O_TRUNC = 0o1000, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_WRONLY = 0o1, O_CREAT = 0o100, O_TRUNC = 0o1000, O_CLOEXEC = 0o2000000;
 
 function libcWriter(l: Libc, path: string): FileWriter {
   const fd = l.open(cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600);
   if (fd < 0) throw new Error(`creating ${path}: ${lastError(l)}`);
-  let open = true;
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new Error(`${what} ${path}: ${lastError(l)}`);
   };
-  return {
+  return once({
     write(data) {
       for (let at = 0; at < data.length;) {
         const n = Number(l.write(fd, at ? data.subarray(at) : data, BigInt(data.length - at)));
@@ -65,17 +113,13 @@ function libcWriter(l: Libc, path: string): FileWriter {
       check(l.futimens(fd, timespecs(meta.mtimeNs)) === 0, "setting the times of");
       this.close();
     },
-    close() {
-      if (open) l.close(fd);
-      open = false;
-    },
-  };
+    close: () => l.close(fd),
+  });
 }
 
 function nodeWriter(path: string): FileWriter {
   const fd = openSync(path, "w", 0o600);
-  let open = true;
-  return {
+  return once({
     write(data) {
       writeSync(fd, data);
     },
@@ -89,9 +133,6 @@ function nodeWriter(path: string): FileWriter {
         utimesSync(path, t, t);
       }
     },
-    close() {
-      if (open) closeSync(fd);
-      open = false;
-    },
-  };
+    close: () => closeSync(fd),
+  });
 }

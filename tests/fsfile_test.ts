@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { createFile } from "../lib/fswrite.ts";
+import { createFile, openFile } from "../lib/fsfile.ts";
 import { lstat } from "../lib/fsstat.ts";
 import { libc } from "../lib/libc.ts";
 import { withTempDir } from "./support/buildkit.ts";
@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 const ways = [["libc", libc()], ["node:fs", null]] as const;
 
 for (const [way, via] of ways) {
-  Deno.test(`fswrite (${way}): contents in pieces, then permissions, owner and times to the nanosecond`, () =>
+  Deno.test(`fsfile (${way}): contents in pieces, then permissions, owner and times to the nanosecond`, () =>
     withTempDir((dir) => {
       const path = `${dir}/f`;
       writeFileSync(path, "old contents that are longer");
@@ -34,7 +34,27 @@ for (const [way, via] of ways) {
       assertEquals(beforePerm, 1);
     }));
 
-  Deno.test(`fswrite (${way}): a file that cannot be created names its path`, () => {
+  Deno.test(`fsfile (${way}): a file reads in chunks to its end, then 0`, () =>
+    withTempDir((dir) => {
+      const data = new Uint8Array(70_001).map((_, i) => i % 251);
+      writeFileSync(`${dir}/f`, data);
+      const file = openFile(`${dir}/f`, via);
+      const into = new Uint8Array(32_768);
+      const got: number[] = [];
+      const sizes: number[] = [];
+      for (let n; (n = file.read(into)) > 0;) {
+        sizes.push(n);
+        got.push(...into.subarray(0, n));
+      }
+      file.close();
+      file.close();
+      assertEquals(sizes, [32_768, 32_768, 4_465]);
+      assertEquals(got, [...data]);
+      const err = assertThrows(() => openFile(`${dir}/missing`, via)) as Error;
+      assert(err.message.includes(`${dir}/missing`), err.message);
+    }));
+
+  Deno.test(`fsfile (${way}): a file that cannot be created names its path`, () => {
     const err = assertThrows(() => createFile("/nonexistent/melange2/f", via)) as Error;
     assert(err.message.includes("/nonexistent/melange2/f"), err.message);
     if (via) {
@@ -43,7 +63,7 @@ for (const [way, via] of ways) {
   });
 }
 
-Deno.test("fswrite: a closed writer closes once, and the partial file stays for its caller to remove", () =>
+Deno.test("fsfile: a closed writer closes once, and the partial file stays for its caller to remove", () =>
   withTempDir((dir) => {
     const file = createFile(`${dir}/f`);
     file.write(new Uint8Array([1, 2, 3]));
