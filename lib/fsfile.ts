@@ -26,7 +26,11 @@ export interface FileMeta {
   perm: number;
   /** Modification (and access) time, nanoseconds since the epoch. */
   mtimeNs: bigint;
-  /** Set after the owner (which clears some) and before the permissions. */
+  /**
+   * Runs once the owner is set and before the permissions: where extended
+   * attributes go, since changing the owner clears security.capability
+   * (and setuid bits, which is why the permissions come last).
+   */
   beforePerm?: () => void;
 }
 
