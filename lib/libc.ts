@@ -3,7 +3,8 @@
  * extended attributes (fsutil carries them with every stat), file times to
  * the nanosecond both ways (Deno's utime keeps only milliseconds, and so
  * does its node:fs bigint lstat: lib/fsstat.ts reads them with statx),
- * writing received files by descriptor (l../fsfile.ts), and
+ * reading and writing transferred files by descriptor (lib/fsfile.ts: Deno has
+ * these, but its node:fs wrappers cost more than the calls), and
  * execve (to start again with V8 flags, cli/v8flags.ts). Where libc cannot
  * be loaded (not Linux, or no FFI permission), callers fall back or go
  * without. Nothing here imports node:fs: cli/v8flags.ts loads this module
