@@ -11,6 +11,8 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  lchownSync,
+  lutimesSync,
   openSync,
   readSync,
   utimesSync,
@@ -129,14 +131,22 @@ function nodeWriter(path: string): FileWriter {
     },
     finish(meta) {
       this.close();
-      if (meta.owner) chownSync(path, meta.owner.uid, meta.owner.gid);
-      meta.beforePerm?.();
-      chmodSync(path, meta.perm);
-      if (!setTimesNs(path, meta.mtimeNs, false)) {
-        const t = Number(meta.mtimeNs) / 1e9;
-        utimesSync(path, t, t);
-      }
+      setMeta(path, meta);
     },
     close: () => closeSync(fd),
   });
+}
+
+/**
+ * Sets `meta` on `path` by path, in the same order as a writer's finish;
+ * with `symlink`, on the link itself, which has no permissions of its own.
+ */
+export function setMeta(path: string, meta: FileMeta, symlink = false): void {
+  if (meta.owner) (symlink ? lchownSync : chownSync)(path, meta.owner.uid, meta.owner.gid);
+  meta.beforePerm?.();
+  if (!symlink) chmodSync(path, meta.perm);
+  if (!setTimesNs(path, meta.mtimeNs, symlink)) {
+    const t = Number(meta.mtimeNs) / 1e9;
+    (symlink ? lutimesSync : utimesSync)(path, t, t);
+  }
 }

@@ -5,24 +5,14 @@
  * Files are written synchronously: doing it on Deno's thread pool (node:fs
  * promises, a chain per file) cost more CPU than it saved in waiting.
  */
-import {
-  chmodSync,
-  chownSync,
-  lchownSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  symlinkSync,
-  utimesSync,
-} from "node:fs";
+import { linkSync, mkdirSync, symlinkSync } from "node:fs";
 import { posix } from "node:path";
 import { kindOf, permOf } from "./fsmode.ts";
 import type { MessageStream } from "./stream.ts";
 import { type Packet, PacketType, type Stat } from "./packet.ts";
 import type { TransferStats } from "./filesync.ts";
 import { writeXattrs } from "./xattr.ts";
-import { setTimesNs } from "../libc.ts";
-import { createFile, type FileWriter } from "../fsfile.ts";
+import { createFile, type FileMeta, type FileWriter, setMeta } from "../fsfile.ts";
 
 /** Options of {@link receiveDir}. */
 export interface ReceiveOptions {
@@ -58,19 +48,14 @@ export async function receiveDir(
   let statsDone = false;
   let finSent = false;
 
-  // Directories and symlinks, by path; regular files are finished by their writer.
-  const finish = (path: string, stat: Stat, kind: string) => {
-    if (keepOwners) {
-      (kind === "symlink" ? lchownSync : chownSync)(path, stat.uid ?? 0, stat.gid ?? 0);
-    }
-    if (stat.xattrs) writeXattrs(path, stat.xattrs);
-    if (kind !== "symlink") chmodSync(path, permOf(stat.mode));
-    const ns = stat.modTime ?? 0n;
-    if (!setTimesNs(path, ns, kind === "symlink")) {
-      const t = Number(ns) / 1e9;
-      (kind === "symlink" ? lutimesSync : utimesSync)(path, t, t);
-    }
-  };
+  // What an entry gets once it exists: regular files through their writer,
+  // directories and symlinks by path.
+  const metaOf = (path: string, stat: Stat): FileMeta => ({
+    owner: keepOwners ? { uid: stat.uid ?? 0, gid: stat.gid ?? 0 } : undefined,
+    beforePerm: stat.xattrs ? () => writeXattrs(path, stat.xattrs!) : undefined,
+    perm: permOf(stat.mode),
+    mtimeNs: stat.modTime ?? 0n,
+  });
 
   try {
     for await (const p of stream) {
@@ -88,7 +73,7 @@ export async function receiveDir(
             dirs.push([path, stat]);
           } else if (kind === "symlink") {
             symlinkSync(stat.linkname ?? "", path);
-            finish(path, stat, kind);
+            setMeta(path, metaOf(path, stat), true);
           } else if (kind === "file" && stat.linkname) {
             links.push([safeJoin(dest, stat.linkname), path]);
           } else if (kind === "file") {
@@ -107,13 +92,7 @@ export async function receiveDir(
           stats.bytes += p.data.length;
         } else {
           wanted.delete(p.ID ?? 0);
-          const { uid, gid, xattrs } = f.stat;
-          file.finish({
-            owner: keepOwners ? { uid: uid ?? 0, gid: gid ?? 0 } : undefined,
-            beforePerm: xattrs ? () => writeXattrs(f.path, xattrs) : undefined,
-            perm: permOf(f.stat.mode),
-            mtimeNs: f.stat.modTime ?? 0n,
-          });
+          file.finish(metaOf(f.path, f.stat));
           stats.files++;
         }
       } else if (type === PacketType.ERR) {
@@ -122,7 +101,7 @@ export async function receiveDir(
       if (statsDone && wanted.size === 0 && !finSent) {
         for (const [target, path] of links) linkSync(target, path);
         // Directories last, deepest first, so writing their contents does not touch their times.
-        for (const [path, stat] of dirs.reverse()) finish(path, stat, "dir");
+        for (const [path, stat] of dirs.reverse()) setMeta(path, metaOf(path, stat));
         finSent = true;
         await stream.send({ type: PacketType.FIN });
       }
