@@ -6,7 +6,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { Duplex } from "node:stream";
+import { Duplex, type Writable } from "node:stream";
+import process from "node:process";
 import { randomUUID } from "node:crypto";
 import { bytesMessageHeader, rawCodec, serviceDefinition } from "./rpc.ts";
 import { type } from "./proto.ts";
@@ -113,6 +114,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
         const include = decodeOpt(call.metadata, "include-patterns");
         const exclude = decodeOpt(call.metadata, "exclude-patterns");
         const follow = decodeOpt(call.metadata, "followpaths");
+        coalesceWrites(call);
         sendDir(messageStream(call), local.dir, {
           includePatterns: include.length ? include : local.includePatterns,
           excludePatterns: exclude.length ? exclude : local.excludePatterns,
@@ -147,6 +149,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
             details: String((err as Error)?.message ?? err),
           });
         if (!target) return fail(new Error(`exporter ${index} not found`));
+        coalesceWrites(call);
         const raw = messageStream<Buffer, Buffer>(call);
         if (target.kind === "dir") {
           // The local exporter speaks fsutil packets on this stream.
@@ -238,6 +241,35 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
       call.cancel();
       server.forceShutdown();
     },
+  };
+}
+
+/**
+ * Makes the HTTP/2 stream under a grpc-js server call take each tick's
+ * messages in one write. grpc-js writes every message on its own, and
+ * Deno's node:http2 passes each write through nghttp2 and on to the
+ * session's byte stream at once, so the 20,000 STATs of an upload (or the
+ * REQs of an export) each made a trip through both HTTP/2 layers; corked
+ * to the end of the tick, a burst goes as one. grpc-js has no option for
+ * it, so this reaches its stream.
+ */
+export function coalesceWrites(call: object): void {
+  const stream = (call as { call?: { stream?: Writable } }).call?.stream;
+  if (typeof stream?.cork !== "function") return;
+  const c = call as { write(...args: unknown[]): boolean };
+  const write = c.write.bind(call);
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    stream.uncork();
+  };
+  c.write = (...args) => {
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
   };
 }
 
