@@ -10,13 +10,6 @@
  * them, with ~2 s of marking on V8's worker threads. Up to 2x runs 14-17
  * and saves ~2 s of CPU; 4x saved a little more but let garbage buffers
  * pile up to 310-342 MB of RSS in some runs (2x: 190-212 MB).
- * With so many buffers made and freed, V8's collector threads cost more
- * than they save on a two-core machine shared with the daemon: they free
- * backing stores while this thread allocates new ones, and the two contend
- * for malloc's lock (a 16 KiB Uint8Array: 6.2 us with them, 4.1 us
- * without). Collecting on this thread (--single-threaded-gc) took 1.3 s
- * less CPU per 1 GiB round trip (19.5 s against 20.8 s, five alternating
- * runs) and 0.8 s less wall time, peak RSS 227-266 MB.
  *
  * V8 reads these flags only at start-up (setting them later has no effect),
  * so a compiled binary carries them (scripts/compile.ts) and a run from
@@ -26,8 +19,7 @@
 import { execve } from "../lib/libc.ts";
 
 /** The flags, as `--v8-flags` takes them. */
-export const V8_FLAGS =
-  "--max-semi-space-size=4,--external-memory-max-growing-factor=2,--single-threaded-gc";
+export const V8_FLAGS = "--max-semi-space-size=4,--external-memory-max-growing-factor=2";
 
 /** Commands that open a session with the daemon. */
 const SESSION_COMMANDS = new Set(["build", "test", "solve"]);
