@@ -258,14 +258,9 @@ export function coalesceWrites(call: object): void {
   if (typeof stream?.cork !== "function") return;
   const c = call as { write(...args: unknown[]): boolean };
   const write = c.write.bind(call);
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    stream.uncork();
-  };
+  const uncork = () => stream.uncork();
   c.write = (...args) => {
-    if (!corked) {
-      corked = true;
+    if (!stream.writableCorked) {
       stream.cork();
       process.nextTick(uncork);
     }
