@@ -6,16 +6,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { Duplex, type Writable } from "node:stream";
-import process from "node:process";
 import { randomUUID } from "node:crypto";
-import { bytesMessageHeader, rawCodec, serviceDefinition } from "./rpc.ts";
-import { type } from "./proto.ts";
-import { messageStream } from "./stream.ts";
+import { bytesMessageHeader, objectCodec } from "./rpc.ts";
+import { root, type } from "./proto.ts";
+import type { MessageStream } from "./stream.ts";
 import { sendDir, type TransferStats } from "./filesync.ts";
 import { receiveDir } from "./filesend.ts";
-import { decodePacket, encodePacket, type Packet, packetCodec } from "./packet.ts";
+import { decodePacket, encodePacket, type Packet } from "./packet.ts";
 import { type Credentials, credentialsFor } from "./auth.ts";
+import { h2Server, type Transport } from "./h2server.ts";
+import { grpcServer, type Handler, type ServerCall, Status } from "./grpcserver.ts";
 
 /** A local directory the daemon may read, with its filters. */
 export interface LocalDir {
@@ -62,26 +62,20 @@ const EXPORTER_ID = "buildkit-attachable-exporter-id";
 /** Flow-control window of the inner connection and its streams. */
 const WINDOW = 4 << 20;
 
+const FILESYNC = "/moby.filesync.v1.FileSync/DiffCopy";
+const FILESEND = "/moby.filesync.v1.FileSend/DiffCopy";
 const METHODS = [
-  "/moby.filesync.v1.FileSync/DiffCopy",
-  "/moby.filesync.v1.FileSend/DiffCopy",
+  FILESYNC,
+  FILESEND,
   "/moby.filesync.v1.Auth/Credentials",
   "/moby.buildkit.secrets.v1.Secrets/GetSecret",
   "/grpc.health.v1.Health/Check",
 ];
 
-function first(md: grpc.Metadata, key: string): string | undefined {
-  const v = md.get(key)[0];
-  return v === undefined ? undefined : String(v);
-}
-
-/**
- * A repeated metadata value. Node's HTTP/2 joins repeated headers with ", "
- * (grpc-go sends one header per value), so split them again.
- */
-function decodeOpt(md: grpc.Metadata, key: string): string[] {
-  const values = md.get(key).flatMap((v) => String(v).split(/,\s*/)).filter((v) => v !== "");
-  if (first(md, `${key}-encoded`) === "1") {
+/** The values of a metadata key, decoded as BuildKit encodes them (`KEY-encoded: 1`). */
+function decodeOpt(md: Map<string, string[]>, key: string): string[] {
+  const values = (md.get(key) ?? []).filter((v) => v !== "");
+  if (md.get(`${key}-encoded`)?.[0] === "1") {
     return values.map((v) => decodeURIComponent(v.replace(/\+/g, " ")));
   }
   return values;
@@ -89,114 +83,88 @@ function decodeOpt(md: grpc.Metadata, key: string): string[] {
 
 const bytesMessage = type("moby.filesync.v1.BytesMessage");
 
+/** A call's messages as fsutil packets; already encoded packets are sent as they are. */
+function packetStream(call: ServerCall): MessageStream<Packet, Packet | Uint8Array> {
+  const encode = (p: Packet | Uint8Array) => p instanceof Uint8Array ? p : encodePacket(p);
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const b of call) yield decodePacket(b);
+    },
+    send: (p, written) => call.send(encode(p), written),
+    post: (p) => call.post(encode(p)),
+    end: () => call.end(),
+  };
+}
+
+/** A unary method: one request decoded with `service`'s types, one response or an error. */
+function unary(
+  path: string,
+  answer: (req: Record<string, any>) => object | [number, string],
+): [string, Handler] {
+  const [, service, method] = /^\/(.+)\/([^/]+)$/.exec(path)!;
+  const m = root.lookupService(service).methods[method];
+  m.resolve();
+  const req = objectCodec(m.resolvedRequestType!), res = objectCodec(m.resolvedResponseType!);
+  return [path, async (call) => {
+    try {
+      let request: Record<string, any> = {};
+      for await (const b of call) request = req.decode(b);
+      const out = answer(request);
+      if (Array.isArray(out)) return call.fail(out[0], out[1]);
+      await call.send(res.encode(out as Record<string, unknown>));
+      call.end();
+    } catch (err) {
+      call.fail(Status.UNKNOWN, String((err as Error).message ?? err));
+    }
+  }];
+}
+
 /** Starts a session over `control` (a Control client) and serves `config` on it. */
 export function openSession(control: grpc.Client, config: SessionConfig): Session {
   const id = randomUUID().replaceAll("-", "").slice(0, 25);
   const sent: TransferStats = { files: 0, bytes: 0 };
   const received: TransferStats = { files: 0, bytes: 0 };
-  const server = new grpc.Server();
+  const fail = (call: ServerCall) => (err: unknown) =>
+    call.fail(Status.UNKNOWN, String((err as Error)?.message ?? err));
 
-  server.addService(
-    serviceDefinition("moby.filesync.v1.FileSync", {
-      DiffCopy: { request: packetCodec, response: packetCodec },
+  const handlers: Record<string, Handler> = Object.fromEntries([
+    [FILESYNC, (call: ServerCall) => {
+      const name = decodeOpt(call.metadata, "dir-name")[0] ?? "";
+      const local = config.locals?.[name];
+      if (!local) return call.fail(Status.NOT_FOUND, `no access allowed to dir "${name}"`);
+      const include = decodeOpt(call.metadata, "include-patterns");
+      const exclude = decodeOpt(call.metadata, "exclude-patterns");
+      const follow = decodeOpt(call.metadata, "followpaths");
+      sendDir(packetStream(call), local.dir, {
+        includePatterns: include.length ? include : local.includePatterns,
+        excludePatterns: exclude.length ? exclude : local.excludePatterns,
+        followPaths: follow.length ? follow : local.followPaths,
+        stats: sent,
+      }).then(() => call.end(), fail(call));
+    }],
+    [FILESEND, (call: ServerCall) => {
+      const index = Number(call.metadata.get(EXPORTER_ID)?.[0] ?? "0");
+      const target = config.exports?.[index];
+      if (!target) return fail(call)(new Error(`exporter ${index} not found`));
+      // The local exporter speaks fsutil packets on this stream, the others
+      // send their output as BytesMessages.
+      const done = target.kind === "dir"
+        ? receiveDir(packetStream(call), target.dir, { stats: received })
+        : writeStream(call, target.path, received);
+      done.then(() => call.end(), fail(call));
+    }],
+    unary(
+      "/moby.filesync.v1.Auth/Credentials",
+      (req) => credentialsFor(req.Host ?? "", config.credentials),
+    ),
+    unary("/moby.buildkit.secrets.v1.Secrets/GetSecret", (req) => {
+      const value = config.secrets?.[req.ID ?? ""];
+      return value
+        ? { data: Buffer.from(value) }
+        : [Status.NOT_FOUND, `secret ${req.ID} not found`];
     }),
-    {
-      DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet | Buffer>) => {
-        const name = decodeOpt(call.metadata, "dir-name")[0] ?? "";
-        const local = config.locals?.[name];
-        if (!local) {
-          call.emit("error", {
-            code: grpc.status.NOT_FOUND,
-            details: `no access allowed to dir "${name}"`,
-          });
-          return;
-        }
-        const include = decodeOpt(call.metadata, "include-patterns");
-        const exclude = decodeOpt(call.metadata, "exclude-patterns");
-        const follow = decodeOpt(call.metadata, "followpaths");
-        coalesceWrites(call);
-        sendDir(messageStream(call), local.dir, {
-          includePatterns: include.length ? include : local.includePatterns,
-          excludePatterns: exclude.length ? exclude : local.excludePatterns,
-          followPaths: follow.length ? follow : local.followPaths,
-          stats: sent,
-        }).then(
-          () => call.end(),
-          (err) =>
-            call.emit("error", { code: grpc.status.UNKNOWN, details: String(err?.message ?? err) }),
-        );
-      },
-      TarStream: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
-        call.emit("error", {
-          code: grpc.status.UNIMPLEMENTED,
-          details: "tarstream is not supported",
-        });
-      },
-    },
-  );
-
-  server.addService(
-    serviceDefinition("moby.filesync.v1.FileSend", {
-      DiffCopy: { request: rawCodec, response: rawCodec },
-    }),
-    {
-      DiffCopy: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-        const index = Number(first(call.metadata, EXPORTER_ID) ?? "0");
-        const target = config.exports?.[index];
-        const fail = (err: unknown) =>
-          call.emit("error", {
-            code: grpc.status.UNKNOWN,
-            details: String((err as Error)?.message ?? err),
-          });
-        if (!target) return fail(new Error(`exporter ${index} not found`));
-        coalesceWrites(call);
-        const raw = messageStream<Buffer, Buffer>(call);
-        if (target.kind === "dir") {
-          // The local exporter speaks fsutil packets on this stream.
-          const packets = {
-            async *[Symbol.asyncIterator]() {
-              for await (const b of raw) yield decodePacket(b);
-            },
-            send: (p: Packet) => raw.send(encodePacket(p)),
-            post: (p: Packet) => raw.post(encodePacket(p)),
-            end: () => raw.end(),
-          };
-          receiveDir(packets, target.dir, { stats: received }).then(() => call.end(), fail);
-        } else {
-          writeStream(raw, target.path, received).then(() => call.end(), fail);
-        }
-      },
-    },
-  );
-
-  server.addService(serviceDefinition("moby.filesync.v1.Auth"), {
-    Credentials: (
-      call: grpc.ServerUnaryCall<{ Host?: string }, unknown>,
-      cb: grpc.sendUnaryData<unknown>,
-    ) => {
-      cb(null, credentialsFor(call.request.Host ?? "", config.credentials));
-    },
-    FetchToken: unimplemented,
-    GetTokenAuthority: unimplemented,
-    VerifyTokenAuthority: unimplemented,
-  });
-
-  server.addService(serviceDefinition("moby.buildkit.secrets.v1.Secrets"), {
-    GetSecret: (
-      call: grpc.ServerUnaryCall<{ ID?: string }, unknown>,
-      cb: grpc.sendUnaryData<unknown>,
-    ) => {
-      const value = config.secrets?.[call.request.ID ?? ""];
-      if (!value) {
-        return cb({ code: grpc.status.NOT_FOUND, details: `secret ${call.request.ID} not found` });
-      }
-      cb(null, { data: Buffer.from(value) });
-    },
-  });
-
-  server.addService(serviceDefinition("grpc.health.v1.Health"), {
-    Check: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { status: 1 }),
-  });
+    unary("/grpc.health.v1.Health/Check", () => ({ status: 1 })),
+  ]);
 
   const md = new grpc.Metadata();
   md.set("x-docker-expose-session-uuid", id);
@@ -208,27 +176,24 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     Buffer,
     { data?: Buffer }
   >;
-  const duplex = streamDuplex(call);
-  // Exports arrive on this inner connection: open its flow-control windows
-  // wide, the streams' (an HTTP/2 setting) and the connection's (a window
-  // update once the session exists; left at 64 KiB, the daemon stalls after
-  // every 64 KiB until our update reaches it). grpc-js has no server option
-  // for either, so reach Node's HTTP/2 objects.
-  const internals = server as unknown as {
-    commonServerOptions: { settings?: object };
-    sessions?: Map<{ setLocalWindowSize(size: number): void }, unknown>;
-  };
-  internals.commonServerOptions.settings = { initialWindowSize: WINDOW };
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  injector.injectConnection(duplex);
-  for (const inner of internals.sessions?.keys() ?? []) inner.setLocalWindowSize(WINDOW);
+  const transport = sessionTransport(call, () => server.drained());
+  // Exports arrive on this inner connection: its windows are opened wide
+  // (left at 64 KiB, the daemon stalls after every 64 KiB until our update
+  // reaches it).
+  const server = h2Server(transport, { window: WINDOW, onStream: grpcServer(handlers) });
+  call.on("data", (m: { data?: Buffer }) => {
+    if (m.data?.length) server.receive(m.data);
+  });
 
   const done = new Promise<void>((resolve, reject) => {
-    call.on("end", () => resolve());
-    call.on(
-      "error",
-      (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? resolve() : reject(err)),
-    );
+    call.on("end", () => {
+      server.close();
+      resolve();
+    });
+    call.on("error", (err: grpc.ServiceError) => {
+      server.close(err);
+      err.code === grpc.status.CANCELLED ? resolve() : reject(err);
+    });
   });
   done.catch(() => {});
   return {
@@ -237,122 +202,79 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     received,
     done,
     close() {
-      injector.destroy();
+      transport.close();
       call.cancel();
-      server.forceShutdown();
+      server.close();
     },
   };
-}
-
-/**
- * Makes the HTTP/2 stream under a grpc-js server call take each tick's
- * messages in one write. grpc-js writes every message on its own, and
- * Deno's node:http2 passes each write through nghttp2 and on to the
- * session's byte stream at once, so the 20,000 STATs of an upload (or the
- * REQs of an export) each made a trip through both HTTP/2 layers; corked
- * to the end of the tick, a burst goes as one. grpc-js has no option for
- * it, so this reaches its stream.
- */
-export function coalesceWrites(call: object): void {
-  const stream = (call as { call?: { stream?: Writable } }).call?.stream;
-  if (typeof stream?.cork !== "function") return;
-  const c = call as { write(...args: unknown[]): boolean };
-  const write = c.write.bind(call);
-  const uncork = () => stream.uncork();
-  c.write = (...args) => {
-    if (!stream.writableCorked) {
-      stream.cork();
-      process.nextTick(uncork);
-    }
-    return write(...args);
-  };
-}
-
-function unimplemented(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
-  cb({ code: grpc.status.UNIMPLEMENTED, details: "not supported by melange2" });
 }
 
 /** Bytes gathered before a batch is sent without waiting for the timer. */
 const BATCH_AT = 256 * 1024;
-/** Size of the pooled message buffers: a batch plus the frames of one last write. */
-const POOLED = BATCH_AT + 64 * 1024;
+/** Room before a batch for its BytesMessage header (a tag and a varint). */
+const HEAD_ROOM = 6;
+/** Size of the pooled message buffers: a batch plus one last frame. */
+const POOLED = HEAD_ROOM + BATCH_AT + 32 * 1024;
 /** Most message buffers kept for reuse. */
 const POOL_MAX = 16;
 
 /**
- * The Session call's messages as a byte duplex for the HTTP/2 server.
- * The inner connection writes one HTTP/2 frame (at most 16 KiB) at a time,
- * and every outer message costs a trip through grpc-js and a socket write,
- * so frames are gathered for up to a millisecond (or 256 KiB) and sent as
- * one BytesMessage, framed here in the same copy that joins them. Gathering
- * only to the end of the event loop's turn sent three times as many
+ * The Session call as the inner connection's transport. Every outer message
+ * costs a trip through grpc-js and a socket write, so frames are copied into
+ * one buffer for up to a millisecond (or 256 KiB) and sent as one
+ * BytesMessage, whose header goes in front of the data in the same buffer.
+ * Gathering only to the end of the event loop's turn sent three times as many
  * messages on an export, one per handful of file requests.
  */
-function streamDuplex(
+function sessionTransport(
   call: grpc.ClientDuplexStream<Buffer, { data?: Buffer }>,
-): Duplex {
-  let pending: Buffer[] = [];
-  let size = 0;
-  let scheduled: ReturnType<typeof setTimeout> | undefined;
+  drained: () => void,
+): Transport & { close(): void } {
   // Message buffers come back when grpc-js has framed (copied) them.
   const pool: Buffer[] = [];
-  const flush = (cb?: (err?: Error | null) => void) => {
+  let buf: Buffer | undefined;
+  let fill = HEAD_ROOM;
+  let scheduled: ReturnType<typeof setTimeout> | undefined;
+  let waiting = false;
+  const flush = () => {
     if (scheduled !== undefined) clearTimeout(scheduled);
     scheduled = undefined;
-    if (!size) return cb?.();
-    const head = bytesMessageHeader(size);
-    const length = head.length + size;
-    const pooled = length >= POOLED / 4 && length <= POOLED;
-    const buf = pooled ? pool.pop() ?? Buffer.allocUnsafe(POOLED) : Buffer.allocUnsafe(length);
-    buf.set(head);
-    let at = head.length;
-    for (const c of pending) {
-      buf.set(c, at);
-      at += c.length;
-    }
-    pending = [];
-    size = 0;
-    call.write(buf.subarray(0, length), (err?: Error | null) => {
-      if (pooled && pool.length < POOL_MAX) pool.push(buf);
-      cb?.(err);
+    if (!buf || fill === HEAD_ROOM) return;
+    const head = bytesMessageHeader(fill - HEAD_ROOM);
+    const out = buf;
+    out.set(head, HEAD_ROOM - head.length);
+    const ok = call.write(out.subarray(HEAD_ROOM - head.length, fill), () => {
+      if (out.length === POOLED && pool.length < POOL_MAX) pool.push(out);
     });
-  };
-  const write = (chunks: Buffer[], cb: (err?: Error | null) => void) => {
-    for (const c of chunks) {
-      pending.push(c);
-      size += c.length;
-    }
-    if (size >= BATCH_AT) return flush(cb);
-    scheduled ??= setTimeout(() => flush(), 1);
-    cb();
-  };
-  const duplex = new Duplex({
-    read() {
-      call.resume();
-    },
-    write(chunk: Buffer, _enc, cb) {
-      write([chunk], cb);
-    },
-    writev(chunks: { chunk: Buffer }[], cb) {
-      write(chunks.map((c) => c.chunk), cb);
-    },
-    final(cb) {
-      flush(() => {
-        call.end();
-        cb();
+    buf = undefined;
+    fill = HEAD_ROOM;
+    if (!ok && !waiting) {
+      waiting = true;
+      call.once("drain", () => {
+        waiting = false;
+        drained();
       });
+    }
+  };
+  return {
+    write(chunks) {
+      for (const c of chunks) {
+        if (buf && fill + c.length > buf.length) flush();
+        buf ??= c.length <= POOLED - HEAD_ROOM
+          ? pool.pop() ?? Buffer.allocUnsafe(POOLED)
+          : Buffer.allocUnsafe(HEAD_ROOM + c.length);
+        buf.set(c, fill);
+        fill += c.length;
+      }
+      if (fill - HEAD_ROOM >= BATCH_AT) flush();
+      else scheduled ??= setTimeout(flush, 1);
+      return !waiting;
     },
-    destroy(err, cb) {
+    close() {
       if (scheduled !== undefined) clearTimeout(scheduled);
-      cb(err);
+      scheduled = undefined;
     },
-  });
-  call.on("data", (m: { data?: Buffer }) => {
-    if (m.data?.length && !duplex.push(m.data)) call.pause();
-  });
-  call.on("end", () => duplex.push(null));
-  call.on("error", () => duplex.destroy());
-  return duplex;
+  };
 }
 
 /** Writes a raw BytesMessage stream (tar or oci exporter output) to a file. */
