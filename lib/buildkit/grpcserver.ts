@@ -30,8 +30,14 @@ export interface ServerCall extends MessageStream<Buffer, Uint8Array> {
 /** Serves one call. */
 export type Handler = (call: ServerCall) => void;
 
-/** The largest request message accepted: well inside a stream's receive window. */
+/** The largest request message accepted. */
 const MAX_MESSAGE = 1 << 20;
+/**
+ * Received bytes a call holds unread before it stops returning window to the
+ * peer. At least MAX_MESSAGE, so that a message larger than the window still
+ * completes: past it, a whole message is waiting to be read.
+ */
+const BUFFERED = MAX_MESSAGE;
 
 /** Makes the stream handler for an HTTP/2 server from handlers by path ("/pkg.Service/Method"). */
 export function grpcServer(handlers: Record<string, Handler>): (stream: H2Stream) => void {
@@ -62,7 +68,20 @@ function serverCall(stream: H2Stream, path: string): ServerCall {
   let prefixFill = 0;
   let body: Buffer | undefined;
   let bodyFill = 0;
+  // Flow control: window goes back to the peer as bytes arrive while little
+  // is unread, else as the handler reads.
+  let unread = 0;
+  let owed = 0;
+  const grant = () => {
+    if (owed && unread <= BUFFERED) {
+      stream.consumed(owed);
+      owed = 0;
+    }
+  };
   stream.onData = (piece) => {
+    unread += piece.length;
+    owed += piece.length;
+    grant();
     let at = 0;
     while (at < piece.length && !finished) {
       if (!body) {
@@ -133,8 +152,7 @@ function serverCall(stream: H2Stream, path: string): ServerCall {
     const head = Buffer.allocUnsafe(5);
     head[0] = 0;
     head.writeUInt32BE(msg.length, 1);
-    stream.write(head);
-    return stream.write(msg, written);
+    return stream.write([head, msg], written);
   };
   const finish = (code: number, message?: string) => {
     if (finished) return;
@@ -154,7 +172,8 @@ function serverCall(stream: H2Stream, path: string): ServerCall {
       while (true) {
         const m = queue.shift();
         if (m) {
-          stream.consumed(m.length + 5);
+          unread -= m.length + 5;
+          grant();
           yield m;
           continue;
         }

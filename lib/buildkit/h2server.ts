@@ -60,16 +60,18 @@ export interface H2Stream {
   /** Sends response headers. */
   respond(headers: [string, string][]): void;
   /**
-   * Queues body bytes; `written` runs once they were handed to the transport.
-   * False when the stream holds more than it should queue: wait for `onDrain`.
+   * Queues body bytes (`parts` in order, sent in as few frames as fit);
+   * `written` runs once they were handed to the transport. False when the
+   * stream holds more than it should queue: wait for `onDrain`.
    */
-  write(data: Uint8Array, written?: () => void): boolean;
+  write(parts: Uint8Array[], written?: () => void): boolean;
   /** Called when queued bytes fall back after a write returned false. */
   onDrain?: () => void;
-  /** Sends trailers ending the stream after everything queued. */
+  /**
+   * Sends trailers ending the stream after everything queued; a peer still
+   * sending is then told to stop (RST_STREAM with NO_ERROR, as gRPC servers do).
+   */
   end(trailers: [string, string][]): void;
-  /** Resets the stream. */
-  reset(code?: number): void;
 }
 
 /** Options of {@link h2Server}. */
@@ -212,6 +214,10 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
     if (!s.queue.length && s.trailers && !s.localDone) {
       s.localDone = true;
       sendHeaders(s.api.id, s.trailers, true);
+      if (!s.remoteDone) {
+        s.remoteDone = true;
+        send(rstStreamFrame(s.api.id, ErrorCode.NO_ERROR));
+      }
       finish(s);
     }
     if (s.blocked && s.queued < QUEUE_HIGH) {
@@ -250,10 +256,12 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
         respond(h) {
           if (!s.localDone) sendHeaders(id, h, false);
         },
-        write(data, written) {
+        write(parts, written) {
           if (s.localDone || s.trailers) return true;
-          s.queue.push({ data, written });
-          s.queued += data.length;
+          parts.forEach((data, i) => {
+            s.queue.push({ data, written: i === parts.length - 1 ? written : undefined });
+            s.queued += data.length;
+          });
           flushStream(s);
           if (s.queued >= QUEUE_HIGH) s.blocked = true;
           return !s.blocked;
@@ -262,11 +270,6 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
           if (s.localDone || s.trailers) return;
           s.trailers = trailers;
           flushStream(s);
-        },
-        reset(code = ErrorCode.CANCEL) {
-          if (!streams.has(id)) return;
-          streams.delete(id);
-          send(rstStreamFrame(id, code));
         },
       },
     };
