@@ -270,7 +270,7 @@ function framesOf(out: Buffer): [number, number, number, Buffer][] {
   return frames;
 }
 
-Deno.test("h2server: a peer's SETTINGS and WINDOW_UPDATEs govern what it is sent", async () => {
+Deno.test("h2server: a peer's SETTINGS and WINDOW_UPDATEs govern what it is sent", () => {
   let out = Buffer.alloc(0);
   const server = h2Server({
     write(chunks) {
