@@ -1,5 +1,13 @@
 import { assert, assertEquals } from "./assert.ts";
-import { ADDR, describeTree, haveDaemon, mtimesNs, sh, withTempDir } from "./support/buildkit.ts";
+import {
+  ADDR,
+  describeTree,
+  haveDaemon,
+  localSourcesReleased,
+  mtimesNs,
+  sh,
+  withTempDir,
+} from "./support/buildkit.ts";
 import { Client } from "../lib/buildkit/client.ts";
 import { local, marshal, scratch } from "../lib/llb/mod.ts";
 import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
@@ -58,6 +66,7 @@ Deno.test({
         assertEquals(mtimesNs(`${dir}/out1`).get("precise"), 1_600_000_000_123_456_789n);
 
         writeFileSync(`${src}/d42/f17.txt`, "changed content\n");
+        await localSourcesReleased(client);
         const second = await roundTrip(client, src, `${dir}/out2`);
         assertEquals(second.sent.files, 1, "only the changed file is sent again");
         assertEquals(second.sent.bytes, "changed content\n".length);

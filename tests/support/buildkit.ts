@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { findBuildkitd, socketAnswers } from "../../lib/build/daemon.ts";
 import { busyboxRootfs } from "../../lib/build/busybox.ts";
 import { type ExecState, local, type RunOptions, scratch } from "../../lib/llb/mod.ts";
+import type { Client } from "../../lib/buildkit/client.ts";
 
 /** The daemon address tests use. */
 export const ADDR = Deno.env.get("BUILDKIT_HOST") ?? "unix:///run/buildkit/buildkitd.sock";
@@ -75,6 +76,19 @@ export function describeTree(
   };
   visit("");
   return out;
+}
+
+/**
+ * Waits (up to 10 s) until the daemon holds no local source in use. It lets
+ * go of a solve's references after answering it, so a solve sent at once may
+ * find the last copy of its local source still taken and start a new one.
+ */
+export async function localSourcesReleased(client: Client): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const records = await client.diskUsage();
+    if (!records.some((r) => r.RecordType === "source.local" && r.InUse)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Runs a command, failing with its output when it fails. */
