@@ -11,7 +11,6 @@ import type { MessageStream } from "./stream.ts";
 /** gRPC status codes used here. */
 export const Status = {
   OK: 0,
-  CANCELLED: 1,
   UNKNOWN: 2,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
