@@ -189,7 +189,7 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
   const flushStream = (s: StreamState) => {
     while (s.queue.length && !backedUp && !closed) {
       const room = Math.min(maxFrame, s.sendWindow, connSendWindow);
-      if (room <= 0) return;
+      if (room <= 0) break;
       const parts: Uint8Array[] = [];
       const done: (() => void)[] = [];
       let size = 0;
