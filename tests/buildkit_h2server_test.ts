@@ -196,6 +196,7 @@ Deno.test("grpcserver: metadata keeps repeated values; unknown methods and failu
       c.end();
     },
     "/t.Fail/Now": (c) => c.fail(Status.NOT_FOUND, "no such thing: é 100%"),
+    "/t.Echo/Bidi": echo,
   });
   try {
     const md = await call(h.client, "/t.Md/Get", [], { "x-list": ["a, b", "c"] }).done;
@@ -205,6 +206,27 @@ Deno.test("grpcserver: metadata keeps repeated values; unknown methods and failu
 
     const unknown = await call(h.client, "/t.Nope/Nope", []).done;
     assertEquals(unknown.headers["grpc-status"], String(Status.UNIMPLEMENTED));
+
+    // A message over the limit, or compressed, is refused by its prefix alone.
+    for (
+      const [flag, len, code] of [[0, 5 << 20, Status.RESOURCE_EXHAUSTED], [
+        1,
+        3,
+        Status.UNIMPLEMENTED,
+      ]]
+    ) {
+      const req = h.client.request({ ":method": "POST", ":path": "/t.Echo/Bidi" });
+      const status = new Promise((resolve) =>
+        req.on("response", (hd) => resolve(hd["grpc-status"]))
+      );
+      req.on("data", () => {});
+      req.on("error", () => {});
+      const prefix = Buffer.alloc(8);
+      prefix[0] = flag;
+      prefix.writeUInt32BE(len, 1);
+      req.end(prefix);
+      assertEquals(await status, String(code));
+    }
 
     const failed = await call(h.client, "/t.Fail/Now", []).done;
     assertEquals(failed.headers["grpc-status"], String(Status.NOT_FOUND));

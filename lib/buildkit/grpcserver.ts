@@ -29,8 +29,8 @@ export interface ServerCall extends MessageStream<Buffer, Uint8Array> {
 /** Serves one call. */
 export type Handler = (call: ServerCall) => void;
 
-/** The largest request message accepted. */
-const MAX_MESSAGE = 1 << 20;
+/** The largest request message accepted: gRPC's usual limit (an exporter's chunks are 32 KiB). */
+const MAX_MESSAGE = 4 << 20;
 /**
  * Received bytes a call holds unread before it stops returning window to the
  * peer. At least MAX_MESSAGE, so that a message larger than the window still
