@@ -28,8 +28,6 @@ import {
   goawayFrame,
   HEADER_SIZE,
   parseSettings,
-  PREFACE,
-  readHeader,
   rstStreamFrame,
   Setting,
   settingsFrame,
@@ -37,6 +35,7 @@ import {
   windowUpdateFrame,
   writeHeader,
 } from "./h2frame.ts";
+import { frameReader } from "./h2reader.ts";
 
 /** Where the connection's bytes go: the session, which copies them before returning. */
 export interface Transport {
@@ -92,8 +91,6 @@ export interface H2Server {
   close(err?: Error): void;
 }
 
-const EMPTY = new Uint8Array(0);
-
 /** Bytes a stream queues before `write` asks its writer to wait. */
 const QUEUE_HIGH = 256 * 1024;
 
@@ -128,14 +125,6 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
   let lastStream = 0;
   let backedUp = false;
   let closed = false;
-  // Input state: the preface, then frames; a frame header or a non-DATA
-  // payload split across chunks is gathered in `partial`.
-  let prefaceLeft = PREFACE.length;
-  let partial: Buffer | undefined;
-  let partialFill = 0;
-  const partialHeader = Buffer.alloc(HEADER_SIZE);
-  let partialHeaderFill = 0;
-  let current: { type: number; flags: number; stream: number; left: number } | undefined;
   let headerBlock: { stream: number; flags: number; parts: Uint8Array[] } | undefined;
 
   const send = (...chunks: Uint8Array[]) => {
@@ -322,6 +311,12 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
     s.api.onData?.(piece);
   };
 
+  /** A DATA frame with END_STREAM ends the peer's side of its stream. */
+  const dataEnd = (id: number, flags: number) => {
+    const s = streams.get(id);
+    if (s && flags & Flag.END_STREAM) endRemote(s);
+  };
+
   const onFrame = (type: number, flags: number, id: number, p: Uint8Array) => {
     switch (type) {
       case FrameType.DATA: { // only padded DATA is gathered whole
@@ -329,8 +324,7 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
         grantConnection(1 + pad);
         streams.get(id)?.api.consumed(1 + pad);
         if (p.length > 1 + pad) onData(id, p.subarray(1, p.length - pad));
-        if (flags & Flag.END_STREAM) endDataStream(id);
-        return;
+        return dataEnd(id, flags);
       }
       case FrameType.HEADERS: {
         let block = p;
@@ -396,100 +390,13 @@ export function h2Server(transport: Transport, opts: H2Options): H2Server {
     }
   };
 
-  const endDataStream = (id: number) => {
-    const s = streams.get(id);
-    if (s) endRemote(s);
-  };
-
-  const receive = (chunk: Uint8Array) => {
-    let at = 0;
-    if (prefaceLeft) {
-      const take = Math.min(prefaceLeft, chunk.length);
-      const want = PREFACE.subarray(
-        PREFACE.length - prefaceLeft,
-        PREFACE.length - prefaceLeft + take,
-      );
-      if (Buffer.compare(Buffer.from(chunk.buffer, chunk.byteOffset, take), want) !== 0) {
-        return fail(ErrorCode.PROTOCOL_ERROR, "the client preface is missing");
-      }
-      prefaceLeft -= take;
-      at = take;
-    }
-    while (at < chunk.length && !closed) {
-      if (current?.type === FrameType.DATA && !(current.flags & Flag.PADDED)) {
-        // DATA streams through as views of the chunk.
-        const take = Math.min(current.left, chunk.length - at);
-        if (take) onData(current.stream, chunk.subarray(at, at + take));
-        at += take;
-        current.left -= take;
-        if (!current.left) {
-          if (current.flags & Flag.END_STREAM) endDataStream(current.stream);
-          current = undefined;
-        }
-        continue;
-      }
-      if (current) {
-        // A non-DATA payload, gathered whole.
-        const take = Math.min(current.left, chunk.length - at);
-        partial!.set(chunk.subarray(at, at + take), partialFill);
-        partialFill += take;
-        at += take;
-        current.left -= take;
-        if (!current.left) {
-          const { type, flags, stream } = current;
-          current = undefined;
-          onFrame(type, flags, stream, partial!);
-        }
-        continue;
-      }
-      // A frame header, perhaps split across chunks.
-      let hdr: Uint8Array;
-      let hat: number;
-      if (partialHeaderFill || chunk.length - at < HEADER_SIZE) {
-        const take = Math.min(HEADER_SIZE - partialHeaderFill, chunk.length - at);
-        partialHeader.set(chunk.subarray(at, at + take), partialHeaderFill);
-        partialHeaderFill += take;
-        at += take;
-        if (partialHeaderFill < HEADER_SIZE) return;
-        partialHeaderFill = 0;
-        hdr = partialHeader;
-        hat = 0;
-      } else {
-        hdr = chunk;
-        hat = at;
-        at += HEADER_SIZE;
-      }
-      const h = readHeader(hdr, hat);
-      if (h.length > DEFAULT_MAX_FRAME) {
-        return fail(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${h.length} bytes`);
-      }
-      if (h.type === FrameType.DATA && h.stream === 0) {
-        return fail(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
-      }
-      if (h.type === FrameType.DATA && !(h.flags & Flag.PADDED)) {
-        current = { ...h, left: h.length };
-        if (!h.length) {
-          if (h.flags & Flag.END_STREAM) endDataStream(h.stream);
-          current = undefined;
-        }
-        continue;
-      }
-      if (!h.length) {
-        onFrame(h.type, h.flags, h.stream, EMPTY);
-        continue;
-      }
-      if (chunk.length - at >= h.length) {
-        // Whole in this chunk: a view will do.
-        const p = chunk.subarray(at, at + h.length);
-        at += h.length;
-        onFrame(h.type, h.flags, h.stream, p);
-        continue;
-      }
-      current = { ...h, left: h.length };
-      partial = Buffer.allocUnsafe(h.length);
-      partialFill = 0;
-    }
-  };
+  const receive = frameReader({
+    frame: onFrame,
+    data: onData,
+    dataEnd,
+    error: fail,
+    closed: () => closed,
+  });
 
   // Our settings, then the connection window opened to match the streams'.
   send(settingsFrame([[Setting.INITIAL_WINDOW_SIZE, window]]));
