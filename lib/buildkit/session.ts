@@ -62,16 +62,6 @@ const EXPORTER_ID = "buildkit-attachable-exporter-id";
 /** Flow-control window of the inner connection and its streams. */
 const WINDOW = 4 << 20;
 
-const FILESYNC = "/moby.filesync.v1.FileSync/DiffCopy";
-const FILESEND = "/moby.filesync.v1.FileSend/DiffCopy";
-const METHODS = [
-  FILESYNC,
-  FILESEND,
-  "/moby.filesync.v1.Auth/Credentials",
-  "/moby.buildkit.secrets.v1.Secrets/GetSecret",
-  "/grpc.health.v1.Health/Check",
-];
-
 /** The values of a metadata key, decoded as BuildKit encodes them (`KEY-encoded: 1`). */
 function decodeOpt(md: Map<string, string[]>, key: string): string[] {
   const values = (md.get(key) ?? []).filter((v) => v !== "");
@@ -128,7 +118,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     call.fail(Status.UNKNOWN, String((err as Error)?.message ?? err));
 
   const handlers: Record<string, Handler> = Object.fromEntries([
-    [FILESYNC, (call: ServerCall) => {
+    ["/moby.filesync.v1.FileSync/DiffCopy", (call: ServerCall) => {
       const name = decodeOpt(call.metadata, "dir-name")[0] ?? "";
       const local = config.locals?.[name];
       if (!local) return call.fail(Status.NOT_FOUND, `no access allowed to dir "${name}"`);
@@ -142,7 +132,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
         stats: sent,
       }).then(() => call.end(), fail(call));
     }],
-    [FILESEND, (call: ServerCall) => {
+    ["/moby.filesync.v1.FileSend/DiffCopy", (call: ServerCall) => {
       const index = Number(call.metadata.get(EXPORTER_ID)?.[0] ?? "0");
       const target = config.exports?.[index];
       if (!target) return fail(call)(new Error(`exporter ${index} not found`));
@@ -170,7 +160,8 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
   md.set("x-docker-expose-session-uuid", id);
   md.set("x-docker-expose-session-name", config.name ?? "melange2");
   md.set("x-docker-expose-session-sharedkey", config.sharedKey ?? id);
-  for (const m of METHODS) md.add("x-docker-expose-session-grpc-method", m);
+  // The daemon calls only the methods a session says it serves.
+  for (const m of Object.keys(handlers)) md.add("x-docker-expose-session-grpc-method", m);
 
   const call = (control as any).Session(md) as grpc.ClientDuplexStream<
     Buffer,
