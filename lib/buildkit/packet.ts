@@ -2,10 +2,9 @@
  * fsutil's Packet on the wire. Every transferred byte passes through here,
  * so file data is read straight into the encoded message (protobufjs writes
  * the fields before it) and decoded data stays a view of the received
- * message: no copies beyond the ones grpc-js makes.
+ * message.
  */
 import { Buffer } from "node:buffer";
-import type { Codec } from "./rpc.ts";
 import { type } from "./proto.ts";
 
 /** fsutil packet types. */
@@ -115,9 +114,3 @@ export function dataPacket(id: number, out: Buffer, fill: (into: Buffer) => numb
   out.set(head, HEAD - head.length);
   return out.subarray(HEAD - head.length, HEAD + n);
 }
-
-/** Packets in, packets or already encoded packets out: the codec of both DiffCopy streams. */
-export const packetCodec: Codec<Packet | Uint8Array> = {
-  encode: (p) => p instanceof Uint8Array ? p as Buffer : encodePacket(p),
-  decode: (b) => decodePacket(b),
-};
