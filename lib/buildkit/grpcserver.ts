@@ -55,6 +55,8 @@ function serverCall(stream: H2Stream, path: string): ServerCall {
   let finished = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
+  // Senders waiting for the stream's queue to drain.
+  const drainWaiters: (() => void)[] = [];
   let responded = false;
   const notify = () => {
     const w = wake;
@@ -138,7 +140,6 @@ function serverCall(stream: H2Stream, path: string): ServerCall {
     notify();
     drainWaiters.splice(0).forEach((w) => w());
   };
-  const drainWaiters: (() => void)[] = [];
   stream.onDrain = () => drainWaiters.splice(0).forEach((w) => w());
 
   const respond = () => {
