@@ -89,7 +89,7 @@ const GRAPHS: Record<string, () => State> = {
       mkdir("a/b", 0o700, {
         parents: true,
         chown: { user: 1000, group: "build" },
-        createdTime: 1700000000,
+        createdTime: 1700000000n * 1_000_000_000n,
       })
         .mkfile("a/b/c.txt", 0o644, "hello\n", { chown: { user: "root" } })
         .symlink("c.txt", "a/b/link")
@@ -142,9 +142,9 @@ Deno.test("llb: environment order does not depend on how run's env was written",
   assertEquals(marshal(one).bytes, marshal(two).bytes);
 });
 
-Deno.test("llb: a run needs a command, getMount a writable mount", () => {
+Deno.test("llb: a run needs a command, getMount a mount of the exec", () => {
   assertThrows(() => base.run({}), Error, "run needs args");
-  assertThrows(() => base.run({ shell: "true" }).getMount("/nope"), Error, "no writable mount");
+  assertThrows(() => base.run({ shell: "true" }).getMount("/nope"), Error, "no mount at /nope");
 });
 
 Deno.test("llb: scratch marshals to an empty definition", () => {

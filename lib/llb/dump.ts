@@ -15,7 +15,7 @@ export interface DumpedOp {
 }
 
 const OBJECT_OPTS = { longs: Number, bytes: String, enums: Number, defaults: false } as const;
-const OP_KINDS = ["exec", "source", "file", "build", "merge", "diff"];
+const OP_KINDS = ["exec", "source", "file", "build", "merge", "diff", "passthrough"];
 const ACTION_KINDS = ["copy", "mkfile", "mkdir", "rm", "symlink"];
 
 /** Decodes `pb.Definition` bytes; a clear error when they are not one. */

@@ -1,7 +1,7 @@
 /**
  * Deterministic protobuf encoding, byte for byte what BuildKit's Go encoder
- * writes: fields in number order (protobufjs sorts by id), proto3 zero values
- * omitted, map entries sorted by key, set-but-empty messages kept.
+ * writes: plain fields in number order, then oneof members; proto3 zero
+ * values omitted, map entries sorted by key, set-but-empty messages kept.
  */
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
@@ -57,9 +57,23 @@ export function compareBytes(a: string, b: string): number {
   return Buffer.compare(x, y);
 }
 
-/** Encodes a `pb.Op`. */
+const OP_KINDS = new Set(["exec", "source", "file", "build", "merge", "diff", "passthrough"]);
+
+/**
+ * Encodes a `pb.Op` as Go's protobuf runtime orders it: the plain fields in
+ * number order (inputs, platform, constraints), then the member of the `op`
+ * oneof. protobufjs writes by field number only, so the two parts are encoded
+ * apart and joined (protobuf allows a message's fields in any order).
+ */
 export function encodeOp(op: Message): Uint8Array {
-  return plain(OpType.encode(OpType.fromObject(prune(OpType, op))).finish());
+  const plainPart: Message = {}, oneofPart: Message = {};
+  for (const [k, v] of Object.entries(op)) (OP_KINDS.has(k) ? oneofPart : plainPart)[k] = v;
+  const head = OpType.encode(OpType.fromObject(prune(OpType, plainPart))).finish();
+  const tail = OpType.encode(OpType.fromObject(prune(OpType, oneofPart))).finish();
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
 }
 
 /** `sha256:<hex>` of the bytes, the digest BuildKit names ops by. */
@@ -67,16 +81,28 @@ export function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-/** Encodes a `pb.Definition` from marshalled ops and their metadata. */
+/**
+ * Encodes a `pb.Definition` from marshalled ops and their metadata. Go's
+ * client records a (here always empty) source location entry for every op it
+ * marshalled, which is every op but the final one; `located` lists their
+ * digests. An empty graph has no source section at all.
+ */
 export function encodeDefinition(
   ops: Uint8Array[],
   metadata: Record<string, OpMetadataValue>,
+  located: Iterable<string> = [],
 ): Uint8Array {
   const md: Record<string, Message> = {};
   for (const [dgst, m] of Object.entries(metadata)) {
     md[dgst] = prune(OpMetadataType, { ...m });
   }
-  const def = DefinitionType.fromObject({ def: ops, metadata: sortedMap(md) });
+  const locations: Record<string, Message> = {};
+  for (const dgst of located) locations[dgst] = {};
+  const def = DefinitionType.fromObject({
+    def: ops,
+    metadata: sortedMap(md),
+    Source: ops.length ? { locations: sortedMap(locations) } : undefined,
+  });
   return plain(DefinitionType.encode(def).finish());
 }
 

@@ -1,15 +1,15 @@
 /**
  * File ops: chains of copy, mkdir, mkfile, rm and symlink actions run as one
- * vertex. Each action works on the previous action's result; the first one
- * works on the state the chain is applied to.
+ * vertex. Each action works on the previous action's result; the first works
+ * on the state the chain is applied to, whose working directory resolves
+ * relative paths. Built as BuildKit's Go client builds them (fileop.go).
  */
-import { posix } from "node:path";
-import { compareBytes } from "./encode.ts";
-import { finishOp, inputMessage, MarshalCache } from "./op.ts";
+import { clean, isAbs, join } from "./gopath.ts";
+import { finishOp, InputList, MarshalCache } from "./op.ts";
 import type { Constraints, MarshalledOp, OpOptions, Output, Vertex } from "./types.ts";
 
-/** A file system to copy from: its output (null for scratch) and working dir. */
-export interface CopySource {
+/** A file system to copy from or act on: its output (null for scratch) and working dir. */
+export interface FileSource {
   output(): Output | null;
   getDir(): string;
 }
@@ -17,22 +17,23 @@ export interface CopySource {
 /** A user or group, by id or by name. */
 export type Owner = number | string;
 
-/** Ownership of created files. */
-export interface ChownOption {
-  user?: Owner;
-  group?: Owner;
-}
+/**
+ * Ownership of created files: ids or names, or `user[:group]` as Go's
+ * `WithUser` reads it (`root` and numbers are ids).
+ */
+export type ChownOption = { user?: Owner; group?: Owner } | string;
 
 /** Options every creating action shares. */
 export interface CreateOptions {
   chown?: ChownOption;
-  /** Creation time in seconds since the epoch (default: BuildKit's own). */
-  createdTime?: number;
+  /** Creation time: a Date, or nanoseconds since the epoch. */
+  createdTime?: Date | bigint;
 }
 
 /** Every option of BuildKit's CopyInfo. */
 export interface CopyOptions extends CreateOptions {
-  mode?: number;
+  /** Permission bits, or a chmod-style string such as `u+x` (`file.copy.modestring`). */
+  mode?: number | string;
   followSymlinks?: boolean;
   copyDirContentsOnly?: boolean;
   attemptUnpack?: boolean;
@@ -41,6 +42,8 @@ export interface CopyOptions extends CreateOptions {
   allowEmptyWildcard?: boolean;
   includePatterns?: string[];
   excludePatterns?: string[];
+  /** Paths that must exist in the source. */
+  requiredPaths?: string[];
   alwaysReplaceExistingDestPaths?: boolean;
 }
 
@@ -55,8 +58,9 @@ export interface RmOptions {
   allowWildcard?: boolean;
 }
 
-type ActionSpec =
-  | { kind: "copy"; from: CopySource; src: string; dest: string; opts: CopyOptions }
+/** One action of a chain. */
+export type ActionSpec =
+  | { kind: "copy"; from: FileSource; src: string; dest: string; opts: CopyOptions }
   | { kind: "mkdir"; path: string; mode: number; opts: MkdirOptions }
   | { kind: "mkfile"; path: string; mode: number; data: Uint8Array; opts: CreateOptions }
   | { kind: "rm"; path: string; opts: RmOptions }
@@ -71,28 +75,35 @@ export class FileAction {
     return new FileAction(spec);
   }
 
-  /** The actions, first to last. */
-  list(): ActionSpec[] {
-    return [...(this.prev?.list() ?? []), this.spec];
+  /** This chain with one more action. */
+  append(spec: ActionSpec): FileAction {
+    return new FileAction(spec, this);
   }
 
-  copy(from: CopySource, src: string, dest: string, opts: CopyOptions = {}): FileAction {
+  /** The actions, first to last. */
+  list(): ActionSpec[] {
+    const out: ActionSpec[] = [];
+    for (let a: FileAction | undefined = this; a; a = a.prev) out.push(a.spec);
+    return out.reverse();
+  }
+
+  /** Appends a copy of `src` in `from` to `dest`. */
+  copy(from: FileSource, src: string, dest: string, opts: CopyOptions = {}): FileAction {
     return new FileAction({ kind: "copy", from, src, dest, opts }, this);
   }
+  /** Appends a mkdir (mode masked to 0o777 as BuildKit's client does). */
   mkdir(path: string, mode: number, opts: MkdirOptions = {}): FileAction {
     return new FileAction({ kind: "mkdir", path, mode, opts }, this);
   }
-  mkfile(
-    path: string,
-    mode: number,
-    data: Uint8Array | string,
-    opts: CreateOptions = {},
-  ): FileAction {
+  /** Appends the creation of a file with `data`. */
+  mkfile(path: string, mode: number, data: Uint8Array | string, opts: CreateOptions = {}) {
     return new FileAction({ kind: "mkfile", path, mode, data: bytesOf(data), opts }, this);
   }
+  /** Appends a removal. */
   rm(path: string, opts: RmOptions = {}): FileAction {
     return new FileAction({ kind: "rm", path, opts }, this);
   }
+  /** Appends a symlink at `newpath` pointing to `oldpath` (both written as given). */
   symlink(oldpath: string, newpath: string, opts: CreateOptions = {}): FileAction {
     return new FileAction({ kind: "symlink", oldpath, newpath, opts }, this);
   }
@@ -103,7 +114,7 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 }
 
 /** A copy action starting a chain. */
-export const copy = (from: CopySource, src: string, dest: string, opts: CopyOptions = {}) =>
+export const copy = (from: FileSource, src: string, dest: string, opts: CopyOptions = {}) =>
   FileAction.of({ kind: "copy", from, src, dest, opts });
 /** A mkdir action starting a chain. */
 export const mkdir = (path: string, mode: number, opts: MkdirOptions = {}) =>
@@ -121,32 +132,55 @@ export const rm = (path: string, opts: RmOptions = {}) => FileAction.of({ kind: 
 export const symlink = (oldpath: string, newpath: string, opts: CreateOptions = {}) =>
   FileAction.of({ kind: "symlink", oldpath, newpath, opts });
 
-/** Resolves `p` against `parent` as BuildKit's client does, keeping a trailing slash if asked. */
+/**
+ * Resolves `p` against `parent` as BuildKit's client does: cleaned, made
+ * absolute, and (for copy destinations) keeping a trailing `/` or `/.`.
+ */
 export function normalizePath(parent: string, p: string, keepSlash: boolean): string {
-  let out = posix.normalize(p);
-  if (out !== "/" && out.endsWith("/")) out = out.slice(0, -1);
-  if (!posix.isAbsolute(out)) out = posix.join("/", parent, out);
+  let out = clean(p);
+  if (!isAbs(out)) out = join("/", parent, out);
   if (keepSlash) {
     if (p.endsWith("/") && !out.endsWith("/")) out += "/";
-    else if (p.endsWith("/.")) out = (out === "/" ? out : out + "/") + ".";
+    else if (p.endsWith("/.")) out = (out === "/" ? out : `${out}/`) + ".";
   }
   return out;
 }
 
-function ownerMessage(o: Owner): Record<string, unknown> {
-  return typeof o === "number" ? { byID: o } : { byName: { name: o } };
+function parseOwner(s: string): Owner {
+  if (s === "root") return 0;
+  if (/^[+-]?\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= -(2 ** 31) && n < 2 ** 31) return n;
+  }
+  return s;
 }
 
-function chownMessage(c?: ChownOption): Record<string, unknown> | undefined {
-  if (!c) return undefined;
-  return {
-    user: c.user === undefined ? undefined : ownerMessage(c.user),
-    group: c.group === undefined ? undefined : ownerMessage(c.group),
-  };
+/** The owners a chown option names, `user:group` strings split as Go's `WithUser` does. */
+export function ownersOf(c: ChownOption): { user?: Owner; group?: Owner } {
+  if (typeof c !== "string") return c;
+  const colon = c.indexOf(":");
+  if (colon < 0) return { user: parseOwner(c) };
+  return { user: parseOwner(c.slice(0, colon)), group: parseOwner(c.slice(colon + 1)) };
 }
 
-function timestampOf(o: CreateOptions): number {
-  return o.createdTime === undefined ? -1 : o.createdTime * 1e9;
+function ownerMessage(o: Owner | undefined, base: number): Record<string, unknown> | undefined {
+  if (o === undefined) return undefined;
+  if (typeof o === "number" || o === "") return { byID: typeof o === "number" ? o >>> 0 : 0 };
+  return { byName: { name: o, input: base } };
+}
+
+function chownMessage(c: ChownOption | undefined, base: number) {
+  if (c === undefined) return undefined;
+  const { user, group } = ownersOf(c);
+  return { user: ownerMessage(user, base), group: ownerMessage(group, base) };
+}
+
+/** Nanoseconds since the epoch, -1 when unset; a number when exact, else a decimal string. */
+function timestampOf(o: CreateOptions): number | string {
+  const t = o.createdTime;
+  if (t === undefined) return -1;
+  const ns = typeof t === "bigint" ? t : BigInt(t.getTime()) * 1_000_000n;
+  return Number.isSafeInteger(Number(ns)) ? Number(ns) : ns.toString();
 }
 
 /** The vertex of a file action chain applied to a base file system. */
@@ -154,18 +188,20 @@ export class FileOp implements Vertex {
   readonly #cache = new MarshalCache();
 
   constructor(
-    readonly base: CopySource,
+    readonly base: FileSource,
     readonly action: FileAction,
     readonly opts: OpOptions = {},
   ) {}
 
+  /** The base, then the copy sources from the last action back, each once (Go's order). */
   inputs(): Output[] {
     const outs: Output[] = [];
-    const baseOut = this.base.output();
-    if (baseOut) outs.push(baseOut);
-    for (const a of this.action.list()) {
-      const o = a.kind === "copy" ? a.from.output() : null;
-      if (o) outs.push(o);
+    const add = (o: Output | null) => {
+      if (o && !outs.some((x) => x.vertex === o.vertex && x.index === o.index)) outs.push(o);
+    };
+    for (let a: FileAction | undefined = this.action; a; a = a.prev) {
+      add(this.base.output());
+      if (a.spec.kind === "copy") add(a.spec.from.output());
     }
     return outs;
   }
@@ -175,108 +211,93 @@ export class FileOp implements Vertex {
   }
 
   #marshal(c: Constraints): MarshalledOp {
-    const inputs: Record<string, unknown>[] = [];
-    const addInput = (o: Output | null): number => {
-      if (!o) return -1;
-      const msg = inputMessage(o, c);
-      const at = inputs.findIndex((i) => i.digest === msg.digest && i.index === msg.index);
-      if (at >= 0) return at;
-      inputs.push(msg);
-      return inputs.length - 1;
-    };
+    const inputs = new InputList(c);
     const actions = this.action.list();
+    const baseOut = this.base.output();
     const parent = this.base.getDir();
-    const caps = new Set(["file.base"]);
-    // Indexes >= inputs.length name earlier actions' results; resolved below.
-    const raw = actions.map((a, i) => {
-      const input = i === 0 ? addInput(this.base.output()) : { relative: i - 1 };
-      const secondary = a.kind === "copy" ? addInput(a.from.output()) : -1;
-      return { input, secondary, action: this.#actionMessage(a, parent, caps) };
+    const raw = actions.map((a) => {
+      const base = baseOut ? inputs.add(baseOut) : -1;
+      const from = a.kind === "copy" ? a.from.output() : null;
+      const secondary = from ? inputs.add(from) : -1;
+      return { base, secondary, action: actionMessage(a, parent, base) };
     });
     const pbActions = raw.map((r, i) => ({
-      input: typeof r.input === "number" ? r.input : inputs.length + r.input.relative,
+      // Actions after the first read the previous action's result, numbered after the inputs.
+      input: i === 0 ? r.base : inputs.list.length + i - 1,
       secondaryInput: r.secondary,
       output: i === raw.length - 1 ? 0 : -1,
       ...r.action,
     }));
-    return finishOp(
-      { inputs, file: { actions: pbActions } },
-      this.opts,
-      [...caps].sort(compareBytes),
-      c,
-    );
+    // Go's client means to add per-action caps (symlink, patterns...) but its loop runs
+    // over an empty list, so a file op only ever records file.base.
+    return finishOp({ inputs: inputs.list, file: { actions: pbActions } }, this.opts, [
+      "file.base",
+    ], null);
   }
+}
 
-  #actionMessage(a: ActionSpec, parent: string, caps: Set<string>): Record<string, unknown> {
-    switch (a.kind) {
-      case "copy": {
-        const o = a.opts;
-        if (o.includePatterns?.length || o.excludePatterns?.length) {
-          caps.add("file.copy.includeexcludepatterns");
-        }
-        if (o.alwaysReplaceExistingDestPaths) {
-          caps.add("file.copy.alwaysreplaceexistingdestpaths");
-        }
-        let src = posix.normalize(a.src);
-        if (src !== "/" && src.endsWith("/")) src = src.slice(0, -1);
-        if (!posix.isAbsolute(src)) src = posix.join("/", a.from.getDir(), src);
-        return {
-          copy: {
-            src,
-            dest: normalizePath(parent, a.dest, true),
-            owner: chownMessage(o.chown),
-            mode: o.mode ?? -1,
-            followSymlink: o.followSymlinks,
-            dirCopyContents: o.copyDirContentsOnly,
-            attemptUnpackDockerCompatibility: o.attemptUnpack,
-            createDestPath: o.createDestPath,
-            allowWildcard: o.allowWildcard,
-            allowEmptyWildcard: o.allowEmptyWildcard,
-            timestamp: timestampOf(o),
-            include_patterns: o.includePatterns,
-            exclude_patterns: o.excludePatterns,
-            alwaysReplaceExistingDestPaths: o.alwaysReplaceExistingDestPaths,
-          },
-        };
-      }
-      case "mkdir":
-        return {
-          mkdir: {
-            path: normalizePath(parent, a.path, false),
-            mode: a.mode,
-            makeParents: a.opts.parents,
-            owner: chownMessage(a.opts.chown),
-            timestamp: timestampOf(a.opts),
-          },
-        };
-      case "mkfile":
-        return {
-          mkfile: {
-            path: normalizePath(parent, a.path, false),
-            mode: a.mode,
-            data: a.data,
-            owner: chownMessage(a.opts.chown),
-            timestamp: timestampOf(a.opts),
-          },
-        };
-      case "rm":
-        return {
-          rm: {
-            path: normalizePath(parent, a.path, false),
-            allowNotFound: a.opts.allowNotFound,
-            allowWildcard: a.opts.allowWildcard,
-          },
-        };
-      case "symlink":
-        caps.add("file.symlink.create");
-        return {
-          symlink: {
-            oldpath: a.oldpath,
-            newpath: normalizePath(parent, a.newpath, false),
-            owner: chownMessage(a.opts.chown),
-            timestamp: timestampOf(a.opts),
-          },
-        };
+function actionMessage(a: ActionSpec, parent: string, base: number): Record<string, unknown> {
+  switch (a.kind) {
+    case "copy": {
+      const o = a.opts;
+      const src = clean(a.src);
+      return {
+        copy: {
+          src: join(isAbs(src) ? "/" : a.from.getDir(), src),
+          dest: normalizePath(parent, a.dest, true),
+          owner: chownMessage(o.chown, base),
+          mode: o.mode === undefined ? -1 : typeof o.mode === "string" ? undefined : o.mode | 0,
+          modeStr: typeof o.mode === "string" ? o.mode : undefined,
+          followSymlink: o.followSymlinks,
+          dirCopyContents: o.copyDirContentsOnly,
+          attemptUnpackDockerCompatibility: o.attemptUnpack,
+          createDestPath: o.createDestPath,
+          allowWildcard: o.allowWildcard,
+          allowEmptyWildcard: o.allowEmptyWildcard,
+          timestamp: timestampOf(o),
+          include_patterns: o.includePatterns,
+          exclude_patterns: o.excludePatterns,
+          alwaysReplaceExistingDestPaths: o.alwaysReplaceExistingDestPaths,
+          required_paths: o.requiredPaths,
+        },
+      };
     }
+    case "mkdir":
+      return {
+        mkdir: {
+          path: normalizePath(parent, a.path, false),
+          mode: a.mode & 0o777,
+          makeParents: a.opts.parents,
+          owner: chownMessage(a.opts.chown, base),
+          timestamp: timestampOf(a.opts),
+        },
+      };
+    case "mkfile":
+      return {
+        mkfile: {
+          path: normalizePath(parent, a.path, false),
+          mode: a.mode & 0o777,
+          data: a.data,
+          owner: chownMessage(a.opts.chown, base),
+          timestamp: timestampOf(a.opts),
+        },
+      };
+    case "rm":
+      return {
+        rm: {
+          path: normalizePath(parent, a.path, false),
+          allowNotFound: a.opts.allowNotFound,
+          allowWildcard: a.opts.allowWildcard,
+        },
+      };
+    case "symlink":
+      return {
+        symlink: {
+          oldpath: a.oldpath,
+          newpath: a.newpath,
+          owner: chownMessage(a.opts.chown, base),
+          timestamp: timestampOf(a.opts),
+        },
+      };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Marshalling a graph into a `pb.Definition`: ops in dependency order (inputs
  * first, each once), per-op metadata, and the final op that names the
- * graph's output, exactly as BuildKit's client writes them.
+ * graph's output, exactly as BuildKit's Go client writes them. The walk is
+ * iterative, so graph depth is bounded by memory, not by the call stack.
  */
 import { digestOf, encodeDefinition, encodeOp } from "./encode.ts";
 import { inputMessage } from "./op.ts";
@@ -42,19 +43,14 @@ export function marshal(state: State, opts: MarshalOptions = {}): Definition {
   }
   const def: Uint8Array[] = [];
   const metadata: Record<string, OpMetadataValue> = {};
-  const seen = new Set<Vertex>();
   const written = new Set<string>();
-  const visit = (v: Vertex) => {
-    if (seen.has(v)) return;
-    for (const input of v.inputs()) visit(input.vertex);
-    seen.add(v);
+  for (const v of postOrder(out.vertex)) {
     const m = v.marshal(c);
     metadata[m.digest] = mergeMetadata(metadata[m.digest], m.metadata);
-    if (written.has(m.digest)) return;
+    if (written.has(m.digest)) continue;
     written.add(m.digest);
     def.push(m.bytes);
-  };
-  visit(out.vertex);
+  }
 
   const final = encodeOp({ inputs: [inputMessage(out, c)] });
   const digest = digestOf(final);
@@ -63,9 +59,33 @@ export function marshal(state: State, opts: MarshalOptions = {}): Definition {
   for (const m of Object.values(metadata)) {
     if (m.ignore_cache) caps["meta.ignorecache"] = true;
     if (m.description) caps["meta.description"] = true;
+    if (m.export_cache) caps["meta.exportcache"] = true;
   }
   metadata[digest] = { caps };
-  return { def, metadata, digest, bytes: encodeDefinition(def, metadata) };
+  return { def, metadata, digest, bytes: encodeDefinition(def, metadata, written) };
+}
+
+/** Every vertex reachable from `root`, each once, each after the vertices it reads. */
+function postOrder(root: Vertex): Vertex[] {
+  const order: Vertex[] = [];
+  const seen = new Set<Vertex>();
+  const stack: { v: Vertex; inputs: Vertex[]; next: number }[] = [];
+  const push = (v: Vertex) => {
+    if (!seen.has(v)) stack.push({ v, inputs: v.inputs().map((o) => o.vertex), next: 0 });
+  };
+  push(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.inputs.length) {
+      push(top.inputs[top.next++]);
+      continue;
+    }
+    stack.pop();
+    if (seen.has(top.v)) continue;
+    seen.add(top.v);
+    order.push(top.v);
+  }
+  return order;
 }
 
 function mergeMetadata(a: OpMetadataValue | undefined, b: OpMetadataValue): OpMetadataValue {
@@ -75,6 +95,7 @@ function mergeMetadata(a: OpMetadataValue | undefined, b: OpMetadataValue): OpMe
     description: a.description || b.description
       ? { ...a.description, ...b.description }
       : undefined,
+    export_cache: b.export_cache ?? a.export_cache,
     caps: a.caps || b.caps ? { ...a.caps, ...b.caps } : undefined,
     progress_group: b.progress_group ?? a.progress_group,
   };

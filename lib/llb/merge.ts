@@ -1,8 +1,8 @@
-/** Merge and diff ops: layer-like composition of whole file systems. */
+/** Merge, diff and passthrough ops: compositions of whole file systems. */
 import { finishOp, inputMessage, MarshalCache } from "./op.ts";
 import type { Constraints, MarshalledOp, OpOptions, Output, Vertex } from "./types.ts";
 
-/** Stacks file systems, later ones on top (scratch inputs are skipped). */
+/** Stacks file systems, later ones on top. */
 export class MergeOp implements Vertex {
   readonly #cache = new MarshalCache();
 
@@ -13,6 +13,7 @@ export class MergeOp implements Vertex {
   }
 
   marshal(c: Constraints): MarshalledOp {
+    // Go's client gives every input its own entry, repeated ones too.
     return this.#cache.get(c, () =>
       finishOp(
         {
@@ -21,8 +22,7 @@ export class MergeOp implements Vertex {
         },
         this.opts,
         ["mergeop"],
-        c,
-        false,
+        null,
       ));
   }
 }
@@ -43,7 +43,7 @@ export class DiffOp implements Vertex {
 
   marshal(c: Constraints): MarshalledOp {
     return this.#cache.get(c, () => {
-      const inputs: Record<string, unknown>[] = [];
+      const inputs: { digest: string; index: number }[] = [];
       const side = (o: Output | null) => {
         if (!o) return { input: -1 };
         inputs.push(inputMessage(o, c));
@@ -51,7 +51,37 @@ export class DiffOp implements Vertex {
       };
       const lower = side(this.lower);
       const upper = side(this.upper);
-      return finishOp({ inputs, diff: { lower, upper } }, this.opts, ["diffop"], c, false);
+      return finishOp({ inputs, diff: { lower, upper } }, this.opts, ["diffop"], null);
     });
+  }
+}
+
+/** Passes some of its inputs through unchanged, so a result can depend on others. */
+export class PassthroughOp implements Vertex {
+  readonly #cache = new MarshalCache();
+
+  /** `sources` in order; `outputs` lists which of them are results (by position). */
+  constructor(
+    readonly id: string,
+    readonly sources: Output[],
+    readonly outputs: number[],
+    readonly opts: OpOptions = {},
+  ) {}
+
+  inputs(): Output[] {
+    return this.sources;
+  }
+
+  marshal(c: Constraints): MarshalledOp {
+    return this.#cache.get(c, () =>
+      finishOp(
+        {
+          inputs: this.sources.map((o) => inputMessage(o, c)),
+          passthrough: { id: this.id, outputs: this.outputs },
+        },
+        this.opts,
+        ["passthroughop"],
+        null,
+      ));
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The vocabulary shared by every op: platforms, constraints, outputs and
- * vertices. A vertex is an immutable op node; an output is one of its
- * results. Marshalling walks vertices from the final output back.
+ * The vocabulary shared by every op: platforms, op options, constraints,
+ * outputs and vertices. A vertex is an immutable op node; an output is one of
+ * its results. Marshalling walks vertices from the final output back.
  */
 
 /** An OCI platform, as LLB carries it. */
@@ -9,9 +9,11 @@ export interface Platform {
   os: string;
   architecture: string;
   variant?: string;
+  osVersion?: string;
+  osFeatures?: string[];
 }
 
-/** linux/amd64, BuildKit's default when nothing else is said. */
+/** linux/amd64, the default of every graph unless marshal is told otherwise. */
 export const DEFAULT_PLATFORM: Platform = { os: "linux", architecture: "amd64" };
 
 /** A progress group: vertices sharing one line in progress output. */
@@ -21,7 +23,7 @@ export interface ProgressGroup {
   weak?: boolean;
 }
 
-/** Per-op metadata: custom name, progress group, cache switches and caps. */
+/** Per-op options (Go's ConstraintsOpt): metadata, platform and worker filters. */
 export interface OpOptions {
   /** Shown as the step's name in progress (`llb.customname`). */
   customName?: string;
@@ -29,10 +31,12 @@ export interface OpOptions {
   description?: Record<string, string>;
   progressGroup?: ProgressGroup;
   ignoreCache?: boolean;
+  /** Export this op's result with the cache (true), never (false), or as configured (unset). */
+  exportCache?: boolean;
   /** Platform for this op only. */
   platform?: Platform;
-  /** containerd-style worker filters. */
-  workerConstraints?: string[];
+  /** Worker filters the op requires (containerd-style, e.g. `node.labels.arch==amd64`). */
+  requires?: string[];
 }
 
 /** Graph-wide marshalling options. */
@@ -54,13 +58,14 @@ export interface MarshalledOp {
 export interface OpMetadataValue {
   ignore_cache?: boolean;
   description?: Record<string, string>;
+  export_cache?: { Value: boolean };
   caps?: Record<string, boolean>;
   progress_group?: { id: string; name: string; weak?: boolean };
 }
 
 /** An op node of the graph. */
 export interface Vertex {
-  /** The outputs of other vertices this one reads. */
+  /** The outputs of other vertices this one reads, in the order marshalling visits them. */
   inputs(): Output[];
   /** Marshals this vertex (its inputs must be marshallable too). */
   marshal(c: Constraints): MarshalledOp;
@@ -70,4 +75,6 @@ export interface Vertex {
 export interface Output {
   readonly vertex: Vertex;
   readonly index: number;
+  /** The platform a state built on this output inherits (sources and execs given one). */
+  readonly platform?: Platform;
 }
