@@ -86,6 +86,10 @@ export function register(program: Command): void {
     .option("--signing-key <key>", "RSA private key that signs the packages and the index")
     .option("--namespace <name>", "namespace of the build's cache keys")
     .option("--dump-llb <file>", "write the LLB definition to FILE and stop")
+    .option(
+      "--dump-llb-recipe <file>",
+      "write the graph as the JSON recipe of its State API calls to FILE and stop",
+    )
     .addOption(
       new Option("--export-on-failure <kind>", "on a failed step, export the environment before it")
         .choices(["none", "tarball", "oci"]).default("none"),
@@ -99,6 +103,7 @@ export function register(program: Command): void {
           signingKey: opts.signingKey,
           namespace: opts.namespace,
           dumpLlb: opts.dumpLlb,
+          dumpLlbRecipe: opts.dumpLlbRecipe,
           exportOnFailure: opts.exportOnFailure,
           exportRef: opts.exportRef,
         });

@@ -5,6 +5,7 @@
 #   Deno 2.9.x      from the npm registry          -> $MELANGE2_TOOLS/deno
 #   runc            from Debian                    -> /usr/sbin/runc
 #   buildkitd/ctl   v0.32.2 built with the local Go -> $MELANGE2_TOOLS/buildkit
+#   llbref          scripts/llbref against BuildKit v0.32.2's client/llb -> $MELANGE2_TOOLS/llbref
 #
 # Tools live outside the repository so that a fresh clone reuses them.
 set -euo pipefail
@@ -86,6 +87,35 @@ GO
   rm -rf "$mod"
 }
 
+# scripts/llbref: BuildKit's own Go client replaying our graph descriptions,
+# the oracle of the LLB differential tests and benchmark. Rebuilt when its
+# source changes (the source's hash names the build).
+install_llbref() {
+  local here src hash dir
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  src="$here/llbref/main.go"
+  hash=$(sha256sum "$src" | cut -c1-16)
+  dir="$TOOLS/llbref"
+  if [ -x "$dir/llbref" ] && [ "$(cat "$dir/source.sha256" 2>/dev/null)" = "$hash" ]; then
+    return
+  fi
+  log "building llbref against BuildKit $BUILDKIT_VERSION's client/llb"
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    cp "$src" main.go
+    go mod init melange2-llbref >/dev/null 2>&1
+    go get "github.com/moby/buildkit@$BUILDKIT_VERSION" >&2
+    go mod tidy >&2
+    mkdir -p "$dir"
+    CGO_ENABLED=0 go build -o "$dir/llbref.tmp" . >&2
+  )
+  mv "$dir/llbref.tmp" "$dir/llbref"
+  echo "$hash" >"$dir/source.sha256"
+  rm -rf "$mod"
+}
+
 answers() {
   timeout 10 "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" --addr "$1" debug workers >/dev/null 2>&1
 }
@@ -128,6 +158,7 @@ install_deno
 install_runc
 install_debian_tools
 install_buildkit
+install_llbref
 start_buildkitd
 
 # The signed local repository the examples build from (made once, kept in
@@ -144,6 +175,7 @@ cat <<ENV
 export PATH="$TOOLS/deno/node_modules/.bin:$TOOLS/buildkit/$BUILDKIT_VERSION/bin:\$PATH"
 export MELANGE2_BUILDKIT_BIN="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
 export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
+export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
 # Deno looks for a newer version of itself on every run (a DNS query for
 # dl.deno.land in the background); the set-up pins the version instead.
 export DENO_NO_UPDATE_CHECK=1

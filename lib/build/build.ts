@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
-import { marshal } from "../llb/mod.ts";
+import { describe, marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
 import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
@@ -24,6 +24,8 @@ export interface BuildOptions extends RunOptions {
   signingKey?: string;
   namespace?: string;
   dumpLlb?: string;
+  /** Write the graph's recipe (lib/llb/describe.ts) here and stop. */
+  dumpLlbRecipe?: string;
   exportOnFailure?: FailureExport;
   exportRef?: string;
   /** Timestamps in packages (default: $SOURCE_DATE_EPOCH, else 0). */
@@ -104,8 +106,12 @@ async function buildArch(
   });
   const platform = platformOf(arch);
   const definition = marshal(graph.result, { platform });
-  if (opts.dumpLlb) {
-    await Deno.writeFile(opts.dumpLlb, definition.bytes);
+  if (opts.dumpLlb || opts.dumpLlbRecipe) {
+    if (opts.dumpLlb) await Deno.writeFile(opts.dumpLlb, definition.bytes);
+    if (opts.dumpLlbRecipe) {
+      const recipe = describe(graph.result, { platform });
+      await Deno.writeTextFile(opts.dumpLlbRecipe, JSON.stringify(recipe) + "\n");
+    }
     return undefined;
   }
 

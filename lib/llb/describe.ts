@@ -8,7 +8,17 @@
 import { Buffer } from "node:buffer";
 import { FileAction } from "./file.ts";
 import type { ActionSpec } from "./file.ts";
-import { diff, type ExecState, git, http, image, local, merge, ociLayout, scratch } from "./state.ts";
+import {
+  diff,
+  type ExecState,
+  git,
+  http,
+  image,
+  local,
+  merge,
+  ociLayout,
+  scratch,
+} from "./state.ts";
 import { type MountSpec, type RunOptions, State } from "./state.ts";
 import { TraceNode } from "./trace.ts";
 import type { MarshalOptions } from "./marshal.ts";
@@ -62,8 +72,8 @@ function postOrder(root: TraceNode): TraceNode[] {
 function childrenOf(value: unknown, out: TraceNode[] = []): TraceNode[] {
   if (value instanceof TraceNode) out.push(value);
   else if (value instanceof State) out.push(value.node);
-  else if (Array.isArray(value)) for (const v of value) childrenOf(v, out);
-  else if (isPlainObject(value)) for (const v of Object.values(value)) childrenOf(v, out);
+  else if (Array.isArray(value)) { for (const v of value) childrenOf(v, out); }
+  else if (isPlainObject(value)) { for (const v of Object.values(value)) childrenOf(v, out); }
   return out;
 }
 
@@ -155,7 +165,7 @@ function replay(n: DescNode, f: Record<string, any>, st: (i: unknown) => State):
     case "diff":
       return diff(st(f.lower), st(f.upper), f.opts);
     case "requires":
-      return st(f.state).requires(f.id, f.deps.map(st), f.opts);
+      return st(f.state).requires(f.id, f.deps.map(st));
   }
   throw new Error(`unknown node kind ${JSON.stringify(n.kind)}`);
 }
@@ -175,9 +185,11 @@ const SETTING_OPTION: Record<string, (o: RunOptions, f: Record<string, any>) => 
 function runOptions(f: Record<string, any>, nodes: DescNode[], st: (i: unknown) => State) {
   const o: RunOptions = { ...f.opts, args: f.args };
   for (const i of f.with ?? []) SETTING_OPTION[nodes[i].kind](o, nodes[i]);
-  o.mounts = (f.opts?.mounts ?? []).map((m: Record<string, any>) =>
-    m.source === undefined ? m : { ...m, source: st(m.source) }
-  ) as MountSpec[];
+  if (f.opts?.mounts) {
+    o.mounts = f.opts.mounts.map((m: Record<string, any>) =>
+      m.source === undefined ? m : { ...m, source: st(m.source) }
+    ) as MountSpec[];
+  }
   return o;
 }
 

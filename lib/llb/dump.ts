@@ -1,7 +1,8 @@
 /**
  * Reading a serialized definition back, for `debug dump-llb`: one JSON line
- * per op with its digest and metadata, in the shape `buildctl debug dump-llb`
- * prints (the op's oneof under "Op", a file action's under "Action").
+ * per op with its digest and metadata, in the shape BuildKit v0.32's
+ * `buildctl debug dump-llb` prints (Go's encoding/json of its types: zero
+ * fields left out, the op's oneof under "Op", a file action's under "Action").
  */
 import { UserError } from "../errors.ts";
 import { digestOf } from "./encode.ts";
@@ -52,52 +53,48 @@ export function dumpDefinition(bytes: Uint8Array): DumpedOp[] {
   });
 }
 
-/**
- * Index fields BuildKit's Go types print even when zero (they are custom
- * types without omitempty), filled in so the dump reads the same.
- */
-function withIndexes<T extends Record<string, unknown>>(obj: T, keys: string[]): T {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = obj[k] ?? 0;
-  return { ...out, ...obj } as T;
-}
-
 function reshapeOp(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (raw.inputs) {
-    out.inputs = (raw.inputs as Record<string, unknown>[]).map((i) =>
-      withIndexes(i, ["digest", "index"])
-    );
-  }
-  const exec = raw.exec as { mounts?: Record<string, unknown>[] } | undefined;
-  if (exec?.mounts) {
-    exec.mounts = exec.mounts.map((m) => withIndexes(m, ["input", "dest", "output"]));
-  }
-  for (const k of ["merge"] as const) {
-    const m = raw[k] as { inputs?: Record<string, unknown>[] } | undefined;
-    if (m?.inputs) m.inputs = m.inputs.map((i) => withIndexes(i, ["input"]));
-  }
-  const d = raw.diff as Record<string, Record<string, unknown>> | undefined;
-  if (d) {
-    for (const side of ["lower", "upper"]) if (d[side]) d[side] = withIndexes(d[side], ["input"]);
-  }
+  if (raw.inputs) out.inputs = raw.inputs;
   const kind = OP_KINDS.find((k) => k in raw);
-  out.Op = kind
-    ? { [kind]: kind === "file" ? reshapeFile(raw.file as Record<string, unknown>) : raw[kind] }
-    : null;
+  const op = kind === "file" ? reshapeFile(raw.file as Record<string, unknown>) : raw[kind!];
+  out.Op = kind ? { [kind]: op } : {};
   if (raw.platform) out.platform = raw.platform;
   if (raw.constraints) out.constraints = raw.constraints;
   return out;
 }
 
+/**
+ * File actions as BuildKit's json.go writes them: the three indexes always,
+ * the action under `Action` (its list lacks symlink, so a symlink shows as
+ * `{}`), owners as `{"User": {"byName"|"byId": ...}}` with a zero id omitted.
+ */
 function reshapeFile(file: Record<string, unknown>): Record<string, unknown> {
   const actions = (file.actions as Record<string, unknown>[] | undefined ?? []).map((a) => {
-    const kind = ACTION_KINDS.find((k) => k in a)!;
-    const { [kind]: action, ...rest } = a;
+    const kind = ACTION_KINDS.find((k) => k in a);
+    const action = kind && kind !== "symlink"
+      ? { [kind]: withOwners(a[kind] as Record<string, unknown>) }
+      : {};
     return {
-      ...withIndexes(rest, ["input", "secondaryInput", "output"]),
-      Action: { [kind]: action },
+      input: a.input ?? 0,
+      secondaryInput: a.secondaryInput ?? 0,
+      output: a.output ?? 0,
+      Action: action,
     };
   });
   return { actions };
+}
+
+function withOwners(action: Record<string, unknown>): Record<string, unknown> {
+  const owner = action.owner as Record<string, Record<string, unknown>> | undefined;
+  if (!owner) return action;
+  const user = (u?: Record<string, unknown>) => {
+    if (!u) return undefined;
+    if (u.byName) return { User: { byName: u.byName } };
+    return { User: u.byID ? { byId: u.byID } : {} };
+  };
+  const reshaped: Record<string, unknown> = {};
+  if (owner.user) reshaped.user = user(owner.user);
+  if (owner.group) reshaped.group = user(owner.group);
+  return { ...action, owner: reshaped };
 }

@@ -124,7 +124,9 @@ export class ExecOp implements Vertex {
     if (!m) throw new Error(`no mount at ${target}`);
     if (m.readonly) return m.source;
     if (m.tmpfs) throw new Error(`tmpfs mount for ${target} can't be used as a parent`);
-    if (m.noOutput) throw new Error(`mount marked no-output and ${target} can't be used as a parent`);
+    if (m.noOutput) {
+      throw new Error(`mount marked no-output and ${target} can't be used as a parent`);
+    }
     if (m.cache) throw new Error(`invalid mount: ${target}`);
     const index = this.#mounts.filter(hasOutput).indexOf(m);
     return { vertex: this, index, platform: this.opts.platform };
@@ -166,7 +168,9 @@ export class ExecOp implements Vertex {
         readonly: m.readonly,
         mountType: m.cache ? 3 : m.tmpfs ? 4 : 0,
         TmpfsOpt: m.tmpfs ? { size: m.tmpfs.size } : undefined,
-        cacheOpt: m.cache ? { ID: m.cache.id, sharing: SHARING[m.cache.sharing ?? "shared"] } : undefined,
+        cacheOpt: m.cache
+          ? { ID: m.cache.id, sharing: SHARING[m.cache.sharing ?? "shared"] }
+          : undefined,
         contentCache: CONTENT_CACHE[m.contentCache ?? "default"],
       });
     }
@@ -223,7 +227,13 @@ export class ExecOp implements Vertex {
           input: -1,
           dest: s.target,
           mountType: 1,
-          secretOpt: { ID: s.id, uid: s.uid, gid: s.gid, optional: s.optional, mode: s.mode ?? 0o400 },
+          secretOpt: {
+            ID: s.id,
+            uid: s.uid,
+            gid: s.gid,
+            optional: s.optional,
+            mode: s.mode ?? 0o400,
+          },
         });
       }
     }

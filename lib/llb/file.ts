@@ -83,7 +83,7 @@ export class FileAction {
   /** The actions, first to last. */
   list(): ActionSpec[] {
     const out: ActionSpec[] = [];
-    for (let a: FileAction | undefined = this; a; a = a.prev) out.push(a.spec);
+    for (let a = this as FileAction | undefined; a; a = a.prev) out.push(a.spec);
     return out.reverse();
   }
 

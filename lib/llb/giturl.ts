@@ -53,7 +53,10 @@ function parseKnown(url: string): GitRemote | "unknown" | "invalid" {
 
 /** A hierarchical URL as Go's net/url reads and writes it back, for the characters a remote uses. */
 function parseURL(url: string, scheme: GitRemote["scheme"]): GitRemote | undefined {
-  if (/[\x00-\x20\x7f]/.test(url) || /%(?![0-9a-fA-F]{2})/.test(url)) return undefined;
+  // Go's url.Parse refuses control characters and spaces, and bad escapes.
+  if ([...url].some((c) => c <= " " || c === "\x7f") || /%(?![0-9a-fA-F]{2})/.test(url)) {
+    return undefined;
+  }
   let rest = url.slice(url.indexOf("://") + 3);
   const hash = rest.indexOf("#");
   if (hash >= 0) rest = rest.slice(0, hash);
@@ -66,7 +69,12 @@ function parseURL(url: string, scheme: GitRemote["scheme"]): GitRemote | undefin
   const host = authority.slice(at + 1);
   if (!validHost(host)) return undefined;
   const user = at >= 0 ? `${authority.slice(0, at)}@` : "";
-  return { scheme, host, path: decodeURIComponent(path), remote: `${scheme}://${user}${host}${path}` };
+  return {
+    scheme,
+    host,
+    path: unescapePath(path),
+    remote: `${scheme}://${user}${host}${path}`,
+  };
 }
 
 function validHost(host: string): boolean {
@@ -81,4 +89,12 @@ function encodeQuery(raw: string): string {
   const keys = [...new Set(params.keys())].sort();
   const esc = (s: string) => encodeURIComponent(s).replace(/%20/g, "+");
   return keys.flatMap((k) => params.getAll(k).map((v) => `${esc(k)}=${esc(v)}`)).join("&");
+}
+
+function unescapePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p; // not UTF-8 once unescaped: Go keeps the bytes, the identifier keeps the escapes
+  }
 }

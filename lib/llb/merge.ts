@@ -73,6 +73,7 @@ export class PassthroughOp implements Vertex {
   }
 
   marshal(c: Constraints): MarshalledOp {
+    if (!this.outputs.length) throw new Error("passthrough must have at least one output");
     return this.#cache.get(c, () =>
       finishOp(
         {

@@ -18,6 +18,8 @@ export class SourceOp implements Vertex {
     readonly attrs: Readonly<Record<string, string>>,
     readonly caps: readonly string[],
     readonly opts: OpOptions & { uniqueId?: string } = {},
+    /** Why the source is invalid; like Go's client, marshalling reports it. */
+    readonly error?: Error,
   ) {}
 
   inputs(): Output[] {
@@ -30,6 +32,7 @@ export class SourceOp implements Vertex {
   }
 
   marshal(c: Constraints): MarshalledOp {
+    if (this.error) throw this.error;
     return this.#cache.get(c, () => {
       const attrs = { ...this.attrs };
       const caps = [...this.caps];
@@ -62,7 +65,7 @@ export interface ImageOptions extends OpOptions {
   internal?: boolean;
 }
 
-/** A container image as a source; throws when `ref` is not an image reference. */
+/** A container image as a source; marshalling fails when `ref` is not an image reference. */
 export function imageSource(ref: string, opts: ImageOptions = {}): SourceOp {
   const attrs: Record<string, string> = {};
   const caps = ["source.image"];
@@ -80,7 +83,12 @@ export function imageSource(ref: string, opts: ImageOptions = {}): SourceOp {
     attrs["image.checksum"] = opts.checksum;
     caps.push("source.image.checksum");
   }
-  return new SourceOp(`docker-image://${normalizeImageRef(ref)}`, attrs, caps, opts);
+  try {
+    return new SourceOp(`docker-image://${normalizeImageRef(ref)}`, attrs, caps, opts);
+  } catch (err) {
+    const error = new Error(`image ${JSON.stringify(ref)}: ${(err as Error).message}`);
+    return new SourceOp(`docker-image://${ref}`, attrs, caps, opts, error);
+  }
 }
 
 /** Options of {@link localSource}. */
@@ -109,15 +117,25 @@ export function localSource(name: string, opts: LocalOptions = {}): SourceOp {
   };
   if (opts.sessionId) set("local.session", opts.sessionId, "source.local.sessionid");
   if (opts.includePatterns?.length) {
-    set("local.includepattern", goJSONStrings(opts.includePatterns), "source.local.includepatterns");
+    set(
+      "local.includepattern",
+      goJSONStrings(opts.includePatterns),
+      "source.local.includepatterns",
+    );
   }
   if (opts.followPaths?.length) {
     set("local.followpaths", goJSONStrings(opts.followPaths), "source.local.followpaths");
   }
   if (opts.excludePatterns?.length) {
-    set("local.excludepatterns", goJSONStrings(opts.excludePatterns), "source.local.excludepatterns");
+    set(
+      "local.excludepatterns",
+      goJSONStrings(opts.excludePatterns),
+      "source.local.excludepatterns",
+    );
   }
-  if (opts.sharedKeyHint) set("local.sharedkeyhint", opts.sharedKeyHint, "source.local.sharedkeyhint");
+  if (opts.sharedKeyHint) {
+    set("local.sharedkeyhint", opts.sharedKeyHint, "source.local.sharedkeyhint");
+  }
   if (opts.differ?.type) {
     set("local.differ", opts.differ.type, opts.differ.required ? "source.local.differ" : undefined);
   }

@@ -218,7 +218,11 @@ export class State implements FileSource {
       ...(opts.mounts ?? []).flatMap((m) =>
         m.type === "secret" ? [{ ...m, id: m.id ?? m.target }] : []
       ),
-      ...(opts.secretEnv ?? []).map((e) => ({ id: e.id ?? e.name, env: e.name, optional: e.optional })),
+      ...(opts.secretEnv ?? []).map((e) => ({
+        id: e.id ?? e.name,
+        env: e.name,
+        optional: e.optional,
+      })),
     ];
     const ssh = (opts.mounts ?? []).flatMap((m) => m.type === "ssh" ? [m] : []);
     const op = new ExecOp({
@@ -252,8 +256,8 @@ export class State implements FileSource {
    * security, extra hosts, ulimits, cgroup parent), and those steps as traced.
    */
   #execBase(opts: RunOptions): [State, TraceNode[]] {
-    let st: State = this;
     const steps: TraceNode[] = [];
+    let st = this as State;
     const step = (next: State) => {
       steps.push(next.node);
       st = next;
@@ -306,13 +310,12 @@ export class State implements FileSource {
   }
 
   /** This file system, solved only once `deps` are (a passthrough op); itself when none. */
-  requires(id: string, deps: State[], opts: OpOptions = {}): State {
+  requires(id: string, deps: State[]): State {
     if (deps.length === 0) return this;
     const sources = [this, ...deps].map((s) => s.out).filter((o): o is Output => o !== null);
     const outputs = this.out ? [0] : [];
-    if (!outputs.length) throw new Error("passthrough must have at least one output");
-    const op = new PassthroughOp(id, sources, outputs, opts);
-    const node = this.#trace("requires", { id, deps: deps.map((d) => d.node), opts });
+    const op = new PassthroughOp(id, sources, outputs);
+    const node = this.#trace("requires", { id, deps: deps.map((d) => d.node) });
     return this.withOutput({ vertex: op, index: 0 }, node);
   }
 }

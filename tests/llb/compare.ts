@@ -4,6 +4,7 @@
  */
 import { DefinitionType, OpType } from "../../lib/llb/proto.ts";
 import { digestOf } from "../../lib/llb/encode.ts";
+import { decodeDefinition } from "../../lib/llb/dump.ts";
 
 const OPTS = { longs: String, bytes: String, enums: String, defaults: false } as const;
 
@@ -26,11 +27,8 @@ export function explainMismatch(ours: Uint8Array, theirs: Uint8Array): string {
 }
 
 function decode(bytes: Uint8Array) {
-  const def = DefinitionType.toObject(DefinitionType.decode(bytes), {
-    ...OPTS,
-    bytes: Uint8Array,
-  }) as { def?: Uint8Array[] } & Record<string, unknown>;
-  const ops = (def.def ?? []).map((op) => ({
+  const def = DefinitionType.toObject(DefinitionType.decode(bytes), OPTS);
+  const ops = decodeDefinition(bytes).def.map((op) => ({
     digest: digestOf(op),
     op: { ...OpType.toObject(OpType.decode(op), OPTS), _fieldOrder: fieldNumbers(op) },
   }));
@@ -56,8 +54,10 @@ function fieldNumbers(bytes: Uint8Array): number[] {
     out.push(Math.floor(key / 8));
     const wire = key & 7;
     if (wire === 0) varint();
-    else if (wire === 2) i += varint();
-    else if (wire === 1) i += 8;
+    else if (wire === 2) {
+      const length = varint();
+      i += length;
+    } else if (wire === 1) i += 8;
     else if (wire === 5) i += 4;
   }
   return out;

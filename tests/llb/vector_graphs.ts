@@ -228,7 +228,13 @@ export const VECTOR_GRAPHS: Record<string, { build: () => State; options?: Marsh
         mounts: [
           { type: "bind", target: "/data", source: image("alpine:3.20") },
           { type: "bind", target: "/out", source: scratch() },
-          { type: "bind", target: "/src", source: local("src"), selector: "sub/dir", readonly: true },
+          {
+            type: "bind",
+            target: "/src",
+            source: local("src"),
+            selector: "sub/dir",
+            readonly: true,
+          },
         ],
       }).getMount("/out"),
   },
