@@ -46,6 +46,29 @@ export function parseSecrets(flags: string[]): Record<string, Uint8Array> {
   return out;
 }
 
+/**
+ * Parses `--ssh ID[=SOCKET]` as buildctl does: the agent socket to forward
+ * to ssh mounts with that id; without a socket, $SSH_AUTH_SOCK.
+ */
+export function parseSsh(flags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of flags) {
+    const eq = f.indexOf("=");
+    const id = (eq < 0 ? f : f.slice(0, eq)) || "default";
+    const path = eq < 0 ? Deno.env.get("SSH_AUTH_SOCK") : f.slice(eq + 1);
+    if (!path) throw new UserError(`--ssh ${f}: no socket given and SSH_AUTH_SOCK is not set`);
+    let socket = false;
+    try {
+      socket = Deno.statSync(path).isSocket === true;
+    } catch (err) {
+      throw new UserError(`--ssh ${f}: ${path}: ${(err as Error).message}`);
+    }
+    if (!socket) throw new UserError(`--ssh ${f}: ${path} is not a socket (an ssh agent's)`);
+    out[id] = path;
+  }
+  return out;
+}
+
 /** Registers `solve`. */
 export function register(program: Command): void {
   addConnectFlags(
@@ -57,6 +80,11 @@ export function register(program: Command): void {
       .option("--output <spec>", "type=local,dest=DIR or type=tar,dest=FILE (repeatable)", collect)
       .option("--secret <spec>", "id=ID,env=VAR or id=ID,src=FILE (repeatable)", collect)
       .option(
+        "--ssh <spec>",
+        "ID[=SOCKET]: forward an ssh agent to ssh mounts (repeatable)",
+        collect,
+      )
+      .option(
         "--allow <entitlement>",
         "entitlement such as security.insecure (repeatable)",
         collect,
@@ -67,6 +95,7 @@ export function register(program: Command): void {
     const locals = parseLocals(opts.local ?? []);
     const exports: ExportSpec[] = (opts.output ?? []).map(parseOutput);
     const secrets = parseSecrets(opts.secret ?? []);
+    const ssh = parseSsh(opts.ssh ?? []);
     const client = Client.connect(connectOptions(opts));
     const interrupt = interruptSignal();
     try {
@@ -75,6 +104,7 @@ export function register(program: Command): void {
         locals,
         exports,
         secrets,
+        ssh,
         entitlements: opts.allow,
         progress: new ProgressWriter(opts.progress as ProgressMode),
         signal: interrupt.signal,

@@ -37,7 +37,7 @@ install_runc() {
 }
 
 # Extra Debian packages the tests use: busybox-static for test root filesystems,
-# openssl for certificates and signature checks.
+# openssl for certificates and signature checks, openssh-client for ssh agents.
 install_debian_tools() {
   local missing=()
   [ -x /bin/busybox ] || missing+=(busybox-static)
@@ -46,6 +46,8 @@ install_debian_tools() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # ssh-agent, ssh-add and ssh-keygen for the ssh forwarding tests.
+  command -v ssh-agent >/dev/null 2>&1 || missing+=(openssh-client)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive

@@ -26,6 +26,8 @@ export interface SolveOptions {
   exports?: ExportSpec[];
   /** Secrets by id. */
   secrets?: Record<string, Uint8Array>;
+  /** SSH agent sockets by id (`default` is what mounts without an id use). */
+  ssh?: Record<string, string>;
   /** Entitlements the build needs, e.g. "security.insecure". */
   entitlements?: string[];
   /** Progress display (default: none). */
@@ -133,6 +135,7 @@ export class Client {
       locals,
       exports: prepared.map((p) => p.target as ExportTarget),
       secrets: opts.secrets,
+      ssh: opts.ssh,
       sharedKey: opts.sharedKey,
     });
     const abort = new AbortController();

@@ -16,6 +16,9 @@ import filesync from "../../proto/github.com/moby/buildkit/session/filesync/file
 import secrets from "../../proto/github.com/moby/buildkit/session/secrets/secrets.proto" with {
   type: "text",
 };
+import ssh from "../../proto/github.com/moby/buildkit/session/sshforward/ssh.proto" with {
+  type: "text",
+};
 import auth from "../../proto/github.com/moby/buildkit/session/auth/auth.proto" with {
   type: "text",
 };
@@ -26,7 +29,9 @@ import health from "../../proto/grpc/health/v1/health.proto" with { type: "text"
 /** Every BuildKit type melange2 uses, in one resolved root. */
 export const root: protobuf.Root = (() => {
   const r = new protobuf.Root();
-  for (const text of [timestamp, ops, worker, control, wire, filesync, secrets, auth, health]) {
+  for (
+    const text of [timestamp, ops, worker, control, wire, filesync, secrets, ssh, auth, health]
+  ) {
     protobuf.parse(text, r, { keepCase: true });
   }
   r.resolveAll();

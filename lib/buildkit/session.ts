@@ -1,8 +1,8 @@
 /**
  * The client side of a BuildKit session. `Control.Session` carries a byte
  * stream on which the daemon opens an HTTP/2 connection back to us; we serve
- * gRPC on it: FileSync (local sources), FileSend (exports), Auth, Secrets
- * and Health. The X-Docker-Expose-Session-* headers say what we serve.
+ * gRPC on it: FileSync (local sources), FileSend (exports), Auth, Secrets,
+ * SSH agent forwarding and Health. The X-Docker-Expose-Session-* headers say what we serve.
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
@@ -16,6 +16,7 @@ import { decodePacket, encodePacket, type Packet } from "./packet.ts";
 import { type Credentials, credentialsFor } from "./auth.ts";
 import { h2Server, type Transport } from "./h2server.ts";
 import { grpcServer, type Handler, type ServerCall, Status } from "./grpcserver.ts";
+import { sshHandlers } from "./sshforward.ts";
 
 /** A local directory the daemon may read, with its filters. */
 export interface LocalDir {
@@ -36,6 +37,8 @@ export interface SessionConfig {
   exports?: ExportTarget[];
   /** Secret values by id. */
   secrets?: Record<string, Uint8Array>;
+  /** SSH agent sockets by id, forwarded to ssh mounts. */
+  ssh?: Record<string, string>;
   /** Registry credentials by host. */
   credentials?: Record<string, Credentials>;
   /** A stable key so the daemon recognizes this client's local sources across runs. */
@@ -154,6 +157,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
         : [Status.NOT_FOUND, `secret ${req.ID} not found`];
     }),
     unary("/grpc.health.v1.Health/Check", () => ({ status: 1 })),
+    ...(config.ssh && Object.keys(config.ssh).length ? sshHandlers(config.ssh) : []),
   ]);
 
   const md = new grpc.Metadata();
