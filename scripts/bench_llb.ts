@@ -1,69 +1,77 @@
 /**
- * Marshalling benchmark: a 1,000-op graph (a chain of execs with cache mounts
- * and file ops), built and marshalled from scratch each round. Prints the
- * median and the spread, then the same graph marshalled by BuildKit's own Go
- * client/llb (scripts/bench_llb_go, built with the machine's Go) and the
- * ratio. Goal (issue 3): under 50 ms.
+ * Marshalling benchmark: the 1,000-op graph of the v0.32 vectors
+ * (`perf-1000`: execs with cache mounts, mkfile, copy and mkdir file ops),
+ * built and marshalled to `pb.Definition` bytes from scratch each round, by
+ * melange2 and by BuildKit's own Go client/llb v0.32.2 (scripts/llbref,
+ * built by the set-up) in the same run. Compares process CPU time per round
+ * (median of 15 after 3 warm-up rounds) and checks both made the same bytes.
+ * Goal (issue 17): at most 0.5x Go's CPU time.
  */
-import { image, marshal, mkdir, type State } from "../lib/llb/mod.ts";
+import process from "node:process";
+import { marshal } from "../lib/llb/mod.ts";
+import { perf1000 } from "../tests/llb/vector_graphs.ts";
 
-/** Builds the benchmark graph: `n` ops alternating exec and file ops. */
-export function chain(n: number): State {
-  let st: State = image("busybox");
-  for (let i = 0; i < n / 2; i++) {
-    st = st.run({
-      shell: `echo step ${i} >> /log`,
-      env: { STEP: String(i), HOME: "/root" },
-      mounts: [
-        { type: "cache", target: "/root/.cache/go-build", id: "go-build" },
-        { type: "cache", target: "/root/go/pkg/mod", id: "go-mod", sharing: "locked" },
-      ],
-      customName: `step ${i}`,
-    }).root().file(
-      mkdir(`/out/${i}`, 0o755, { parents: true }).mkfile(`/out/${i}/f`, 0o644, `${i}`),
-    );
+const ROUNDS = 15;
+const WARMUP = 3;
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/** Median CPU and wall milliseconds of melange2 building and marshalling perf-1000. */
+function ours(): { cpu: number; wall: number; size: number } {
+  const cpu: number[] = [], wall: number[] = [];
+  let size = 0;
+  for (let i = 0; i < ROUNDS + WARMUP; i++) {
+    const c0 = cpuMs(), t0 = performance.now();
+    const bytes = marshal(perf1000(), { localUniqueId: "lv-unique-id" }).bytes;
+    const c1 = cpuMs(), t1 = performance.now();
+    if (i < WARMUP) continue;
+    cpu.push(c1 - c0);
+    wall.push(t1 - t0);
+    size = bytes.length;
   }
-  return st;
+  return { cpu: median(cpu), wall: median(wall), size };
+}
+
+/** The same measured by llbref with Go's client/llb; undefined (with a note) without it. */
+async function go(): Promise<{ cpu: number; wall: number; size: number } | undefined> {
+  const bin = Deno.env.get("MELANGE2_LLBREF") ?? "/opt/melange2/llbref/llbref";
+  try {
+    const out = await new Deno.Command(bin, { args: ["bench", String(ROUNDS)] }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    const [cpu, wall, size] = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
+    return { cpu, wall, size };
+  } catch (err) {
+    console.log(
+      `note: no Go reference run (${(err as Error).message.split("\n")[0]}); run scripts/setup.sh`,
+    );
+    return undefined;
+  }
 }
 
 if (import.meta.main) {
-  const rounds = 15;
-  const times: number[] = [];
-  let ops = 0;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    const def = marshal(chain(1000));
-    times.push(performance.now() - t0);
-    ops = def.def.length;
-  }
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor(rounds / 2)];
-  const spread = `min ${times[0].toFixed(1)}, max ${times.at(-1)!.toFixed(1)}`;
-  console.log(`melange2: ${ops} ops, median ${median.toFixed(1)} ms (${spread}); goal < 50 ms`);
-  const go = await goReference();
-  if (go) {
-    console.log(`BuildKit Go client/llb: ${go.ops} ops, median ${go.ms.toFixed(1)} ms`);
-    console.log(`ratio melange2 / Go: ${(median / go.ms).toFixed(2)}x`);
-  }
-}
-
-/** Builds and runs the Go reference; undefined (with a note) when Go is missing. */
-async function goReference(): Promise<{ ops: number; ms: number } | undefined> {
-  const dir = new URL("./bench_llb_go/", import.meta.url).pathname;
-  const bin = `${await Deno.makeTempDir()}/bench_llb_go`;
-  try {
-    const build = await new Deno.Command("go", {
-      args: ["build", "-o", bin, "."],
-      cwd: dir,
-      env: { GOFLAGS: "-mod=mod" },
-      stderr: "piped",
-    }).output();
-    if (build.code !== 0) throw new Error(new TextDecoder().decode(build.stderr));
-    const out = await new Deno.Command(bin, { stdout: "piped" }).output();
-    const [count, ms] = new TextDecoder().decode(out.stdout).trim().split(" ");
-    return { ops: Number(count), ms: Number(ms) };
-  } catch (err) {
-    console.log(`note: no Go reference run (${(err as Error).message.split("\n")[0]})`);
-    return undefined;
+  const reference = await go();
+  const mine = ours();
+  console.log(
+    `melange2:      median ${mine.cpu.toFixed(1)} ms CPU, ${
+      mine.wall.toFixed(1)
+    } ms wall, ${mine.size} bytes`,
+  );
+  if (reference) {
+    console.log(
+      `Go client/llb: median ${reference.cpu.toFixed(1)} ms CPU, ${
+        reference.wall.toFixed(1)
+      } ms wall, ${reference.size} bytes`,
+    );
+    if (reference.size !== mine.size) console.log("WARNING: the two definitions differ in size");
+    console.log(
+      `ratio melange2 / Go (CPU): ${(mine.cpu / reference.cpu).toFixed(2)}x (goal <= 0.5x)`,
+    );
   }
 }

@@ -4,7 +4,6 @@
  * values omitted, map entries sorted by key, set-but-empty messages kept.
  */
 import { createHash } from "node:crypto";
-import { Buffer } from "node:buffer";
 import protobuf from "protobufjs";
 import { DefinitionType, OpMetadataType, OpType } from "./proto.ts";
 import type { OpMetadataValue } from "./types.ts";
@@ -51,10 +50,22 @@ export function sortedMap<T>(m: Record<string, T>): Record<string, T> {
   return out;
 }
 
-/** Compares strings by UTF-8 bytes (Go's string order), not UTF-16 units. */
+/**
+ * Compares strings by UTF-8 bytes (Go's string order). That is code point
+ * order, which differs from JavaScript's UTF-16 order only where a surrogate
+ * (a code point above U+FFFF) meets a unit from U+E000 up: fixed at the
+ * first difference, without encoding either string.
+ */
 export function compareBytes(a: string, b: string): number {
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return Buffer.compare(x, y);
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff, ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys && (xs ? y : x) >= 0xe000) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 const OP_KINDS = new Set(["exec", "source", "file", "build", "merge", "diff", "passthrough"]);
@@ -68,12 +79,13 @@ const OP_KINDS = new Set(["exec", "source", "file", "build", "merge", "diff", "p
 export function encodeOp(op: Message): Uint8Array {
   const plainPart: Message = {}, oneofPart: Message = {};
   for (const [k, v] of Object.entries(op)) (OP_KINDS.has(k) ? oneofPart : plainPart)[k] = v;
-  const head = OpType.encode(OpType.fromObject(prune(OpType, plainPart))).finish();
-  const tail = OpType.encode(OpType.fromObject(prune(OpType, oneofPart))).finish();
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  // The pruned objects hold only values of the right types, which protobufjs
+  // encodes as they are (no fromObject copy); its plain Writer, not the
+  // Buffer-based one, is the faster for small messages of short strings.
+  const w = new protobuf.Writer();
+  OpType.encode(prune(OpType, plainPart), w);
+  OpType.encode(prune(OpType, oneofPart), w);
+  return w.finish();
 }
 
 /** `sha256:<hex>` of the bytes, the digest BuildKit names ops by. */
@@ -98,15 +110,10 @@ export function encodeDefinition(
   }
   const locations: Record<string, Message> = {};
   for (const dgst of located) locations[dgst] = {};
-  const def = DefinitionType.fromObject({
+  const def = prune(DefinitionType, {
     def: ops,
     metadata: sortedMap(md),
     Source: ops.length ? { locations: sortedMap(locations) } : undefined,
   });
-  return plain(DefinitionType.encode(def).finish());
-}
-
-/** protobufjs hands out node Buffers; callers get plain Uint8Arrays. */
-function plain(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return DefinitionType.encode(def, new protobuf.Writer()).finish();
 }
