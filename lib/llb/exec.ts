@@ -149,6 +149,7 @@ export class ExecOp implements Vertex {
     }
     if (s.validExitCodes?.length) caps.add("exec.validexitcode");
     if (s.ulimits?.length) caps.add("exec.meta.ulimit");
+    if (this.opts.linuxResources) caps.add("exec.meta.linux.resources");
     if ((s.network ?? "sandbox") !== "sandbox") caps.add("exec.meta.network");
     if (s.security === "insecure") caps.add("exec.meta.security");
     if (s.proxyEnv) caps.add("exec.meta.proxyenv");

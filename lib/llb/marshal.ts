@@ -98,5 +98,6 @@ function mergeMetadata(a: OpMetadataValue | undefined, b: OpMetadataValue): OpMe
     export_cache: b.export_cache ?? a.export_cache,
     caps: a.caps || b.caps ? { ...a.caps, ...b.caps } : undefined,
     progress_group: b.progress_group ?? a.progress_group,
+    linux_resources: b.linux_resources ?? a.linux_resources,
   };
 }

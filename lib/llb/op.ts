@@ -73,6 +73,7 @@ function metadataOf(opts: OpOptions, caps: Iterable<string>): OpMetadataValue {
   const capList = [...caps];
   if (capList.length) md.caps = Object.fromEntries(capList.map((cap) => [cap, true]));
   if (opts.progressGroup) md.progress_group = { ...opts.progressGroup };
+  if (opts.linuxResources) md.linux_resources = { ...opts.linuxResources };
   return md;
 }
 

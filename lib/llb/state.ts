@@ -328,6 +328,7 @@ const OP_OPTION_KEYS = [
   "exportCache",
   "platform",
   "requires",
+  "linuxResources",
 ] as const;
 
 /** The op options among a shortcut's options (the rest belong to the action). */

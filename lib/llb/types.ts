@@ -37,6 +37,22 @@ export interface OpOptions {
   platform?: Platform;
   /** Worker filters the op requires (containerd-style, e.g. `node.labels.arch==amd64`). */
   requires?: string[];
+  /** CPU and memory limits of an exec (metadata only: they do not change the cache key). */
+  linuxResources?: LinuxResources;
+}
+
+/** Resource limits of a container, as BuildKit's OpMetadata carries them. */
+export interface LinuxResources {
+  /** Bytes. */
+  memory?: number;
+  memorySwap?: number;
+  cpuShares?: number;
+  /** Microseconds. */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** e.g. `0-3`. */
+  cpusetCpus?: string;
+  cpusetMems?: string;
 }
 
 /** Graph-wide marshalling options. */
@@ -61,6 +77,7 @@ export interface OpMetadataValue {
   export_cache?: { Value: boolean };
   caps?: Record<string, boolean>;
   progress_group?: { id: string; name: string; weak?: boolean };
+  linux_resources?: LinuxResources;
 }
 
 /** An op node of the graph. */

@@ -152,6 +152,14 @@ func opOpts(o obj) []llb.ConstraintsOpt {
 	if r := strs(o, "requires"); len(r) > 0 {
 		out = append(out, llb.Require(r...))
 	}
+	if has(o, "linuxResources") {
+		l := sub(o, "linuxResources")
+		out = append(out, llb.WithLinuxResources(llb.LinuxResources{
+			Memory: num(l, "memory"), MemorySwap: num(l, "memorySwap"), CPUShares: uint64(num(l, "cpuShares")),
+			CPUPeriod: uint64(num(l, "cpuPeriod")), CPUQuota: num(l, "cpuQuota"),
+			CpusetCpus: str(l, "cpusetCpus"), CpusetMems: str(l, "cpusetMems"),
+		}))
+	}
 	return out
 }
 

@@ -162,6 +162,14 @@ class Gen {
     if (this.chance(0.08)) o.exportCache = this.chance(0.5);
     if (this.chance(0.1)) o.platform = this.pick(PLATFORMS);
     if (this.chance(0.08)) o.requires = ["node.labels.arch==amd64", "b"].slice(0, 1 + this.int(2));
+    if (this.chance(0.06)) {
+      o.linuxResources = this.pick([{}, { memory: 1 << 30, cpuQuota: 50000, cpusetCpus: "0-1" }, {
+        memorySwap: -1,
+        cpuShares: 512,
+        cpuPeriod: 100000,
+        cpusetMems: "0",
+      }]);
+    }
     return o;
   }
 
