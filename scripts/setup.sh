@@ -48,6 +48,8 @@ install_debian_tools() {
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   # ssh-agent, ssh-add and ssh-keygen for the ssh forwarding tests.
   command -v ssh-agent >/dev/null 2>&1 || missing+=(openssh-client)
+  # tmux: the progress display is tested in a real terminal.
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
