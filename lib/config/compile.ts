@@ -8,7 +8,7 @@ import { archVars, normalizeArch } from "./arch.ts";
 import { type Ctx, decide, fail } from "./context.ts";
 import { goReplaceAll } from "./goregexp.ts";
 import type { Config } from "./load.ts";
-import { pipelineLoader } from "./pipelines.ts";
+import { type PipelineFile, pipelineLoader } from "./pipelines.ts";
 import { compileSteps } from "./steps.ts";
 import { replaceKnownDeep, substitute, type Vars } from "./subst.ts";
 import type { CompiledBuild, CompiledEnvironment, CompiledSubpackage } from "./types.ts";
@@ -17,6 +17,11 @@ import type { CompiledBuild, CompiledEnvironment, CompiledSubpackage } from "./t
 export interface CompileOptions {
   arch: string;
   pipelineDirs?: string[];
+  /**
+   * Where `uses:` pipelines come from, instead of a loader of `pipelineDirs`:
+   * one loader can serve many compiles (it keeps what it read).
+   */
+  loader?: (name: string) => PipelineFile;
 }
 
 const WORKSPACE = "/home/build";
@@ -31,7 +36,7 @@ export function compile(config: Config, opts: CompileOptions): Promise<CompiledB
 export function compileSync(config: Config, opts: CompileOptions): CompiledBuild {
   const d = config.data;
   const arch = normalizeArch(opts.arch);
-  const ctx: Ctx = { config, load: pipelineLoader(opts.pipelineDirs ?? []) };
+  const ctx: Ctx = { config, load: opts.loader ?? pipelineLoader(opts.pipelineDirs ?? []) };
   const vars = baseVars(config, arch);
   // As melange does when it reads a file, the package's fields and `vars`
   // (and a range subpackage's `range.*`) are first replaced as plain text
