@@ -29,7 +29,7 @@ async function fingerprint(): Promise<string> {
     readFileSync(new URL("./local_repo.ts", import.meta.url)),
     readFileSync(BUSYBOX),
     await run("dpkg-query", "-W", "busybox-static", "libc6", "gcc-12", "binutils", "make"),
-    await run("dpkg-query", "-W", "tar", ...TOOL_DEBS),
+    await run("dpkg-query", "-W", "tar", "findutils", ...TOOL_DEBS),
     await run("go", "version"),
   ];
   const h = createHash("sha256");

@@ -6,7 +6,7 @@
  * pipelines need (scanelf, autoconf, automake, libtool, wget...) from theirs,
  * and Go from the machine's Go toolchain. No network is needed.
  */
-import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { copyFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -149,7 +149,7 @@ async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPacka
   return {
     name: "busybox",
     version: `${await debVersion("busybox-static")}-r0`,
-    description: "busybox from Debian's busybox, with GNU tar",
+    description: "busybox from Debian's busybox, with GNU tar and find",
     license: "GPL-2.0-only",
     dir,
     depends: ["glibc"],
@@ -242,6 +242,34 @@ const TOOL_SKIP = ["dpkg", "debianutils", "python3", "python3-pyelftools"];
 /** The Debian packages the tool packages are made from (for the repository's fingerprint). */
 export const TOOL_DEBS = TOOL_PACKAGES.flatMap((t) => t.debs);
 
+/**
+ * The commands Debian installs through update-alternatives (automake's
+ * `aclocal` and `automake` are `aclocal-1.16`...): `dpkg -L` does not list
+ * them, so a link is made in `dir` for each whose choice is staged there.
+ */
+function linkAlternatives(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync("/etc/alternatives");
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const command = `/usr/bin/${name}`;
+    let chosen: string;
+    try {
+      if (readlinkSync(command) !== `/etc/alternatives/${name}`) continue;
+      chosen = readlinkSync(`/etc/alternatives/${name}`);
+    } catch {
+      continue;
+    }
+    if (!chosen.startsWith("/usr/bin/") || !existsSync(join(dir, chosen))) continue;
+    if (!existsSync(join(dir, command))) {
+      symlinkSync(chosen.slice("/usr/bin/".length), join(dir, command));
+    }
+  }
+}
+
 /** The files (not directories) under `dir`, as absolute paths inside the package. */
 async function treeFiles(dir: string): Promise<string[]> {
   return (await run("find", dir, "-not", "-type", "d")).split("\n").filter(Boolean).map((p) =>
@@ -266,6 +294,7 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
     const dir = join(root, t.name);
     mkdirSync(dir, { recursive: true });
     await copyDebFiles(debs, dir);
+    linkAlternatives(dir);
     tools.push({
       name: t.name,
       version: `${await debVersion(t.debs[0])}-r0`,
@@ -279,9 +308,10 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   const realFiles = new Set(await treeFiles(toolchain));
   for (const t of tools) for (const f of await treeFiles(t.dir)) realFiles.add(f);
   // Debian's busybox tar does not recognize a compressed archive by itself,
-  // as Wolfi's does (fetch relies on it): GNU tar comes with busybox instead.
+  // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
+  // on them): GNU tar and find come with busybox instead.
   const busyboxDir = join(root, "busybox");
-  await copyDebFiles(await closure(["tar"], taken), busyboxDir);
+  await copyDebFiles(await closure(["tar", "findutils"], taken), busyboxDir);
   for (const f of await treeFiles(busyboxDir)) realFiles.add(f);
   const busybox = await stageBusybox(busyboxDir, realFiles);
   const go = await stageGo(join(root, "go"));
