@@ -42,7 +42,9 @@ install_debian_tools() {
   local missing=()
   [ -x /bin/busybox ] || missing+=(busybox-static)
   # The local repository's C toolchain is made from these Debian packages.
-  for pkg in gcc-12 binutils make libc6-dev ca-certificates; do
+  # So are the tools the built-in pipelines need (scanelf, autoconf, wget...).
+  for pkg in gcc-12 binutils make libc6-dev ca-certificates pax-utils perl m4 autoconf automake \
+    autotools-dev libtool wget; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -55,6 +57,24 @@ install_debian_tools() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# The local repository's busybox: Debian's dynamic build, unpacked (not
+# installed: it conflicts with busybox-static). busybox-static's shell runs
+# its own applets before anything in PATH, so a real wget or tar installed in
+# a build environment would never run; this one, like Wolfi's, looks in PATH.
+fetch_busybox() {
+  local dir="$TOOLS/debs/busybox"
+  [ -x "$dir/bin/busybox" ] && return
+  log "unpacking Debian's busybox into $dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp"
+  (cd "$tmp" && { apt-get download busybox >&2 2>/dev/null || { apt-get update -qq >&2 && apt-get download busybox >&2; }; })
+  mkdir -p "$dir.tmp"
+  dpkg-deb -x "$tmp"/busybox_*.deb "$dir.tmp"
+  rm -rf "$tmp" "$dir"
+  mv "$dir.tmp" "$dir"
 }
 
 install_buildkit() {
@@ -161,6 +181,7 @@ start_buildkitd() {
 install_deno
 install_runc
 install_debian_tools
+fetch_busybox
 install_buildkit
 install_llbref
 start_buildkitd
