@@ -4,7 +4,7 @@
  * verified; bad packages refused with clear errors.
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
@@ -362,4 +362,48 @@ Deno.test("cli: keygen, index --signing-key, sign and sign-index make a reposito
       "demo2",
     ]);
     assertEquals(r.stdout, "demo-1.0-r0\ndemo2-1.0-r0\n");
+  }));
+
+Deno.test("package: every symlink carries the SHA-1 of its target as melange writes it, hardlinks the SHA-1 of their contents", () =>
+  withTempDir(async (dir) => {
+    const t = join(dir, "t");
+    makeTree(t);
+    mkdirSync(join(t, "bin"), { recursive: true });
+    const targets: Record<string, string> = {
+      "bin/sh": "/usr/bin/busybox",
+      "bin/ls": "../usr/bin/ls",
+      "bin/dangling": "nowhere/at/all",
+      "bin/share": "/usr/share",
+      "bin/ünïcode": "zielé",
+    };
+    for (const [name, target] of Object.entries(targets)) symlinkSync(target, join(t, name));
+    const w = await writePackage(t, spec, { sourceDateEpoch: 0 });
+    writeFileSync(join(dir, "demo.apk"), w.bytes);
+    const script = `
+import hashlib, json, sys, tarfile
+t = tarfile.open(sys.argv[1], 'r:gz')
+out = {}
+for m in t.getmembers():
+    out[m.name] = {'type': m.type.decode(), 'link': m.linkname,
+                   'sha1': m.pax_headers.get('APK-TOOLS.checksum.SHA1')}
+print(json.dumps(out))
+`;
+    const py = await new Deno.Command("python3", { args: ["-c", script, join(dir, "demo.apk")] })
+      .output();
+    assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
+    const entries: Record<string, { type: string; link: string; sha1?: string }> = JSON.parse(
+      new TextDecoder().decode(py.stdout),
+    );
+    const sha1 = (s: string | Uint8Array) => createHash("sha1").update(s).digest("hex");
+    const symlinks = Object.entries(entries).filter(([, e]) => e.type === "2");
+    assertEquals(symlinks.map(([n]) => n).sort(), [...Object.keys(targets), "usr/bin/dir"].sort());
+    for (const [name, e] of symlinks) {
+      assertEquals(e.sha1, sha1(e.link), `${name} -> ${e.link}`);
+    }
+    assertEquals(entries["bin/ünïcode"].sha1, sha1(new TextEncoder().encode("zielé")));
+    assertEquals(entries["usr/bin/tool2"].type, "1");
+    assertEquals(entries["usr/bin/tool2"].sha1, sha1(readFileSync(join(t, "usr/bin/tool"))));
+    for (const [name, e] of Object.entries(entries)) {
+      if (e.type === "5") assertEquals(e.sha1, null, `${name}: directories have no checksum`);
+    }
   }));

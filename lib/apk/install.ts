@@ -178,7 +178,8 @@ function writeEntry(
   } else if (h.type === "link") {
     const target = resolveInRoot(root, checkName(h.linkname ?? ""), true);
     linkSync(join(root, target), full);
-    checksum = sha1(content);
+    const hex = h.pax?.["APK-TOOLS.checksum.SHA1"];
+    checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : sha1(content);
   } else {
     writeFileSync(full, content);
     chmodSync(full, mode);

@@ -323,13 +323,23 @@ async function dataMember(
       body = await readFile(join(dir, e.path));
       pax["APK-TOOLS.checksum.SHA1"] = digests.get(e.path)?.sha1 ??
         createHash("sha1").update(body).digest("hex");
-    } else if (e?.kind === "symlink" || e?.kind === "link") {
+    } else if (e?.kind === "symlink") {
+      // melange records the SHA-1 of the link target string; apko refuses a symlink without it
       header.linkname = e.linkname;
+      pax["APK-TOOLS.checksum.SHA1"] = createHash("sha1").update(e.linkname ?? "").digest("hex");
+    } else if (e?.kind === "link") {
+      // a hardlink carries the checksum of the contents it shares, as melange writes it
+      header.linkname = e.linkname;
+      const first = digests.get(e.linkname ?? "");
+      if (first) pax["APK-TOOLS.checksum.SHA1"] = first.sha1;
     } else if (e && (e.kind === "character-device" || e.kind === "block-device")) {
       header.devmajor = Math.floor(e.stat.rdev / 256);
       header.devminor = e.stat.rdev % 256;
     }
-    if (e) Object.assign(pax, xattrRecords(join(dir, e.path)));
+    // melange keeps xattrs of regular files and directories only
+    if (e?.kind === "file" || e?.kind === "directory") {
+      Object.assign(pax, xattrRecords(join(dir, e.path)));
+    }
     if (Object.keys(pax).length) header.pax = pax;
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
