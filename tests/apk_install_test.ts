@@ -228,3 +228,50 @@ Deno.test({
       assertEquals(`sha256:${new TextDecoder().decode(sha.stdout).split(" ")[0]}`, a.digest);
     }),
 });
+
+Deno.test("install: setuid, setgid and sticky bits and owners are on disk as the installed database records them", () =>
+  withTempDir(async (dir) => {
+    const apk = await handMadeApk("modes", "1-r0", [
+      entry("usr", { type: "directory", mode: 0o755 }),
+      entry("usr/bin", { type: "directory", mode: 0o755 }),
+      entry("usr/bin/su", { mode: 0o4755 }, "#!/bin/sh\n"),
+      entry("usr/bin/wall", { mode: 0o2755, gid: 5 }, "#!/bin/sh\n"),
+      entry("usr/bin/both", { mode: 0o6711, uid: 1000, gid: 1000 }, "#!/bin/sh\n"),
+      entry("usr/bin/plain", { mode: 0o755 }, "#!/bin/sh\n"),
+      entry("srv", { type: "directory", mode: 0o2775, uid: 1000, gid: 1000 }),
+      entry("tmp", { type: "directory", mode: 0o1777 }),
+      entry("tmp/sticky", { mode: 0o1644 }, "x"),
+    ]);
+    const spec = await repoWith(dir, "modes", apk);
+    const root = join(dir, "root");
+    await installEnvironment(await resolveEnvironment(spec), root, spec);
+    const db = parseInstalledDb(readFileSync(join(root, "lib/apk/db/installed"), "utf8"));
+    const pkg = db.find((p) => p.pkg.name === "modes")!;
+    const seen: Record<string, string> = {};
+    const onDisk = (path: string) => {
+      const st = lstatSync(join(root, path));
+      return `${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}`;
+    };
+    for (const d of pkg.dirs) {
+      if (d.name) seen[d.name] = d.acl ?? "0:0:755";
+      for (const f of d.files) {
+        const path = d.name ? `${d.name}/${f.name}` : f.name;
+        seen[path] = f.acl ?? "0:0:644";
+      }
+    }
+    assertEquals(seen, {
+      usr: "0:0:755",
+      "usr/bin": "0:0:755",
+      "usr/bin/su": "0:0:4755",
+      "usr/bin/wall": "0:5:2755",
+      "usr/bin/both": "1000:1000:6711",
+      "usr/bin/plain": "0:0:755",
+      srv: "1000:1000:2775",
+      tmp: "0:0:1777",
+      "tmp/sticky": "0:0:1644",
+    });
+    for (const [path, acl] of Object.entries(seen)) {
+      if (Deno.uid() === 0) assertEquals(onDisk(path), acl, path);
+      else assertEquals(onDisk(path).split(":")[2], acl.split(":")[2], path);
+    }
+  }));

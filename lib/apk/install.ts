@@ -144,8 +144,9 @@ function writeEntry(
       rmSync(full, { force: true });
     }
     mkdirSync(full, { recursive: true });
-    chmodSync(full, mode);
+    // chown clears setuid/setgid bits, so it comes before chmod
     if (isRoot) lchownSync(full, h.uid, h.gid);
+    chmodSync(full, mode);
     const d = dirRecord(name);
     if (acl !== "0:0:755") d.acl = acl;
     return;
@@ -182,8 +183,9 @@ function writeEntry(
     checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : sha1(content);
   } else {
     writeFileSync(full, content);
-    chmodSync(full, mode);
+    // chown clears setuid/setgid bits and file capabilities: owner first, then mode, then xattrs
     if (isRoot) lchownSync(full, h.uid, h.gid);
+    chmodSync(full, mode);
     utimesSync(full, h.mtime, h.mtime);
     const hex = h.pax?.["APK-TOOLS.checksum.SHA1"];
     checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : sha1(content);
