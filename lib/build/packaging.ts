@@ -1,14 +1,15 @@
 /**
  * The last stage of a build: the exported melange-out trees become APK
  * packages (analyzed, with SBOMs, signed) in `<out>/<arch>/`, and the
- * directory's signed APKINDEX.tar.gz is brought up to date. Nothing is
- * written until every package is made, so a failure leaves the out
+ * directory's signed APKINDEX.tar.gz is brought up to date under the
+ * directory's lock (lib/apk/outdir.ts). Nothing is written, and no
+ * directory made, until every package is made, so a failure leaves the out
  * directory as it was.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
-import { type ApkPackage, readIndexArchive, writeIndexArchive } from "../apk/index.ts";
+import { addToRepository, packageFileName } from "../apk/outdir.ts";
 import type { CompiledBuild } from "../config/mod.ts";
 import { UserError } from "../errors.ts";
 
@@ -20,12 +21,11 @@ export interface PackagingOptions {
   signingKey?: string;
   sourceDateEpoch: number;
   signal?: AbortSignal;
+  /** Progress lines (waiting for another build's lock). */
+  log?: (line: string) => void;
 }
 
-/** The file name of a package, as apk-tools and melange name it. */
-export function packageFileName(p: { name: string; version: string }): string {
-  return `${p.name}-${p.version}.apk`;
-}
+export { packageFileName };
 
 /** Packages every output of `compiled` from `staging` and updates the index; returns the files. */
 export async function packageOutputs(
@@ -45,20 +45,11 @@ export async function packageOutputs(
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
 
-  const files = made.map((m) => join(opts.archDir, packageFileName(m.info)));
-  const index = await updatedIndex(opts.archDir, made.map((m) => m.info), key);
-  const pending: [string, Uint8Array][] = [
-    ...made.map((m, i) => [files[i], m.bytes] as [string, Uint8Array]),
-    [join(opts.archDir, "APKINDEX.tar.gz"), index],
-  ];
-  const tmps = pending.map(([file]) => `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`);
-  try {
-    pending.forEach(([, bytes], i) => writeFileSync(tmps[i], bytes));
-    pending.forEach(([file], i) => renameSync(tmps[i], file));
-  } finally {
-    for (const t of tmps) rmSync(t, { force: true });
-  }
-  return files;
+  return await addToRepository(opts.archDir, made, {
+    signingKey: key,
+    signal: opts.signal,
+    log: opts.log,
+  });
 }
 
 /** The spec of the package and of each subpackage (which inherit version, license, url). */
@@ -126,27 +117,4 @@ function signingKeyOf(path: string): { name: string; pem: string } {
   } catch (err) {
     throw new UserError(`--signing-key ${path}: ${(err as Error).message}`);
   }
-}
-
-/** The directory's index with these packages added (replacing older builds of the same name). */
-async function updatedIndex(
-  archDir: string,
-  built: ApkPackage[],
-  key: { name: string; pem: string } | undefined,
-): Promise<Uint8Array> {
-  const file = join(archDir, "APKINDEX.tar.gz");
-  const names = new Set(built.map((p) => p.name));
-  let kept: ApkPackage[] = [];
-  if (existsSync(file)) {
-    // Our own output directory: entries are kept only while their files are there.
-    const old = await readIndexArchive(readFileSync(file), { keys: new Map() }, {
-      allowUntrusted: true,
-      source: file,
-    });
-    kept = old.filter((p) => !names.has(p.name) && existsSync(join(archDir, packageFileName(p))));
-  }
-  const all = [...kept, ...built].sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1
-  );
-  return await writeIndexArchive(all, { signingKey: key });
 }
