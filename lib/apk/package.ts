@@ -1,7 +1,7 @@
 /**
  * Writing .apk files as melange does: the data tar (sorted entries, a PAX
- * SHA-1 per regular file, owners and modes as built, mtimes clamped to
- * SOURCE_DATE_EPOCH, xattrs), the dependency analysis and SBOM, `.PKGINFO`
+ * SHA-1 per regular file and symlink, owners and modes as built, every
+ * mtime SOURCE_DATE_EPOCH, xattrs), the dependency analysis and SBOM, `.PKGINFO`
  * with the datahash, the control member and its signature. The same tree
  * and spec give the same bytes.
  */
@@ -53,18 +53,24 @@ export interface PackageSpec {
   description?: string;
   url?: string;
   commit?: string;
+  /** The SPDX expression of the licenses (the SBOM's declared license). */
   license?: string;
+  /** The licenses one by one, a `.PKGINFO` line each as melange writes them (default: `license`). */
+  licenses?: string[];
   origin?: string;
   dependencies?: {
     runtime?: string[];
     provides?: string[];
     replaces?: string[];
     providerPriority?: number | string;
+    replacesPriority?: number | string;
   };
   options?: AnalysisOptions;
   scriptlets?: Scriptlets;
-  /** Purl namespace for the SBOM. */
+  /** Purl namespace for the SBOM and, when given, the `maintainer` of `.PKGINFO` (as melange). */
   namespace?: string;
+  /** The build's configuration as YAML, kept as `.melange.yaml` in the control member. */
+  melangeYaml?: string;
 }
 
 /** Options of {@link writePackage}. */
@@ -103,18 +109,16 @@ export async function writePackage(
   const deps = mergeDependencies(spec.dependencies ?? {}, generated, spec.options);
 
   const digests = new Map<string, Omit<SbomFile, "path">>();
-  let size = 0;
   for (const e of entries) {
     if (e.kind !== "file") continue;
     const data = await readFile(join(dir, e.path));
     digests.set(e.path, sbomDigests(data));
-    size += data.length;
   }
   const sbom = new TextEncoder().encode(spdxDocument(
     { ...spec, sourceDateEpoch: opts.sourceDateEpoch },
     [...digests].map(([path, d]) => ({ path, ...d })),
   ));
-  size += sbom.length;
+  const size = installedSize(entries, sbomPath(spec), sbom.length);
 
   const data = await dataMember(dir, entries, digests, sbom, sbomPath(spec), opts);
   const pkginfo: PkgInfo = {
@@ -125,20 +129,21 @@ export async function writePackage(
     origin: spec.origin ?? spec.name,
     pkgdesc: spec.description,
     url: spec.url ?? "",
-    commit: spec.commit,
+    commit: spec.commit ?? "",
+    maintainer: spec.namespace,
     builddate: opts.sourceDateEpoch,
-    license: spec.license,
+    license: spec.licenses?.[0] ?? spec.license,
+    licenses: spec.licenses ?? (spec.license ? [spec.license] : []),
     depend: deps.runtime,
     provides: deps.provides,
     replaces: spec.dependencies?.replaces ?? [],
-    providerPriority: spec.dependencies?.providerPriority !== undefined
-      ? Number(spec.dependencies.providerPriority)
-      : undefined,
+    providerPriority: priority(spec.dependencies?.providerPriority),
+    replacesPriority: priority(spec.dependencies?.replacesPriority),
     triggers: spec.scriptlets?.trigger?.paths ?? [],
     datahash: createHash("sha256").update(data).digest("hex"),
   };
   const control = gzip(
-    await writeTar(controlEntries(pkginfo, spec.scriptlets, opts), { segment: true }),
+    await writeTar(controlEntries(pkginfo, spec, opts), { segment: true }),
   );
   const parts = [control, data];
   if (opts.signingKey) {
@@ -146,7 +151,7 @@ export async function writePackage(
     parts.unshift(await signatureMember(control, key, opts.algorithm ?? "sha256"));
   }
   const bytes = Buffer.concat(parts);
-  return { info: indexEntry(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
+  return { info: indexRecord(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
 }
 
 /**
@@ -212,8 +217,39 @@ function inWorker(job: PackageJob): Promise<WrittenPackage> {
   });
 }
 
-/** The index record of a written package. */
-function indexEntry(p: PkgInfo, checksum: string, size: number): ApkPackage {
+/** A priority from the build file; 0 and absent are the same to apk. */
+function priority(v: number | string | undefined): number | undefined {
+  return v === undefined || v === "" || Number(v) === 0 ? undefined : Number(v);
+}
+
+/** What a directory counts toward the installed size: ext4's size of a one-block directory. */
+const DIRECTORY_SIZE = 4096;
+
+/**
+ * The installed size as melange counts it: the size of every entry of the
+ * tree, the root included, as a walk reports them (a file's bytes, each name
+ * of a hardlinked file, a symlink's target length, a directory's size), with
+ * the SBOM and its directories. Directory sizes depend on the file system,
+ * so each counts as ext4's one block: the same tree gives the same size on
+ * any disk.
+ */
+function installedSize(entries: TreeEntry[], sbomFile: string, sbomSize: number): number {
+  const have = new Set(entries.map((e) => e.path));
+  let size = DIRECTORY_SIZE + sbomSize; // the root and the SBOM
+  const parts = sbomFile.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    if (!have.has(parts.slice(0, i).join("/"))) size += DIRECTORY_SIZE;
+  }
+  for (const e of entries) {
+    if (e.kind === "file" || e.kind === "link") size += e.stat.size;
+    else if (e.kind === "symlink") size += Buffer.byteLength(e.linkname ?? "");
+    else if (e.kind === "directory") size += DIRECTORY_SIZE;
+  }
+  return size;
+}
+
+/** The index record of a package: its `.PKGINFO`, control checksum and file size. */
+export function indexRecord(p: PkgInfo, checksum: string, size: number): ApkPackage {
   return {
     ...emptyPackage(p.pkgname, p.pkgver, p.arch),
     checksum,
@@ -223,6 +259,7 @@ function indexEntry(p: PkgInfo, checksum: string, size: number): ApkPackage {
     url: p.url ?? "",
     license: p.license ?? "",
     origin: p.origin,
+    maintainer: p.maintainer,
     buildTime: p.builddate,
     commit: p.commit,
     providerPriority: p.providerPriority,
@@ -241,19 +278,28 @@ const SCRIPTLETS = [
   "post-upgrade",
 ] as const;
 
-function controlEntries(
-  p: PkgInfo,
-  scriptlets: Scriptlets | undefined,
-  opts: WriteOptions,
-): TarEntry[] {
+/** The control member's files, in the order melange's walk writes them, owned by root. */
+function controlEntries(p: PkgInfo, spec: PackageSpec, opts: WriteOptions): TarEntry[] {
   const file = (name: string, text: string, mode: number): TarEntry => ({
-    header: { name, type: "file", mode, uid: 0, gid: 0, size: 0, mtime: opts.sourceDateEpoch },
+    header: {
+      name,
+      type: "file",
+      mode,
+      uid: 0,
+      gid: 0,
+      uname: "root",
+      gname: "root",
+      size: 0,
+      mtime: opts.sourceDateEpoch,
+    },
     data: new TextEncoder().encode(text),
   });
+  const scriptlets = spec.scriptlets;
   const out = [file(".PKGINFO", formatPkgInfo(p), 0o644)];
+  if (spec.melangeYaml !== undefined) out.push(file(".melange.yaml", spec.melangeYaml, 0o644));
   for (const s of SCRIPTLETS) if (scriptlets?.[s]) out.push(file(`.${s}`, scriptlets[s]!, 0o755));
   if (scriptlets?.trigger?.script) out.push(file(".trigger", scriptlets.trigger.script, 0o755));
-  return out;
+  return out.sort((a, b) => (a.header.name < b.header.name ? -1 : 1));
 }
 
 /** Orders paths as a depth-first walk with sorted names does. */
@@ -302,7 +348,6 @@ async function dataMember(
     pack.on("error", reject);
   });
   pack.pipe(gz);
-  const clamp = (t: number) => Math.min(Math.floor(t), opts.sourceDateEpoch);
   for (const item of items) {
     const e = item.entry;
     let body: Buffer | undefined;
@@ -312,7 +357,8 @@ async function dataMember(
       mode: e ? e.stat.mode & 0o7777 : item.generated ? 0o644 : 0o755,
       uid: e?.stat.uid ?? 0,
       gid: e?.stat.gid ?? 0,
-      mtime: new Date(clamp(e ? e.stat.mtimeMs / 1000 : opts.sourceDateEpoch) * 1000),
+      // every entry's time is SOURCE_DATE_EPOCH, as melange writes it: nothing of when it was built
+      mtime: new Date(opts.sourceDateEpoch * 1000),
       type: e ? e.kind : item.generated ? "file" : "directory",
     };
     const pax: Record<string, string> = {};

@@ -148,6 +148,8 @@ async function buildArch(
       sourceDateEpoch,
       signal: opts.signal,
       log,
+      namespace: opts.namespace,
+      configFile: opts.configFile,
     });
   } finally {
     client.close();

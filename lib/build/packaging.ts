@@ -7,7 +7,8 @@
  * directory as it was.
  */
 import { readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
 import { addToRepository, packageFileName } from "../apk/outdir.ts";
 import type { CompiledBuild } from "../config/mod.ts";
@@ -23,6 +24,10 @@ export interface PackagingOptions {
   signal?: AbortSignal;
   /** Progress lines (waiting for another build's lock). */
   log?: (line: string) => void;
+  /** melange's `--namespace` (purl namespace, `maintainer`). */
+  namespace?: string;
+  /** The build file, whose repository's commit packages record when the file names none. */
+  configFile?: string;
 }
 
 export { packageFileName };
@@ -35,7 +40,10 @@ export async function packageOutputs(
   opts: PackagingOptions,
 ): Promise<string[]> {
   const key = opts.signingKey ? signingKeyOf(opts.signingKey) : undefined;
-  const items = packageSpecs(compiled, arch).map((spec) => ({
+  const items = packageSpecs(compiled, arch, {
+    namespace: opts.namespace,
+    commit: opts.configFile ? repositoryCommit(opts.configFile) : undefined,
+  }).map((spec) => ({
     dir: join(staging, spec.name),
     spec,
   }));
@@ -52,46 +60,136 @@ export async function packageOutputs(
   });
 }
 
-/** The spec of the package and of each subpackage (which inherit version, license, url). */
-export function packageSpecs(compiled: CompiledBuild, arch: string): PackageSpec[] {
+/** What the build adds to every package's spec. */
+export interface SpecContext {
+  /** melange's `--namespace`: the SBOM's purl namespace and `.PKGINFO`'s `maintainer`. */
+  namespace?: string;
+  /** The commit of the build file's repository, for packages whose file names none. */
+  commit?: string;
+}
+
+/**
+ * The spec of the package and of each subpackage, as melange fills them:
+ * subpackages share the version, the licenses and (unless they name their
+ * own) the commit; their description and url are their own.
+ */
+export function packageSpecs(
+  compiled: CompiledBuild,
+  arch: string,
+  context: SpecContext = {},
+): PackageSpec[] {
   const pkg = compiled.package;
-  const license = licenseOf(pkg.copyright);
+  const licenses = licensesOf(pkg.copyright);
+  const melangeYaml = configYaml(compiled);
   const common = {
     version: `${pkg.version}-r${pkg.epoch}`,
     epoch: Number(pkg.epoch),
     arch,
-    url: pkg.url,
-    commit: pkg.commit,
-    license,
+    commit: pkg.commit ?? context.commit,
+    license: licenses.length ? licenses.join(" AND ") : undefined,
+    licenses,
     origin: pkg.name,
+    namespace: context.namespace,
+    melangeYaml,
   };
   return [
     {
       ...common,
       name: pkg.name,
       description: pkg.description,
+      url: pkg.url,
       dependencies: dependenciesOf(pkg.dependencies),
       options: optionsOf(pkg.options),
       scriptlets: pkg.scriptlets,
     },
-    ...compiled.subpackages.map((sub) => ({
-      ...common,
-      name: sub.name,
-      description: sub.description ?? pkg.description,
-      dependencies: dependenciesOf(sub.dependencies),
-      options: optionsOf(sub.options),
-      scriptlets: sub.scriptlets,
-      url: sub.url ?? pkg.url,
-      commit: sub.commit ?? pkg.commit,
-      license: sub.copyright?.length ? licenseOf(sub.copyright) : license,
-    })),
+    ...compiled.subpackages.map((sub) => {
+      const own = sub.copyright?.length ? licensesOf(sub.copyright) : undefined;
+      return {
+        ...common,
+        name: sub.name,
+        description: sub.description,
+        url: sub.url,
+        dependencies: dependenciesOf(sub.dependencies),
+        options: optionsOf(sub.options),
+        scriptlets: sub.scriptlets,
+        commit: sub.commit ?? common.commit,
+        ...(own ? { licenses: own, license: own.length ? own.join(" AND ") : undefined } : {}),
+      };
+    }),
   ];
 }
 
-/** melange joins the licenses of `copyright` with AND. */
-function licenseOf(copyright: { license?: string }[] | undefined): string | undefined {
-  const licenses = (copyright ?? []).map((c) => c.license).filter((l): l is string => !!l);
-  return licenses.length ? licenses.join(" AND ") : undefined;
+/** The licenses of `copyright`, one per entry that names one. */
+function licensesOf(copyright: { license?: string }[] | undefined): string[] {
+  return (copyright ?? []).map((c) => c.license).filter((l): l is string => !!l);
+}
+
+/**
+ * The compiled configuration as YAML (2-space indents), which melange keeps
+ * as `.melange.yaml` in every package's control member: its sections in
+ * melange's order, pipelines as compiled (`uses:` expanded, substituted).
+ */
+export function configYaml(compiled: CompiledBuild): string {
+  const c = compiled as unknown as Record<string, unknown>;
+  const doc: Record<string, unknown> = {};
+  for (const key of ORDER) {
+    if (c[key] !== undefined) doc[key] = c[key];
+  }
+  return stringify(yamlKeys(doc), { indent: 2, lineWidth: 0 });
+}
+
+/** Top-level sections in the order of melange's Configuration. */
+const ORDER = [
+  "package",
+  "environment",
+  "capabilities",
+  "pipeline",
+  "subpackages",
+  "data",
+  "update",
+  "vars",
+  "var-transforms",
+  "options",
+  "test",
+];
+
+/**
+ * The compiled form's camelCase step keys as the YAML names them; empty
+ * maps and lists left out, as melange's `omitempty` fields are.
+ */
+function yamlKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(yamlKeys);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const value = yamlKeys(x);
+      const empty = value && typeof value === "object" && Object.keys(value).length === 0;
+      if (value !== undefined && !empty) {
+        out[k === "workingDirectory" ? "working-directory" : k] = value;
+      }
+    }
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The commit of the git repository holding `file` (HEAD), as melange
+ * records it for packages whose file names no commit; undefined outside a
+ * repository or without git. Any user may read it (safe.directory).
+ */
+export function repositoryCommit(file: string): string | undefined {
+  try {
+    const out = new Deno.Command("git", {
+      args: ["-c", "safe.directory=*", "-C", dirname(resolve(file)), "rev-parse", "HEAD"],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    const hash = new TextDecoder().decode(out.stdout).trim();
+    return out.success && /^[0-9a-f]{40,64}$/.test(hash) ? hash : undefined;
+  } catch {
+    return undefined; // no git
+  }
 }
 
 function dependenciesOf(d: any): PackageSpec["dependencies"] {
@@ -100,6 +198,7 @@ function dependenciesOf(d: any): PackageSpec["dependencies"] {
     provides: d?.provides ?? [],
     replaces: d?.replaces ?? [],
     providerPriority: d?.providerPriority ?? d?.["provider-priority"],
+    replacesPriority: d?.replacesPriority ?? d?.["replaces-priority"],
   };
 }
 
