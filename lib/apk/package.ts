@@ -12,9 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import zlib from "node:zlib";
-import tar from "tar-stream";
-import { readXattrs } from "../buildkit/xattr.ts";
+import { writeDataMember } from "./datatar.ts";
 import { type AnalysisOptions, type AnalysisTree, analyze, mergeDependencies } from "./analyze.ts";
 import { controlChecksum } from "./archive.ts";
 import { diskTree } from "./disktree.ts";
@@ -29,7 +27,13 @@ import {
   type SigningKey,
 } from "./signature.ts";
 import { type TarEntry, writeTar } from "./tar.ts";
-import { type TreeEntry, walkTree } from "./tree.ts";
+import {
+  type EntryMetadata,
+  type OwnerRemap,
+  type TreeEntry,
+  walkTree,
+  withMetadata,
+} from "./tree.ts";
 import type { PackageJob } from "./package_worker.ts";
 
 /** Scriptlets melange packages into the control member. */
@@ -81,6 +85,8 @@ export interface WriteOptions {
   algorithm?: SignatureAlgorithm;
   /** gzip level of the data member (default 6). */
   level?: number;
+  /** Owners that become others in the package (melange: the build user and group become root). */
+  remap?: OwnerRemap;
 }
 
 /** A written package. */
@@ -96,8 +102,9 @@ export async function writePackage(
   spec: PackageSpec,
   opts: WriteOptions,
   relatives?: AnalysisTree[],
+  metadata?: Map<string, EntryMetadata>,
 ): Promise<WrittenPackage> {
-  const entries = existsSync(dir) ? walkTree(dir) : [];
+  const entries = treeEntries({ dir, metadata }, opts.remap);
   const tree = diskTree(dir, entries);
   const generated = analyze({
     name: spec.name,
@@ -120,7 +127,12 @@ export async function writePackage(
   ));
   const size = installedSize(entries, sbomPath(spec), sbom.length);
 
-  const data = await dataMember(dir, entries, digests, sbom, sbomPath(spec), opts);
+  const data = await writeDataMember(dir, entries, {
+    sourceDateEpoch: opts.sourceDateEpoch,
+    level: opts.level,
+    sbom: { path: sbomPath(spec), data: sbom },
+    sha1: new Map([...digests].map(([path, d]) => [path, d.sha1])),
+  });
   const pkginfo: PkgInfo = {
     pkgname: spec.name,
     pkgver: spec.version,
@@ -161,21 +173,21 @@ export async function writePackage(
  * (a bundle without the worker module), the packages are written here.
  */
 export async function writePackages(
-  items: { dir: string; spec: PackageSpec }[],
+  items: (PackageTree & { spec: PackageSpec })[],
   opts: WriteOptions,
 ): Promise<WrittenPackage[]> {
-  const dirs = items.map((i) => i.dir);
+  const relatives = items.map(({ dir, metadata }) => ({ dir, metadata }));
   const out: WrittenPackage[] = new Array(items.length);
   const n = Math.max(1, Math.min(items.length, availableParallelism()));
   let next = 0;
   const run = async () => {
     while (next < items.length) {
       const i = next++;
-      const { dir, spec } = items[i];
+      const { dir, spec, metadata } = items[i];
       try {
         out[i] = n > 1
-          ? await inWorker({ dir, spec, opts, relatives: dirs })
-          : await writePackage(dir, spec, opts, dirs.map((d) => diskTree(d)));
+          ? await inWorker({ dir, spec, opts, relatives, metadata })
+          : await writePackage(dir, spec, opts, analysisTrees(relatives, opts), metadata);
       } catch (err) {
         throw new UserError(`packaging ${spec.name}-${spec.version}: ${(err as Error).message}`, {
           cause: err,
@@ -190,7 +202,13 @@ export async function writePackages(
 /** Writes one package in a worker, or here when no worker can start. */
 function inWorker(job: PackageJob): Promise<WrittenPackage> {
   const here = () =>
-    writePackage(job.dir, job.spec, job.opts, job.relatives.map((d) => diskTree(d)));
+    writePackage(
+      job.dir,
+      job.spec,
+      job.opts,
+      analysisTrees(job.relatives, job.opts),
+      job.metadata,
+    );
   const url = new URL("./package_worker.ts", import.meta.url);
   // A bundle has no worker module beside it: write the package here.
   if (url.protocol === "file:" && !existsSync(url)) return here();
@@ -215,6 +233,23 @@ function inWorker(job: PackageJob): Promise<WrittenPackage> {
     };
     worker.postMessage(job);
   });
+}
+
+/** A package's tree: the directory its files are in, and their owners as built. */
+export interface PackageTree {
+  dir: string;
+  /** Owners, modes and xattrs by path, as the builder reported them (else the disk's). */
+  metadata?: Map<string, EntryMetadata>;
+}
+
+/** The entries of a tree (none when its directory is missing), owners as built and remapped. */
+function treeEntries(t: PackageTree, remap?: OwnerRemap): TreeEntry[] {
+  return withMetadata(existsSync(t.dir) ? walkTree(t.dir) : [], t.metadata, remap);
+}
+
+/** The analysis views of a package and its relatives. */
+export function analysisTrees(trees: PackageTree[], opts: WriteOptions): AnalysisTree[] {
+  return trees.map((t) => diskTree(t.dir, treeEntries(t, opts.remap)));
 }
 
 /** A priority from the build file; 0 and absent are the same to apk. */
@@ -300,118 +335,6 @@ function controlEntries(p: PkgInfo, spec: PackageSpec, opts: WriteOptions): TarE
   for (const s of SCRIPTLETS) if (scriptlets?.[s]) out.push(file(`.${s}`, scriptlets[s]!, 0o755));
   if (scriptlets?.trigger?.script) out.push(file(".trigger", scriptlets.trigger.script, 0o755));
   return out.sort((a, b) => (a.header.name < b.header.name ? -1 : 1));
-}
-
-/** Orders paths as a depth-first walk with sorted names does. */
-function comparePaths(a: string, b: string): number {
-  const pa = a.split("/");
-  const pb = b.split("/");
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
-  }
-  return pa.length - pb.length;
-}
-
-interface DataItem {
-  path: string;
-  entry?: TreeEntry;
-  /** Contents of a generated file (the SBOM). */
-  generated?: Uint8Array;
-}
-
-/** The data member: a gzip stream of the tree's tar plus the SBOM and its directories. */
-async function dataMember(
-  dir: string,
-  entries: TreeEntry[],
-  digests: Map<string, Omit<SbomFile, "path">>,
-  sbom: Uint8Array,
-  sbomFile: string,
-  opts: WriteOptions,
-): Promise<Uint8Array> {
-  const items: DataItem[] = entries.map((e) => ({ path: e.path, entry: e }));
-  const have = new Set(entries.map((e) => e.path));
-  const parts = sbomFile.split("/");
-  for (let i = 1; i < parts.length; i++) {
-    const d = parts.slice(0, i).join("/");
-    if (!have.has(d)) items.push({ path: d });
-  }
-  items.push({ path: sbomFile, generated: sbom });
-  items.sort((a, b) => comparePaths(a.path, b.path));
-
-  const pack = tar.pack();
-  const gz = zlib.createGzip({ level: opts.level ?? 6 });
-  const chunks: Buffer[] = [];
-  gz.on("data", (c: Buffer) => chunks.push(c));
-  const finished = new Promise<void>((resolve, reject) => {
-    gz.on("end", resolve);
-    gz.on("error", reject);
-    pack.on("error", reject);
-  });
-  pack.pipe(gz);
-  for (const item of items) {
-    const e = item.entry;
-    let body: Buffer | undefined;
-    // deno-lint-ignore no-explicit-any
-    const header: any = {
-      name: item.path,
-      mode: e ? e.stat.mode & 0o7777 : item.generated ? 0o644 : 0o755,
-      uid: e?.stat.uid ?? 0,
-      gid: e?.stat.gid ?? 0,
-      // every entry's time is SOURCE_DATE_EPOCH, as melange writes it: nothing of when it was built
-      mtime: new Date(opts.sourceDateEpoch * 1000),
-      type: e ? e.kind : item.generated ? "file" : "directory",
-    };
-    const pax: Record<string, string> = {};
-    if (item.generated) {
-      body = Buffer.from(item.generated);
-      pax["APK-TOOLS.checksum.SHA1"] = createHash("sha1").update(body).digest("hex");
-    } else if (e?.kind === "file") {
-      body = await readFile(join(dir, e.path));
-      pax["APK-TOOLS.checksum.SHA1"] = digests.get(e.path)?.sha1 ??
-        createHash("sha1").update(body).digest("hex");
-    } else if (e?.kind === "symlink") {
-      // melange records the SHA-1 of the link target string; apko refuses a symlink without it
-      header.linkname = e.linkname;
-      pax["APK-TOOLS.checksum.SHA1"] = createHash("sha1").update(e.linkname ?? "").digest("hex");
-    } else if (e?.kind === "link") {
-      // a hardlink carries the checksum of the contents it shares, as melange writes it
-      header.linkname = e.linkname;
-      const first = digests.get(e.linkname ?? "");
-      if (first) pax["APK-TOOLS.checksum.SHA1"] = first.sha1;
-    } else if (e && (e.kind === "character-device" || e.kind === "block-device")) {
-      header.devmajor = Math.floor(e.stat.rdev / 256);
-      header.devminor = e.stat.rdev % 256;
-    }
-    // melange keeps xattrs of regular files and directories only
-    if (e?.kind === "file" || e?.kind === "directory") {
-      Object.assign(pax, xattrRecords(join(dir, e.path)));
-    }
-    if (Object.keys(pax).length) header.pax = pax;
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body) pack.entry(header, body, cb);
-      else pack.entry(header, cb);
-    });
-  }
-  pack.finalize();
-  await finished;
-  const out = Buffer.concat(chunks);
-  out[9] = 3; // OS byte fixed (Unix) so bytes match across platforms
-  return out;
-}
-
-/** PAX records of a file's xattrs; values that are not UTF-8 text cannot go through tar-stream. */
-function xattrRecords(path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const dec = new TextDecoder("utf-8", { fatal: true });
-  for (const [k, v] of Object.entries(readXattrs(path)).sort()) {
-    try {
-      out[`SCHILY.xattr.${k}`] = dec.decode(v);
-    } catch {
-      // binary values (e.g. security.capability) are skipped rather than corrupted
-    }
-  }
-  return out;
 }
 
 /**

@@ -8,6 +8,7 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
+import type { Stat } from "../buildkit/packet.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
@@ -119,12 +120,13 @@ async function buildArch(
   // temporary directory): a failed or killed build leaves nothing there, not even <out>/<arch>.
   const stagingRoot = Deno.makeTempDirSync({ prefix: "melange2-build-" });
   const staging = join(stagingRoot, "melange-out");
+  const exported = new Map<string, Stat>();
   const progress = new ProgressWriter(opts.progress ?? "auto");
   try {
     await client.solve({
       definition: definition.bytes,
       locals,
-      exports: [{ type: "local", dest: staging }],
+      exports: [{ type: "local", dest: staging, record: exported }],
       entitlements: ["security.insecure"],
       progress,
       signal: opts.signal,
@@ -150,6 +152,7 @@ async function buildArch(
       log,
       namespace: opts.namespace,
       configFile: opts.configFile,
+      exported,
     });
   } finally {
     client.close();

@@ -11,6 +11,10 @@ import { basename, dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
 import { addToRepository, packageFileName } from "../apk/outdir.ts";
+import { DEFAULT_ACCOUNTS } from "../apk/accounts.ts";
+import type { EntryMetadata, OwnerRemap } from "../apk/tree.ts";
+import { permOf } from "../buildkit/fsmode.ts";
+import type { Stat } from "../buildkit/packet.ts";
 import type { CompiledBuild } from "../config/mod.ts";
 import { UserError } from "../errors.ts";
 
@@ -28,6 +32,48 @@ export interface PackagingOptions {
   namespace?: string;
   /** The build file, whose repository's commit packages record when the file names none. */
   configFile?: string;
+  /**
+   * Every exported entry's stat as BuildKit sent it, by path under `staging`:
+   * owners, modes and xattrs come from here, never from what this process
+   * could apply to its own disk (a build as any user gives the same bytes).
+   */
+  exported?: Map<string, Stat>;
+}
+
+/** The entries under `<name>/` of an export, by their path inside it. */
+function metadataUnder(exported: Map<string, Stat>, name: string): Map<string, EntryMetadata> {
+  const out = new Map<string, EntryMetadata>();
+  const prefix = `${name}/`;
+  for (const [path, stat] of exported) {
+    if (!path.startsWith(prefix)) continue;
+    out.set(path.slice(prefix.length), {
+      uid: stat.uid ?? 0,
+      gid: stat.gid ?? 0,
+      mode: permOf(stat.mode),
+      xattrs: stat.xattrs,
+    });
+  }
+  return out;
+}
+
+/**
+ * melange packages what its build user and group own as root's: the
+ * environment's `build` user (1000:1000 when the file names no users).
+ */
+export function buildUserRemap(compiled: CompiledBuild): OwnerRemap {
+  const accounts = compiled.environment.accounts;
+  const users = accounts?.users?.length ? accounts.users : DEFAULT_ACCOUNTS.users;
+  const groups = accounts?.groups?.length
+    ? accounts.groups
+    : accounts?.users?.length
+    ? []
+    : DEFAULT_ACCOUNTS.groups;
+  const remap: OwnerRemap = { uids: {}, gids: {} };
+  const user = users.find((u) => u.username === "build");
+  const group = groups.find((g) => g.groupname === "build");
+  if (user) remap.uids![user.uid ?? 1000] = 0;
+  if (group) remap.gids![group.gid ?? 1000] = 0;
+  return remap;
 }
 
 export { packageFileName };
@@ -46,10 +92,12 @@ export async function packageOutputs(
   }).map((spec) => ({
     dir: join(staging, spec.name),
     spec,
+    metadata: opts.exported ? metadataUnder(opts.exported, spec.name) : undefined,
   }));
   const made = await writePackages(items, {
     sourceDateEpoch: opts.sourceDateEpoch,
     signingKey: key,
+    remap: buildUserRemap(compiled),
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
 
