@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -374,4 +375,42 @@ Deno.test("install: a data part of several gzip members streams whole; a corrupt
   corrupt[first.length + 40] ^= 0xff;
   const err = await assertRejects(() => streamData(corrupt, async () => {}));
   assertStringIncludes(err.message, "corrupt data part");
+});
+
+Deno.test({
+  name:
+    "install: xattrs whose values are not UTF-8 (file capabilities) are installed byte for byte",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const { writeXattrs, readXattrs } = await import("../lib/buildkit/xattr.ts");
+      const { writePackage } = await import("../lib/apk/package.ts");
+      const t = join(dir, "tree");
+      mkdirSync(join(t, "usr/bin"), { recursive: true });
+      writeFileSync(join(t, "usr/bin/ping"), "#!/bin/sh\n");
+      chmodSync(join(t, "usr/bin/ping"), 0o4755);
+      // v2 capabilities cap_setuid+cap_net_raw (byte 0x80: not UTF-8), and a binary user xattr.
+      const cap = new Uint8Array(20);
+      cap.set([0x01, 0x00, 0x00, 0x02, 0x80, 0x20]);
+      const xattrs = {
+        "security.capability": cap,
+        "user.binary": new Uint8Array([0xff, 0xfe, 0x00, 0x80]),
+        "user.text": new TextEncoder().encode("héllo"),
+      };
+      writeXattrs(join(t, "usr/bin/ping"), xattrs);
+      writeXattrs(join(t, "usr/bin"), { "user.dir": new Uint8Array([0xc3, 0x28]) });
+      const made = await writePackage(t, {
+        name: "caps",
+        version: "1-r0",
+        epoch: 0,
+        arch: "x86_64",
+      }, { sourceDateEpoch: 0 });
+      const spec = await repoWith(dir, "caps", made.bytes);
+      const root = join(dir, "root");
+      await installEnvironment(await resolveEnvironment(spec), root, spec);
+      const got = readXattrs(join(root, "usr/bin/ping"));
+      for (const [k, v] of Object.entries(xattrs)) assertEquals(got[k], v, k);
+      assertEquals(readXattrs(join(root, "usr/bin"))["user.dir"], new Uint8Array([0xc3, 0x28]));
+      assertEquals(lstatSync(join(root, "usr/bin/ping")).mode & 0o7777, 0o4755);
+    }),
 });

@@ -150,6 +150,7 @@ async function writeEntry(
     // chown clears setuid/setgid bits, so it comes before chmod
     if (isRoot) lchownSync(full, h.uid, h.gid);
     chmodSync(full, mode);
+    if (h.xattrs) writeXattrs(full, h.xattrs);
     const d = dirRecord(name);
     if (acl !== "0:0:755") d.acl = acl;
     return;
@@ -195,13 +196,8 @@ async function writeEntry(
     utimesSync(full, h.mtime, h.mtime);
     checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : computed!;
   }
-  const xattrs = Object.entries(h.pax ?? {}).filter(([k]) => k.startsWith("SCHILY.xattr."));
-  if (xattrs.length && h.type === "file") {
-    writeXattrs(
-      full,
-      Object.fromEntries(xattrs.map(([k, v]) => [k.slice(13), new TextEncoder().encode(v)])),
-    );
-  }
+  // After owner and mode: chown would clear security.capability.
+  if (h.xattrs && h.type === "file") writeXattrs(full, h.xattrs);
   const fileAcl = h.type === "symlink" ? `${h.uid}:${h.gid}:777` : acl;
   const file: InstalledFile = {
     name: posix.basename(name),
