@@ -85,7 +85,10 @@ export function register(program: Command): void {
   )
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
     .option("--signing-key <key>", "RSA private key that signs the packages and the index")
-    .option("--namespace <name>", "namespace of the build's cache keys")
+    .option(
+      "--namespace <name>",
+      "namespace of the packages (purl namespace in the SBOM, maintainer in .PKGINFO, as melange) and of the build's cache keys",
+    )
     .option("--dump-llb <file>", "write the LLB definition to FILE and stop")
     .option(
       "--dump-llb-recipe <file>",
