@@ -78,3 +78,23 @@ export function writeAccounts(root: string, accounts: Accounts | undefined): voi
   writeFileSync(join(root, "etc/passwd"), passwd.join("\n") + "\n");
   writeFileSync(join(root, "etc/group"), group.join("\n") + "\n");
 }
+
+/** User and group names by id, as a root's `etc/passwd` and `etc/group` give them. */
+export interface AccountNames {
+  users: Record<number, string>;
+  groups: Record<number, string>;
+}
+
+/** The names of `root`'s users and groups (the first name of an id wins, as a lookup finds it). */
+export function accountNames(root: string): AccountNames {
+  const names = (file: string) => {
+    const out: Record<number, string> = {};
+    for (const line of readLines(join(root, file))) {
+      const [name, , id] = line.split(":");
+      const n = Number(id);
+      if (name && id !== undefined && Number.isInteger(n) && !(n in out)) out[n] = name;
+    }
+    return out;
+  };
+  return { users: names("etc/passwd"), groups: names("etc/group") };
+}

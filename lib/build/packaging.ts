@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
 import { addToRepository, packageFileName } from "../apk/outdir.ts";
-import { DEFAULT_ACCOUNTS } from "../apk/accounts.ts";
+import { accountNames, DEFAULT_ACCOUNTS } from "../apk/accounts.ts";
 import type { EntryMetadata, OwnerRemap } from "../apk/tree.ts";
 import { permOf } from "../buildkit/fsmode.ts";
 import type { Stat } from "../buildkit/packet.ts";
@@ -38,6 +38,8 @@ export interface PackagingOptions {
    * could apply to its own disk (a build as any user gives the same bytes).
    */
   exported?: Map<string, Stat>;
+  /** The build environment, whose `etc/passwd` and `etc/group` name the owners (as melange). */
+  environmentRoot?: string;
 }
 
 /** The entries under `<name>/` of an export, by their path inside it. */
@@ -98,6 +100,7 @@ export async function packageOutputs(
     sourceDateEpoch: opts.sourceDateEpoch,
     signingKey: key,
     remap: buildUserRemap(compiled),
+    names: opts.environmentRoot ? accountNames(opts.environmentRoot) : undefined,
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
 
