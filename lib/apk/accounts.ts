@@ -48,14 +48,22 @@ function upsert(lines: string[], line: string): void {
   else lines.push(line);
 }
 
-/** Writes passwd, group and home directories under `root`. */
-export function writeAccounts(root: string, accounts: Accounts | undefined): void {
+/** The users and groups an environment gets: its own, or melange's default `build`. */
+export function effectiveAccounts(
+  accounts: Accounts | undefined,
+): { users: AccountUser[]; groups: AccountGroup[] } {
   const users = accounts?.users?.length ? accounts.users : DEFAULT_ACCOUNTS.users;
   const groups = accounts?.groups?.length
     ? accounts.groups
     : accounts?.users?.length
     ? []
     : DEFAULT_ACCOUNTS.groups;
+  return { users, groups };
+}
+
+/** Writes passwd, group and home directories under `root`. */
+export function writeAccounts(root: string, accounts: Accounts | undefined): void {
+  const { users, groups } = effectiveAccounts(accounts);
   mkdirSync(join(root, "etc"), { recursive: true });
   const passwd = readLines(join(root, "etc/passwd"));
   const group = readLines(join(root, "etc/group"));
