@@ -112,7 +112,11 @@ async function repoWith(dir: string, name: string, apk: Uint8Array) {
   });
   const key = { name: "t.rsa", pem: privateKey };
   mkdirSync(join(dir, "repo", "x86_64"), { recursive: true });
-  const info = await readApk(apk, new Map(), { allowUntrusted: true, source: name });
+  const info = await readApk(apk, new Map(), {
+    allowUntrusted: true,
+    skipDatahash: true,
+    source: name,
+  });
   writeFileSync(join(dir, "repo", "x86_64", `${name}-1-r0.apk`), apk);
   const index = await writeIndexArchive([{
     ...emptyPackage(name, "1-r0", "x86_64"),
@@ -459,3 +463,19 @@ sys.stdout.buffer.write(out.getvalue())
     ["pax/after", {}],
   ]);
 });
+
+Deno.test("install: a package from a local repository whose data part is not the one its .PKGINFO names is refused", () =>
+  withTempDir(async (dir) => {
+    const { gzip } = await import("../lib/apk/gzip.ts");
+    const good = await handMadeApk("swapped", "1-r0", [entry("etc/motd", {}, "hello\n")]);
+    const data = (await readApk(good, new Map(), { allowUntrusted: true, source: "x" })).data;
+    // The same control member, then another (valid) data part.
+    const other = gzip(await writeTar([entry("etc/motd", {}, "not what was signed\n")]));
+    const swapped = Buffer.concat([good.subarray(0, good.length - data.length), other]);
+    const spec = await repoWith(dir, "swapped", swapped);
+    const err = await assertRejects(async () =>
+      installEnvironment(await resolveEnvironment(spec), join(dir, "root"), spec)
+    );
+    assertStringIncludes(err.message, "installing swapped-1-r0");
+    assertStringIncludes(err.message, "does not match the datahash");
+  }));
