@@ -6,12 +6,16 @@
 #   runc            from Debian                    -> /usr/sbin/runc
 #   buildkitd/ctl   v0.32.2 built with the local Go -> $MELANGE2_TOOLS/buildkit
 #   llbref          scripts/llbref against BuildKit v0.32.2's client/llb -> $MELANGE2_TOOLS/llbref
+#   apko            v1.2.33 built with the local Go -> $MELANGE2_TOOLS/apko (the apko
+#                   melange v0.59.1 depends on; the interoperability tests install
+#                   our packages and repositories with it)
 #
 # Tools live outside the repository so that a fresh clone reuses them.
 set -euo pipefail
 
 DENO_VERSION="${DENO_VERSION:-2.9.6}"
 BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.32.2}"
+APKO_VERSION="${APKO_VERSION:-v1.2.33}"
 TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
 BUILDKIT_ADDR_UNIX="unix:///run/buildkit/buildkitd.sock"
 BUILDKIT_ADDR_TCP="${MELANGE2_TEST_TCP_ADDR:-tcp://127.0.0.1:11234}"
@@ -140,6 +144,36 @@ install_llbref() {
   rm -rf "$mod"
 }
 
+install_apko() {
+  local dir="$TOOLS/apko/$APKO_VERSION"
+  [ -x "$dir/bin/apko" ] && return
+  log "building apko $APKO_VERSION from the Go module proxy"
+  # Built inside a throwaway module, like buildkitd. apko $APKO_VERSION wants
+  # chainguard.dev/sdk v0.1.164, which the module proxy does not serve; v0.1.163
+  # builds the same commands.
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    go mod init melange2-apko-build >/dev/null 2>&1
+    cat >tools.go <<GO
+//go:build tools
+
+package tools
+
+import _ "chainguard.dev/apko"
+GO
+    go mod edit -replace chainguard.dev/sdk=chainguard.dev/sdk@v0.1.163
+    go get "chainguard.dev/apko@$APKO_VERSION" >&2
+    go mod tidy >&2 || true
+    mkdir -p "$dir/bin.tmp"
+    local ldflags="-X sigs.k8s.io/release-utils/version.gitVersion=$APKO_VERSION"
+    CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir/bin.tmp/apko" chainguard.dev/apko >&2
+  )
+  rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+  rm -rf "$mod"
+}
+
 answers() {
   timeout 10 "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" --addr "$1" debug workers >/dev/null 2>&1
 }
@@ -184,6 +218,7 @@ install_debian_tools
 fetch_busybox
 install_buildkit
 install_llbref
+install_apko
 start_buildkitd
 
 # The signed local repository the examples build from (made once, kept in
@@ -199,6 +234,7 @@ make_local_repo
 cat <<ENV
 export PATH="$TOOLS/deno/node_modules/.bin:$TOOLS/buildkit/$BUILDKIT_VERSION/bin:\$PATH"
 export MELANGE2_BUILDKIT_BIN="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
+export MELANGE2_APKO="$TOOLS/apko/$APKO_VERSION/bin/apko"
 export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
 export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
 # Deno looks for a newer version of itself on every run (a DNS query for

@@ -112,7 +112,11 @@ async function repoWith(dir: string, name: string, apk: Uint8Array) {
   });
   const key = { name: "t.rsa", pem: privateKey };
   mkdirSync(join(dir, "repo", "x86_64"), { recursive: true });
-  const info = await readApk(apk, new Map(), { allowUntrusted: true, source: name });
+  const info = await readApk(apk, new Map(), {
+    allowUntrusted: true,
+    skipDatahash: true,
+    source: name,
+  });
   writeFileSync(join(dir, "repo", "x86_64", `${name}-1-r0.apk`), apk);
   const index = await writeIndexArchive([{
     ...emptyPackage(name, "1-r0", "x86_64"),
@@ -414,3 +418,64 @@ Deno.test({
       assertEquals(lstatSync(join(root, "usr/bin/ping")).mode & 0o7777, 0o4755);
     }),
 });
+
+Deno.test("install: xattr bytes stay with their entries through GNU long names, global and per-entry PAX headers", async () => {
+  // Written by python's tarfile: GNU long-name headers, then PAX (with a global header).
+  const script = `
+import io, sys, tarfile
+out = io.BytesIO()
+def add(t, name, data=b'', xattrs=None, kind=tarfile.REGTYPE, link=''):
+    m = tarfile.TarInfo(name); m.type = kind; m.linkname = link; m.size = len(data)
+    if xattrs: m.pax_headers = {'SCHILY.xattr.' + k: v.decode('utf-8', 'surrogateescape') for k, v in xattrs.items()}
+    t.addfile(m, io.BytesIO(data) if data else None)
+with tarfile.open(fileobj=out, mode='w', format=tarfile.GNU_FORMAT) as t:
+    add(t, 'gnu/' + 'l' * 120, b'long')
+    add(t, 'gnu/short', b'x' * 700)
+out.seek(0)
+with tarfile.open(fileobj=out, mode='a', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'global'}) as t:
+    add(t, 'pax/dir', kind=tarfile.DIRTYPE, xattrs={'user.d': b'\\xfe'})
+    add(t, 'pax/plain', b'p' * 513)
+    add(t, 'pax/bin', b'b', xattrs={'user.a': b'\\xff\\x00\\x80', 'user.b': b'ok'})
+    add(t, 'pax/' + 'n' * 150, b'n', xattrs={'security.capability': b'\\x01\\x00\\x00\\x02\\x80'})
+    add(t, 'pax/link', kind=tarfile.SYMTYPE, link='bin')
+    add(t, 'pax/after', b'a')
+sys.stdout.buffer.write(out.getvalue())
+`;
+  const py = await new Deno.Command("python3", { args: ["-c", script] }).output();
+  assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
+  const { walkTar } = await import("../lib/apk/tar.ts");
+  const seen: [string, Record<string, number[]>][] = [];
+  await walkTar(py.stdout, async (h, body) => {
+    for await (const _ of body) { /* drain */ }
+    const x = Object.fromEntries(
+      Object.entries(h.xattrs ?? {}).map(([k, v]) => [k, Array.from(v)]),
+    );
+    seen.push([h.name.replace(/\/$/, ""), x]);
+  });
+  assertEquals(seen, [
+    [`gnu/${"l".repeat(120)}`, {}],
+    ["gnu/short", {}],
+    ["pax/dir", { "user.d": [0xfe] }],
+    ["pax/plain", {}],
+    ["pax/bin", { "user.a": [0xff, 0x00, 0x80], "user.b": [0x6f, 0x6b] }],
+    [`pax/${"n".repeat(150)}`, { "security.capability": [1, 0, 0, 2, 0x80] }],
+    ["pax/link", {}],
+    ["pax/after", {}],
+  ]);
+});
+
+Deno.test("install: a package from a local repository whose data part is not the one its .PKGINFO names is refused", () =>
+  withTempDir(async (dir) => {
+    const { gzip } = await import("../lib/apk/gzip.ts");
+    const good = await handMadeApk("swapped", "1-r0", [entry("etc/motd", {}, "hello\n")]);
+    const data = (await readApk(good, new Map(), { allowUntrusted: true, source: "x" })).data;
+    // The same control member, then another (valid) data part.
+    const other = gzip(await writeTar([entry("etc/motd", {}, "not what was signed\n")]));
+    const swapped = Buffer.concat([good.subarray(0, good.length - data.length), other]);
+    const spec = await repoWith(dir, "swapped", swapped);
+    const err = await assertRejects(async () =>
+      installEnvironment(await resolveEnvironment(spec), join(dir, "root"), spec)
+    );
+    assertStringIncludes(err.message, "installing swapped-1-r0");
+    assertStringIncludes(err.message, "does not match the datahash");
+  }));

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { Buffer } from "node:buffer";
 import { readApk } from "../lib/apk/archive.ts";
 import { gzipMembers } from "../lib/apk/gzip.ts";
 import { writePackage, writePackages } from "../lib/apk/package.ts";
@@ -521,3 +522,49 @@ async function tmpFile(dir: string, name: string, bytes: Uint8Array): Promise<st
   await Deno.writeFile(join(dir, name), bytes);
   return join(dir, name);
 }
+
+Deno.test({
+  name: "package: xattr values that are not UTF-8 are written byte for byte, long names too",
+  ignore: Deno.build.os !== "linux",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const { writeXattrs } = await import("../lib/buildkit/xattr.ts");
+      const t = join(dir, "t");
+      const deep = `usr/share/${"d".repeat(90)}/${"e".repeat(60)}`;
+      mkdirSync(join(t, deep), { recursive: true });
+      writeFileSync(join(t, deep, "file"), "x");
+      writeFileSync(join(t, "usr/short"), "y");
+      const binary = new Uint8Array([0xff, 0x00, 0x80, 0x0a, 0x3d, 0xc3]);
+      writeXattrs(join(t, deep, "file"), { "user.bin": binary, "user.txt": Buffer.from("ok") });
+      writeXattrs(join(t, "usr/short"), { "user.bin": binary.subarray(0, 3) });
+      const w = await writePackage(t, { ...spec, name: "x" }, { sourceDateEpoch: 0 });
+      writeFileSync(join(dir, "x.apk"), w.bytes);
+      const py = await new Deno.Command("python3", {
+        args: [
+          "-c",
+          `import json, sys, tarfile
+t = tarfile.open(sys.argv[1], 'r:gz')
+print(json.dumps({m.name: {k: v.encode('utf-8', 'surrogateescape').hex()
+      for k, v in m.pax_headers.items() if k.startswith('SCHILY')} for m in t if m.isfile()}))`,
+          join(dir, "x.apk"),
+        ],
+      }).output();
+      assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
+      const got = JSON.parse(new TextDecoder().decode(py.stdout));
+      assertEquals(got[`${deep}/file`], {
+        "SCHILY.xattr.user.bin": "ff00800a3dc3",
+        "SCHILY.xattr.user.txt": "6f6b",
+      });
+      assertEquals(got["usr/short"], { "SCHILY.xattr.user.bin": "ff0080" });
+      // And our reader gets the same bytes back.
+      const { streamData } = await import("../lib/apk/archive.ts");
+      const read = await readApk(w.bytes, new Map(), { allowUntrusted: true, source: "x" });
+      const seen: Record<string, Uint8Array | undefined> = {};
+      await streamData(read.data, async (h, body) => {
+        for await (const _ of body) { /* drain */ }
+        if (h.type === "file") seen[h.name] = h.xattrs?.["user.bin"];
+      });
+      assertEquals(Array.from(seen[`${deep}/file`] ?? []), Array.from(binary));
+      assertEquals(Array.from(seen["usr/short"] ?? []), Array.from(binary.subarray(0, 3)));
+    }),
+});

@@ -153,12 +153,10 @@ Deno.test({
       }
       const files = readdirSync(`${outs[0]}/${ARCH}`).sort();
       assertEquals(readdirSync(`${outs[1]}/${ARCH}`).sort(), files);
-      for (const f of files) {
-        assert(
-          readFileSync(`${outs[0]}/${ARCH}/${f}`).equals(readFileSync(`${outs[1]}/${ARCH}/${f}`)),
-          `${f} differs between the two builds`,
-        );
-      }
+      const differ = files.filter((f) =>
+        !readFileSync(`${outs[0]}/${ARCH}/${f}`).equals(readFileSync(`${outs[1]}/${ARCH}/${f}`))
+      );
+      assertEquals(differ, [], "files that differ between the two builds");
     }),
 });
 

@@ -4,7 +4,8 @@
  * the same build as root and as an unprivileged user (nobody, against the
  * daemon's TCP address) gives byte-identical packages and index, with
  * setuid/setgid bits, other users' files and xattrs whose values are not
- * UTF-8 kept, and the build user's files root's (as melange packages them).
+ * UTF-8 kept, the build user's files root's and owners named from the build
+ * environment's passwd and group (as melange packages them).
  */
 import { assertEquals } from "./assert.ts";
 import { haveDaemon, withTempDir } from "./support/buildkit.ts";
@@ -101,7 +102,7 @@ for m in t.getmembers():
     if m.name.startswith('.') or m.name.startswith('var/lib'): continue
     x = {k[13:]: v.encode('utf-8', 'surrogateescape').hex()
          for k, v in m.pax_headers.items() if k.startswith('SCHILY.xattr.')}
-    out[m.name] = [m.uid, m.gid, oct(m.mode), m.type.decode(), m.linkname, x]
+    out[m.name] = [m.uid, m.gid, m.uname, m.gname, oct(m.mode), m.type.decode(), m.linkname, x]
 print(json.dumps(out))
 `;
       const py = await new Deno.Command("python3", {
@@ -110,20 +111,20 @@ print(json.dumps(out))
       assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
       const entries = JSON.parse(new TextDecoder().decode(py.stdout));
       assertEquals(entries, {
-        srv: [0, 0, "0o755", "5", "", {}],
-        "srv/built": [0, 0, "0o644", "0", "", {}],
-        "srv/data": [123, 456, "0o640", "0", "", { "user.text": "68656c6c6f" }],
-        "srv/data-again": [123, 456, "0o640", "1", "srv/data", {}],
-        usr: [0, 0, "0o755", "5", "", {}],
-        "usr/bin": [0, 0, "0o755", "5", "", {}],
-        "usr/bin/capped": [0, 0, "0o4755", "0", "", {
+        srv: [0, 0, "root", "root", "0o755", "5", "", {}],
+        "srv/built": [0, 0, "root", "root", "0o644", "0", "", {}],
+        "srv/data": [123, 456, "", "", "0o640", "0", "", { "user.text": "68656c6c6f" }],
+        "srv/data-again": [123, 456, "", "", "0o640", "1", "srv/data", {}],
+        usr: [0, 0, "root", "root", "0o755", "5", "", {}],
+        "usr/bin": [0, 0, "root", "root", "0o755", "5", "", {}],
+        "usr/bin/capped": [0, 0, "root", "root", "0o4755", "0", "", {
           "security.capability": "0100000280200000" + "00".repeat(12),
           "user.binary": "fffe0080",
         }],
-        "usr/bin/grouped": [0, 5, "0o2755", "0", "", {}],
-        "usr/bin/link": [0, 0, "0o777", "2", "capped", {}],
-        var: [0, 0, "0o755", "5", "", {}],
-        "var/spool": [0, 0, "0o1777", "5", "", {}],
+        "usr/bin/grouped": [0, 5, "root", "", "0o2755", "0", "", {}],
+        "usr/bin/link": [0, 0, "root", "root", "0o777", "2", "capped", {}],
+        var: [0, 0, "root", "root", "0o755", "5", "", {}],
+        "var/spool": [0, 0, "root", "root", "0o1777", "5", "", {}],
       });
     }),
 });

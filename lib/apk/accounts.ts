@@ -48,14 +48,22 @@ function upsert(lines: string[], line: string): void {
   else lines.push(line);
 }
 
-/** Writes passwd, group and home directories under `root`. */
-export function writeAccounts(root: string, accounts: Accounts | undefined): void {
+/** The users and groups an environment gets: its own, or melange's default `build`. */
+export function effectiveAccounts(
+  accounts: Accounts | undefined,
+): { users: AccountUser[]; groups: AccountGroup[] } {
   const users = accounts?.users?.length ? accounts.users : DEFAULT_ACCOUNTS.users;
   const groups = accounts?.groups?.length
     ? accounts.groups
     : accounts?.users?.length
     ? []
     : DEFAULT_ACCOUNTS.groups;
+  return { users, groups };
+}
+
+/** Writes passwd, group and home directories under `root`. */
+export function writeAccounts(root: string, accounts: Accounts | undefined): void {
+  const { users, groups } = effectiveAccounts(accounts);
   mkdirSync(join(root, "etc"), { recursive: true });
   const passwd = readLines(join(root, "etc/passwd"));
   const group = readLines(join(root, "etc/group"));
@@ -77,4 +85,24 @@ export function writeAccounts(root: string, accounts: Accounts | undefined): voi
   }
   writeFileSync(join(root, "etc/passwd"), passwd.join("\n") + "\n");
   writeFileSync(join(root, "etc/group"), group.join("\n") + "\n");
+}
+
+/** User and group names by id, as a root's `etc/passwd` and `etc/group` give them. */
+export interface AccountNames {
+  users: Record<number, string>;
+  groups: Record<number, string>;
+}
+
+/** The names of `root`'s users and groups (the first name of an id wins, as a lookup finds it). */
+export function accountNames(root: string): AccountNames {
+  const names = (file: string) => {
+    const out: Record<number, string> = {};
+    for (const line of readLines(join(root, file))) {
+      const [name, , id] = line.split(":");
+      const n = Number(id);
+      if (name && id !== undefined && Number.isInteger(n) && !(n in out)) out[n] = name;
+    }
+    return out;
+  };
+  return { users: names("etc/passwd"), groups: names("etc/group") };
 }

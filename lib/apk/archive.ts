@@ -41,12 +41,18 @@ export function controlChecksum(controlRaw: Uint8Array): string {
   return "Q1" + createHash("sha1").update(controlRaw).digest("base64");
 }
 
-/** Reads and verifies a package. Errors name `opts.source`. */
-export async function readApk(
+/** A package's signature and control, read and verified, and where its data part starts. */
+export type ApkHead = Omit<ApkFile, "data" | "size"> & { dataOffset: number };
+
+/**
+ * Reads and verifies the signature and control members at the start of
+ * `bytes` (the whole package or only its head). Errors name `opts.source`.
+ */
+export async function readApkHead(
   bytes: Uint8Array,
   keyring: Keyring,
-  opts: TrustOptions & { skipDatahash?: boolean },
-): Promise<ApkFile> {
+  opts: TrustOptions,
+): Promise<ApkHead> {
   const fail = (msg: string) => new UserError(`${opts.source}: ${msg}`);
   let parts;
   try {
@@ -61,26 +67,39 @@ export async function readApk(
   });
   const pkginfo = entries.find((e) => e.header.name === ".PKGINFO");
   if (!pkginfo) throw fail("no .PKGINFO in the control part");
-  const info = parsePkgInfo(new TextDecoder().decode(pkginfo.data));
-  const data = bytes.subarray(control.offset + control.raw.length);
-  if (!data.length) throw fail("truncated: no data part");
-  if (info.datahash && !opts.skipDatahash) {
-    const actual = createHash("sha256").update(data).digest("hex");
-    if (actual !== info.datahash) {
-      throw fail(
-        `data part does not match the datahash of .PKGINFO (truncated or modified: ${actual} != ${info.datahash})`,
-      );
-    }
-  }
   return {
-    info,
+    info: parsePkgInfo(new TextDecoder().decode(pkginfo.data)),
     control: entries,
     signatures: sigs ?? [],
     verifiedBy,
     checksum: controlChecksum(control.raw),
-    data,
-    size: bytes.length,
+    dataOffset: control.offset + control.raw.length,
   };
+}
+
+/** The error for a data part whose SHA-256 is not the datahash of `.PKGINFO`. */
+export function datahashMismatch(source: string, actual: string, expected: string): UserError {
+  return new UserError(
+    `${source}: data part does not match the datahash of .PKGINFO (truncated or modified: ${actual} != ${expected})`,
+  );
+}
+
+/** Reads and verifies a package. Errors name `opts.source`. */
+export async function readApk(
+  bytes: Uint8Array,
+  keyring: Keyring,
+  opts: TrustOptions & { skipDatahash?: boolean },
+): Promise<ApkFile> {
+  const { dataOffset, ...head } = await readApkHead(bytes, keyring, opts);
+  const data = bytes.subarray(dataOffset);
+  if (!data.length) throw new UserError(`${opts.source}: truncated: no data part`);
+  if (head.info.datahash && !opts.skipDatahash) {
+    const actual = createHash("sha256").update(data).digest("hex");
+    if (actual !== head.info.datahash) {
+      throw datahashMismatch(opts.source, actual, head.info.datahash);
+    }
+  }
+  return { ...head, data, size: bytes.length };
 }
 
 /**
@@ -106,12 +125,14 @@ export async function controlParts(
  * resolving: however large the files, only a chunk of each is in memory.
  */
 export async function streamData(
-  data: Uint8Array,
+  data: Uint8Array | AsyncIterable<Uint8Array>,
   onEntry: (header: TarHeader, body: AsyncIterable<Uint8Array>) => Promise<void>,
 ): Promise<void> {
   const gunzip = zlib.createGunzip();
-  const inflated = Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)])
-    .pipe(gunzip);
+  const source = data instanceof Uint8Array
+    ? [Buffer.from(data.buffer, data.byteOffset, data.byteLength)]
+    : data;
+  const inflated = Readable.from(source).pipe(gunzip);
   let corrupt: Error | undefined;
   gunzip.on("error", (err: Error) => {
     corrupt = err;

@@ -44,6 +44,8 @@ export interface DataOptions {
   sbom: { path: string; data: Uint8Array };
   /** SHA-1 (hex) of the tree's regular files by path, when already computed. */
   sha1?: Map<string, string>;
+  /** Owner names for the headers, as melange takes them from the build environment. */
+  names?: { users: Record<number, string>; groups: Record<number, string> };
 }
 
 /** The data member: a gzip stream of the tree's tar plus the SBOM and its directories. */
@@ -87,6 +89,10 @@ export async function writeDataMember(
       mtime: new Date(opts.sourceDateEpoch * 1000),
       type: e ? e.kind : item.generated ? "file" : "directory",
     };
+    const uname = opts.names?.users[header.uid];
+    const gname = opts.names?.groups[header.gid];
+    if (uname) header.uname = uname;
+    if (gname) header.gname = gname;
     const pax: Record<string, string | Uint8Array> = {};
     if (item.generated) {
       body = Buffer.from(item.generated);

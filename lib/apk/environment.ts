@@ -18,9 +18,12 @@ import {
   formatRepository,
   loadIndex,
   loadKeyring,
+  packageLocation,
   parseRepository,
   type RepositoryPackage,
 } from "./repository.ts";
+import { isUrl } from "./fetch.ts";
+import { openApk } from "./apkfile.ts";
 import { resolve, universe } from "./resolve.ts";
 import type { Keyring } from "./signature.ts";
 
@@ -102,16 +105,35 @@ export async function installEnvironment(
     signal: spec.signal,
   };
   mkdirSync(root, { recursive: true });
-  const files = await pool(resolved.packages, 8, (p) => fetchPackage(p, opts));
+  // Downloads happen first, several at once; packages in local repositories are read from
+  // the disk as they are installed, never held whole.
+  const local = (p: RepositoryPackage) => !isUrl(packageLocation(p));
+  const files = await pool(
+    resolved.packages,
+    8,
+    (p) => local(p) ? Promise.resolve(undefined) : fetchPackage(p, opts),
+  );
   const owners: Owners = new Map();
   const installed: InstalledPackage[] = [];
   for (const [i, p] of resolved.packages.entries()) {
     const source = `${p.name}-${p.version}`;
+    const trust = { allowUntrusted: spec.allowUntrusted || p.repository.trusted, source };
     try {
-      const apk = await readApk(files[i], resolved.keyring, {
-        allowUntrusted: spec.allowUntrusted || p.repository.trusted,
-        source,
-      });
+      if (!files[i]) {
+        const apk = await openApk(packageLocation(p), resolved.keyring, trust);
+        if (p.checksum && apk.head.checksum !== p.checksum) {
+          throw new UserError(
+            `${
+              packageLocation(p)
+            }: checksum ${apk.head.checksum} does not match the index (${p.checksum})`,
+          );
+        }
+        const pkg = { ...p, replaces: p.replaces.length ? p.replaces : apk.head.info.replaces };
+        installed.push(await installData(root, pkg, apk.data, owners));
+        await apk.verifyDatahash();
+        continue;
+      }
+      const apk = await readApk(files[i]!, resolved.keyring, trust);
       // Indexes written by some tools leave out r:, so the package's own .PKGINFO decides.
       const pkg = { ...p, replaces: p.replaces.length ? p.replaces : apk.info.replaces };
       installed.push(await installData(root, pkg, apk.data, owners));

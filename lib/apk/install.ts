@@ -90,11 +90,14 @@ function checkName(name: string): string {
 
 const octal = (m: number) => (m & 0o7777).toString(8);
 
-/** Unpacks `data` (the package's data part, gzip) into `root`; returns its database record. */
+/**
+ * Unpacks `data` (the package's data part, gzip, whole or as it is read)
+ * into `root`; returns its database record.
+ */
 export async function installData(
   root: string,
   pkg: ApkPackage,
-  data: Uint8Array,
+  data: Uint8Array | AsyncIterable<Uint8Array>,
   owners: Owners,
 ): Promise<InstalledPackage> {
   const dirs: InstalledDir[] = [];

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { writeDataMember } from "./datatar.ts";
+import type { AccountNames } from "./accounts.ts";
 import { type AnalysisOptions, type AnalysisTree, analyze, mergeDependencies } from "./analyze.ts";
 import { controlChecksum } from "./archive.ts";
 import { diskTree } from "./disktree.ts";
@@ -87,6 +88,8 @@ export interface WriteOptions {
   level?: number;
   /** Owners that become others in the package (melange: the build user and group become root). */
   remap?: OwnerRemap;
+  /** User and group names for the data's headers (melange: the build environment's). */
+  names?: AccountNames;
 }
 
 /** A written package. */
@@ -132,6 +135,7 @@ export async function writePackage(
     level: opts.level,
     sbom: { path: sbomPath(spec), data: sbom },
     sha1: new Map([...digests].map(([path, d]) => [path, d.sha1])),
+    names: opts.names,
   });
   const pkginfo: PkgInfo = {
     pkgname: spec.name,

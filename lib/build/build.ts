@@ -159,6 +159,7 @@ async function buildArch(
       namespace: opts.namespace,
       configFile: opts.configFile,
       exported,
+      environmentRoot: env.root,
     });
   } finally {
     client.close();

@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
 import { addToRepository, packageFileName } from "../apk/outdir.ts";
-import { DEFAULT_ACCOUNTS } from "../apk/accounts.ts";
+import { accountNames, effectiveAccounts } from "../apk/accounts.ts";
 import type { EntryMetadata, OwnerRemap } from "../apk/tree.ts";
 import { permOf } from "../buildkit/fsmode.ts";
 import type { Stat } from "../buildkit/packet.ts";
@@ -38,6 +38,8 @@ export interface PackagingOptions {
    * could apply to its own disk (a build as any user gives the same bytes).
    */
   exported?: Map<string, Stat>;
+  /** The build environment, whose `etc/passwd` and `etc/group` name the owners (as melange). */
+  environmentRoot?: string;
 }
 
 /** The entries under `<name>/` of an export, by their path inside it. */
@@ -61,13 +63,7 @@ function metadataUnder(exported: Map<string, Stat>, name: string): Map<string, E
  * environment's `build` user (1000:1000 when the file names no users).
  */
 export function buildUserRemap(compiled: CompiledBuild): OwnerRemap {
-  const accounts = compiled.environment.accounts;
-  const users = accounts?.users?.length ? accounts.users : DEFAULT_ACCOUNTS.users;
-  const groups = accounts?.groups?.length
-    ? accounts.groups
-    : accounts?.users?.length
-    ? []
-    : DEFAULT_ACCOUNTS.groups;
+  const { users, groups } = effectiveAccounts(compiled.environment.accounts);
   const remap: OwnerRemap = { uids: {}, gids: {} };
   const user = users.find((u) => u.username === "build");
   const group = groups.find((g) => g.groupname === "build");
@@ -98,6 +94,7 @@ export async function packageOutputs(
     sourceDateEpoch: opts.sourceDateEpoch,
     signingKey: key,
     remap: buildUserRemap(compiled),
+    names: opts.environmentRoot ? accountNames(opts.environmentRoot) : undefined,
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
 
