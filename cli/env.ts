@@ -1,4 +1,7 @@
-/** `melange2 env resolve` and `env install`: build environments from APK repositories. */
+/**
+ * `melange2 env resolve`, `env install` and `image`: environments and images
+ * from APK repositories.
+ */
 import type { Command } from "commander";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +15,7 @@ import {
 import { normalizeArch } from "../lib/config/mod.ts";
 import { UserError } from "../lib/errors.ts";
 import { action } from "./run.ts";
+import { buildImage } from "../lib/build/image.ts";
 
 const list = (v: string, all: string[] = []) => [...all, v];
 
@@ -38,7 +42,7 @@ function specOf(packages: string[], opts: Record<string, any>): EnvironmentSpec 
   };
 }
 
-/** Registers `env resolve` and `env install`. */
+/** Registers `env resolve`, `env install` and `image`. */
 export function register(program: Command): void {
   const env = program.command("env").description("Build environments from APK repositories");
   withEnvFlags(
@@ -59,5 +63,43 @@ export function register(program: Command): void {
       mkdirSync(opts.root, { recursive: true });
       await installEnvironment(resolved, opts.root, spec);
       console.error(`installed ${resolved.packages.length} packages into ${opts.root}`);
+    }));
+  withEnvFlags(
+    program.command("image").description(
+      "Make a minimal OCI image (an OCI layout directory) from APK packages",
+    ),
+  )
+    .requiredOption("-o, --output <dir>", "the OCI layout directory to write")
+    .option("--tag <name>", "the image's name in the layout (org.opencontainers.image.ref.name)")
+    .option("--entrypoint <arg>", "the entrypoint, one argument per flag", list)
+    .option("--cmd <arg>", "the default command, one argument per flag", list)
+    .option("--env <KEY=VALUE>", "environment of the image's processes (repeatable)", list)
+    .option("--workdir <dir>", "working directory of the image's processes")
+    .option("--user <user>", "user of the image's processes")
+    .option("--source-date-epoch <seconds>", "every timestamp in the image", "0")
+    .action(action(async (packages: string[], opts: Record<string, any>) => {
+      const env: Record<string, string> = {};
+      for (const kv of opts.env ?? []) {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) throw new UserError(`--env ${kv}: expected KEY=VALUE`);
+        env[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+      if (!/^\d+$/.test(opts.sourceDateEpoch)) {
+        throw new UserError(`--source-date-epoch ${opts.sourceDateEpoch}: expected seconds`);
+      }
+      const result = await buildImage({
+        environment: specOf(packages, opts),
+        output: opts.output,
+        tag: opts.tag,
+        entrypoint: opts.entrypoint,
+        cmd: opts.cmd,
+        env,
+        workingDir: opts.workdir,
+        user: opts.user,
+        sourceDateEpoch: Number(opts.sourceDateEpoch),
+        log: (line) => console.error(line),
+      });
+      console.error(`wrote ${result.layout}: ${result.packages.length} packages`);
+      await Deno.stdout.write(new TextEncoder().encode(`${result.digest}\n`));
     }));
 }

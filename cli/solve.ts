@@ -12,11 +12,11 @@ import { action } from "./run.ts";
 const collect = (v: string, all: string[] = []) => [...all, v];
 
 /** Parses `--local NAME=DIR` flags. */
-export function parseLocals(flags: string[]): Record<string, string> {
+export function parseLocals(flags: string[], flag = "--local"): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of flags) {
     const eq = f.indexOf("=");
-    if (eq <= 0) throw new UserError(`--local ${f}: expected NAME=DIR`);
+    if (eq <= 0) throw new UserError(`${flag} ${f}: expected NAME=DIR`);
     out[f.slice(0, eq)] = f.slice(eq + 1);
   }
   return out;
@@ -96,6 +96,7 @@ export function register(program: Command): void {
     const exports: ExportSpec[] = (opts.output ?? []).map(parseOutput);
     const secrets = parseSecrets(opts.secret ?? []);
     const ssh = parseSsh(opts.ssh ?? []);
+    const ociLayouts = parseLocals(opts.ociLayout ?? [], "--oci-layout");
     const client = Client.connect(connectOptions(opts));
     const interrupt = interruptSignal();
     try {
@@ -105,6 +106,7 @@ export function register(program: Command): void {
         exports,
         secrets,
         ssh,
+        ociLayouts,
         entitlements: opts.allow,
         progress: new ProgressWriter(opts.progress as ProgressMode),
         signal: interrupt.signal,

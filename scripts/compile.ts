@@ -3,9 +3,11 @@
  *
  *   deno run -A scripts/compile.ts [--out DIR] [--target TRIPLE]...
  *
- * Needs the network the first time for each target (Deno downloads its
- * runtime for that target), so CI checks the offline part instead: a
- * `deno bundle` of main.ts that runs from an empty directory.
+ * `deno compile` downloads Deno's runtime for each target (denort, from
+ * dl.deno.land) the first time; without that access it can use one given
+ * as DENORT_BIN. When neither works, this script says so in one paragraph.
+ * tests/bundle_test.ts runs the compiled binary when a runtime is there,
+ * and otherwise the offline equivalent: a `deno bundle` of main.ts.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -49,14 +51,35 @@ if (import.meta.main) {
   const targets = values.target?.length ? values.target : [...TARGETS];
   for (const target of targets) {
     console.error(`compiling for ${target}`);
-    const { code } = await new Deno.Command(Deno.execPath(), {
+    const out = await new Deno.Command(Deno.execPath(), {
       args: compileArgs(target, values.out!),
+      env: { RUST_BACKTRACE: "0" },
       stdout: "inherit",
-      stderr: "inherit",
+      stderr: "piped",
     }).output();
-    if (code !== 0) {
-      console.error(`deno compile failed for ${target}`);
-      Deno.exit(code);
+    if (!out.success) {
+      console.error(compileFailure(target, new TextDecoder().decode(out.stderr)));
+      Deno.exit(1);
     }
+    console.error(`wrote ${join(values.out!, `melange2-${target}`)}`);
   }
+}
+
+/** What to tell the user when `deno compile` failed, in one paragraph. */
+export function compileFailure(target: string, stderr: string): string {
+  // deno's own message, without colors and its backtrace.
+  const plain = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\nStack backtrace:")[0].trim();
+  const lines = plain.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (/denort|dl\.deno\.land|Setting up base binary/.test(plain)) {
+    const reason = (lines.at(-1) ?? "unknown error").replace(/^\d+: /, "");
+    const runtime = Deno.env.get("DENORT_BIN");
+    return runtime
+      ? `deno compile could not use DENORT_BIN=${runtime} as the runtime for ${target}: ${reason}`
+      : `deno compile needs Deno's runtime for ${target} (denort-${target}.zip from ` +
+        `dl.deno.land, Deno ${Deno.version.deno}) and could not download it: ${reason}. ` +
+        `On a machine that cannot reach dl.deno.land, download that zip elsewhere, unzip it and ` +
+        `run again with DENORT_BIN=/path/to/denort (one target per run: --target ${target}); ` +
+        "or run melange2 without compiling, as `deno run -A main.ts` or a `deno bundle` of it.";
+  }
+  return `deno compile failed for ${target}: ${lines.slice(-3).join(" ")}`;
 }

@@ -17,8 +17,10 @@ DENO_VERSION="${DENO_VERSION:-2.9.6}"
 BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.32.2}"
 APKO_VERSION="${APKO_VERSION:-v1.2.33}"
 TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
-BUILDKIT_ADDR_UNIX="unix:///run/buildkit/buildkitd.sock"
+BUILDKIT_ADDR_UNIX="${MELANGE2_BUILDKIT_UNIX:-unix:///run/buildkit/buildkitd.sock}"
 BUILDKIT_ADDR_TCP="${MELANGE2_TEST_TCP_ADDR:-tcp://127.0.0.1:11234}"
+# What this set-up started, and where, so it stops only its own daemon.
+RUN_DIR="${MELANGE2_RUN_DIR:-$TOOLS/run}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -175,31 +177,79 @@ GO
 }
 
 answers() {
-  timeout 10 "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" --addr "$1" debug workers >/dev/null 2>&1
+  # -k: buildctl may not stop on SIGTERM while it dials.
+  timeout -k 1 "${MELANGE2_PROBE_TIMEOUT:-10}" "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" \
+    --addr "$1" debug workers >/dev/null 2>&1
 }
 
+# Whether something listens at an address (answering or not).
+taken() {
+  case "$1" in
+    unix://*) [ -S "${1#unix://}" ] ;;
+    tcp://*)
+      local hp="${1#tcp://}"
+      (exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
+      ;;
+  esac
+}
+
+# The pid of the buildkitd this set-up started, if it still runs.
+our_daemon() {
+  local pid
+  pid=$(cat "$RUN_DIR/buildkitd.pid" 2>/dev/null) || return 1
+  kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = buildkitd ] && echo "$pid"
+}
+
+# Addresses chosen by an earlier run (the defaults were taken then).
+if [ -f "$RUN_DIR/addresses" ]; then
+  # shellcheck disable=SC1091
+  source "$RUN_DIR/addresses"
+fi
+
+# Starts buildkitd unless one answers at both addresses. It never stops a
+# process it did not start: when the defaults are held by something that
+# does not answer, it says so and starts its own daemon on its own addresses.
 start_buildkitd() {
-  local bk="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
-  if answers "$BUILDKIT_ADDR_UNIX" && answers "$BUILDKIT_ADDR_TCP"; then
-    return
-  fi
+  local bk="$TOOLS/buildkit/$BUILDKIT_VERSION/bin" pid
+  # Patient: a daemon that is starting (or busy) may take a while to answer.
+  for _ in 1 2 3; do
+    if answers "$BUILDKIT_ADDR_UNIX" && answers "$BUILDKIT_ADDR_TCP"; then return; fi
+    taken "$BUILDKIT_ADDR_UNIX" || taken "$BUILDKIT_ADDR_TCP" || break
+    sleep 2
+  done
   if [ "$(id -u)" != 0 ]; then
     log "buildkitd is not running and this is not root: start it with"
     log "  sudo $bk/buildkitd --addr $BUILDKIT_ADDR_UNIX --addr $BUILDKIT_ADDR_TCP --allow-insecure-entitlement security.insecure"
     exit 1
   fi
-  if pgrep -x buildkitd >/dev/null; then
-    log "a buildkitd runs but does not answer at both addresses; stopping it"
-    pkill -x buildkitd || true
-    sleep 2
+  if pid=$(our_daemon); then
+    log "the buildkitd this set-up started (pid $pid) does not answer; stopping it"
+    kill "$pid"
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+  local root="/var/lib/buildkit"
+  if taken "$BUILDKIT_ADDR_UNIX" || taken "$BUILDKIT_ADDR_TCP" || pgrep -x buildkitd >/dev/null; then
+    local what
+    what=$(pgrep -a -x buildkitd | head -n 1 || true)
+    log "something else holds $BUILDKIT_ADDR_UNIX or $BUILDKIT_ADDR_TCP (${what:-not a buildkitd}) and does not answer at both; leaving it alone"
+    BUILDKIT_ADDR_UNIX="unix://$RUN_DIR/buildkitd.sock"
+    BUILDKIT_ADDR_TCP="tcp://127.0.0.1:$(free_port)"
+    root="$RUN_DIR/root"
+    log "using melange2's own daemon at $BUILDKIT_ADDR_UNIX and $BUILDKIT_ADDR_TCP"
+    mkdir -p "$RUN_DIR"
+    printf 'BUILDKIT_ADDR_UNIX=%q\nBUILDKIT_ADDR_TCP=%q\n' "$BUILDKIT_ADDR_UNIX" "$BUILDKIT_ADDR_TCP" \
+      >"$RUN_DIR/addresses"
   fi
   log "starting buildkitd at $BUILDKIT_ADDR_UNIX and $BUILDKIT_ADDR_TCP"
-  mkdir -p /run/buildkit "$TOOLS/log"
+  local sock="${BUILDKIT_ADDR_UNIX#unix://}"
+  mkdir -p "$(dirname "$sock")" "$TOOLS/log" "$RUN_DIR"
   PATH="$bk:$PATH" setsid nohup "$bk/buildkitd" \
+    --root "$root" \
     --addr "$BUILDKIT_ADDR_UNIX" --addr "$BUILDKIT_ADDR_TCP" \
     --allow-insecure-entitlement security.insecure \
     --oci-worker-snapshotter=overlayfs \
     >"$TOOLS/log/buildkitd.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/buildkitd.pid"
   for _ in $(seq 1 60); do
     if answers "$BUILDKIT_ADDR_UNIX" && answers "$BUILDKIT_ADDR_TCP"; then
       log "buildkitd answers"
@@ -210,6 +260,11 @@ start_buildkitd() {
   log "buildkitd did not answer within 60s; its log:"
   tail -n 30 "$TOOLS/log/buildkitd.log" >&2
   exit 1
+}
+
+# A TCP port on loopback that nothing listens on.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 install_deno
@@ -228,7 +283,8 @@ make_local_repo() {
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   "$TOOLS/deno/node_modules/.bin/deno" run -A --frozen --config "$here/../deno.json" "$here/local_repo.ts" >&2
 }
-make_local_repo
+# MELANGE2_SETUP_DAEMON_ONLY=1: tools and daemon only (the repository is someone else's concern).
+[ "${MELANGE2_SETUP_DAEMON_ONLY:-}" = 1 ] || make_local_repo
 
 # Print the environment the other scripts source.
 cat <<ENV
@@ -241,3 +297,7 @@ export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
 # dl.deno.land in the background); the set-up pins the version instead.
 export DENO_NO_UPDATE_CHECK=1
 ENV
+# Our own daemon, when the default address was taken: everything uses it.
+if [ "$BUILDKIT_ADDR_UNIX" != "unix:///run/buildkit/buildkitd.sock" ]; then
+  echo "export BUILDKIT_HOST=\"$BUILDKIT_ADDR_UNIX\""
+fi

@@ -3,7 +3,6 @@
  * thread, so packaging a package and its subpackages on every core takes
  * one worker per package (package.ts `writePackages`).
  */
-/// <reference lib="deno.worker" />
 import {
   analysisTrees,
   type PackageSpec,
@@ -23,14 +22,24 @@ export interface PackageJob {
   metadata?: Map<string, EntryMetadata>;
 }
 
-self.onmessage = async (e: MessageEvent<PackageJob>) => {
+/**
+ * The worker's global scope, typed here rather than with Deno's worker lib
+ * (a triple-slash lib reference changes the globals of every module that
+ * imports this one, which JSR refuses).
+ */
+const scope = self as unknown as {
+  onmessage: (e: MessageEvent<PackageJob>) => void;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+};
+
+scope.onmessage = async (e: MessageEvent<PackageJob>) => {
   const { dir, spec, opts, relatives, metadata } = e.data;
   try {
     const made = await writePackage(dir, spec, opts, analysisTrees(relatives, opts), metadata);
     const bytes = made.bytes.slice().buffer;
-    self.postMessage({ ok: true, info: made.info, pkginfo: made.pkginfo, bytes }, [bytes]);
+    scope.postMessage({ ok: true, info: made.info, pkginfo: made.pkginfo, bytes }, [bytes]);
   } catch (err) {
-    self.postMessage({
+    scope.postMessage({
       ok: false,
       message: (err as Error).message,
       user: (err as Error).name === "UserError",

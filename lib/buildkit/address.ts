@@ -24,7 +24,10 @@ export interface ConnectOptions {
 }
 
 /** The address to use: the flag, else BUILDKIT_HOST, else the default socket. */
-export function resolveAddress(flag?: string, env = Deno.env.get("BUILDKIT_HOST")): string {
+export function resolveAddress(
+  flag?: string,
+  env: string | undefined = Deno.env.get("BUILDKIT_HOST"),
+): string {
   return flag || env || DEFAULT_ADDRESS;
 }
 

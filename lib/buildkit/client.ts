@@ -28,6 +28,8 @@ export interface SolveOptions {
   secrets?: Record<string, Uint8Array>;
   /** SSH agent sockets by id (`default` is what mounts without an id use). */
   ssh?: Record<string, string>;
+  /** OCI layout directories by store id (what `oci-layout` sources read). */
+  ociLayouts?: Record<string, string>;
   /** Entitlements the build needs, e.g. "security.insecure". */
   entitlements?: string[];
   /** Progress display (default: none). */
@@ -136,6 +138,7 @@ export class Client {
       exports: prepared.map((p) => p.target as ExportTarget),
       secrets: opts.secrets,
       ssh: opts.ssh,
+      ociLayouts: opts.ociLayouts,
       sharedKey: opts.sharedKey,
     });
     const abort = new AbortController();

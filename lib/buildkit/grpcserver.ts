@@ -12,6 +12,7 @@ import type { MessageStream } from "./stream.ts";
 export const Status = {
   OK: 0,
   UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,

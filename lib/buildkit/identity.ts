@@ -15,7 +15,7 @@ export function cacheDir(): string {
 }
 
 /** A random id made once per user and kept. */
-export function clientId(dir = cacheDir()): string {
+export function clientId(dir: string = cacheDir()): string {
   const file = join(dir, "client-id");
   if (existsSync(file)) {
     const id = readFileSync(file, "utf8").trim();
@@ -36,11 +36,11 @@ function hash(...parts: string[]): string {
 }
 
 /** The session shared key for a set of local directories. */
-export function sharedKey(dirs: string[], id = clientId()): string {
+export function sharedKey(dirs: string[], id: string = clientId()): string {
   return hash(id, ...dirs.map((d) => resolve(d)).sort());
 }
 
 /** The `local.unique` of one local directory. */
-export function localUniqueId(dir: string, id = clientId()): string {
+export function localUniqueId(dir: string, id: string = clientId()): string {
   return hash(id, "local", resolve(dir));
 }

@@ -52,7 +52,7 @@ function secondsOf(t?: { seconds?: number; nanos?: number }): number | undefined
 
 /** Collects step records from status messages and renders them. */
 export class ProgressWriter {
-  readonly steps = new Map<string, StepRecord>();
+  readonly steps: Map<string, StepRecord> = new Map();
   readonly #mode: Exclude<ProgressMode, "auto">;
   readonly #write: (s: string) => void;
   readonly #start = performance.now();

@@ -19,6 +19,9 @@ import secrets from "../../proto/github.com/moby/buildkit/session/secrets/secret
 import ssh from "../../proto/github.com/moby/buildkit/session/sshforward/ssh.proto" with {
   type: "text",
 };
+import content from "../../proto/github.com/containerd/containerd/api/services/content/v1/content.proto" with {
+  type: "text",
+};
 import auth from "../../proto/github.com/moby/buildkit/session/auth/auth.proto" with {
   type: "text",
 };
@@ -30,7 +33,19 @@ import health from "../../proto/grpc/health/v1/health.proto" with { type: "text"
 export const root: protobuf.Root = (() => {
   const r = new protobuf.Root();
   for (
-    const text of [timestamp, ops, worker, control, wire, filesync, secrets, ssh, auth, health]
+    const text of [
+      timestamp,
+      ops,
+      worker,
+      control,
+      wire,
+      filesync,
+      secrets,
+      ssh,
+      content,
+      auth,
+      health,
+    ]
   ) {
     protobuf.parse(text, r, { keepCase: true });
   }

@@ -17,6 +17,7 @@ import { type Credentials, credentialsFor } from "./auth.ts";
 import { h2Server, type Transport } from "./h2server.ts";
 import { grpcServer, type Handler, type ServerCall, Status } from "./grpcserver.ts";
 import { sshHandlers } from "./sshforward.ts";
+import { contentHandlers } from "./contentstore.ts";
 
 /** A local directory the daemon may read, with its filters. */
 export interface LocalDir {
@@ -41,6 +42,8 @@ export interface SessionConfig {
   secrets?: Record<string, Uint8Array>;
   /** SSH agent sockets by id, forwarded to ssh mounts. */
   ssh?: Record<string, string>;
+  /** OCI layout directories by store id, for `oci-layout` sources. */
+  ociLayouts?: Record<string, string>;
   /** Registry credentials by host. */
   credentials?: Record<string, Credentials>;
   /** A stable key so the daemon recognizes this client's local sources across runs. */
@@ -160,6 +163,9 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     }),
     unary("/grpc.health.v1.Health/Check", () => ({ status: 1 })),
     ...(config.ssh && Object.keys(config.ssh).length ? sshHandlers(config.ssh) : []),
+    ...(config.ociLayouts && Object.keys(config.ociLayouts).length
+      ? contentHandlers(config.ociLayouts)
+      : []),
   ]);
 
   const md = new grpc.Metadata();

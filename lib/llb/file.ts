@@ -96,7 +96,12 @@ export class FileAction {
     return new FileAction({ kind: "mkdir", path, mode, opts }, this);
   }
   /** Appends the creation of a file with `data`. */
-  mkfile(path: string, mode: number, data: Uint8Array | string, opts: CreateOptions = {}) {
+  mkfile(
+    path: string,
+    mode: number,
+    data: Uint8Array | string,
+    opts: CreateOptions = {},
+  ): FileAction {
     return new FileAction({ kind: "mkfile", path, mode, data: bytesOf(data), opts }, this);
   }
   /** Appends a removal. */
@@ -114,10 +119,14 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 }
 
 /** A copy action starting a chain. */
-export const copy = (from: FileSource, src: string, dest: string, opts: CopyOptions = {}) =>
-  FileAction.of({ kind: "copy", from, src, dest, opts });
+export const copy = (
+  from: FileSource,
+  src: string,
+  dest: string,
+  opts: CopyOptions = {},
+): FileAction => FileAction.of({ kind: "copy", from, src, dest, opts });
 /** A mkdir action starting a chain. */
-export const mkdir = (path: string, mode: number, opts: MkdirOptions = {}) =>
+export const mkdir = (path: string, mode: number, opts: MkdirOptions = {}): FileAction =>
   FileAction.of({ kind: "mkdir", path, mode, opts });
 /** A mkfile action starting a chain. */
 export const mkfile = (
@@ -125,11 +134,12 @@ export const mkfile = (
   mode: number,
   data: Uint8Array | string,
   opts: CreateOptions = {},
-) => FileAction.of({ kind: "mkfile", path, mode, data: bytesOf(data), opts });
+): FileAction => FileAction.of({ kind: "mkfile", path, mode, data: bytesOf(data), opts });
 /** An rm action starting a chain. */
-export const rm = (path: string, opts: RmOptions = {}) => FileAction.of({ kind: "rm", path, opts });
+export const rm = (path: string, opts: RmOptions = {}): FileAction =>
+  FileAction.of({ kind: "rm", path, opts });
 /** A symlink action starting a chain. */
-export const symlink = (oldpath: string, newpath: string, opts: CreateOptions = {}) =>
+export const symlink = (oldpath: string, newpath: string, opts: CreateOptions = {}): FileAction =>
   FileAction.of({ kind: "symlink", oldpath, newpath, opts });
 
 /**
