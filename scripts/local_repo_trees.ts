@@ -22,8 +22,12 @@ export interface StagedPackage {
   provides?: string[];
 }
 
-/** Debian packages whose files make `glibc` (the runtime every C program needs). */
-const GLIBC_DEBS = ["libc6", "libgcc-s1"];
+/**
+ * Debian packages whose files make `glibc` (the runtime every C program
+ * needs), with libcrypt and zlib, which perl and wget load as well as the
+ * toolchain (a file can be in one package only).
+ */
+const GLIBC_DEBS = ["libc6", "libgcc-s1", "libcrypt1", "zlib1g"];
 
 /** Roots of the C toolchain; their installed dependency closure is taken. */
 const TOOLCHAIN_ROOTS = ["gcc-12", "cpp-12", "gcc", "cpp", "binutils", "make", "libc6-dev"];
@@ -287,6 +291,14 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
   // Each Debian package goes into one staged package only.
   const taken = new Set([...GLIBC_DEBS, ...toolchainDebs, ...TOOLCHAIN_SKIP, ...TOOL_SKIP]);
+  // Debian's busybox tar does not recognize a compressed archive by itself,
+  // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
+  // on them): GNU tar and find come with busybox instead, with the libraries
+  // they load (first, so that busybox alone can run them).
+  const busyboxDir = join(root, "busybox");
+  const busyboxDebs = await closure(["tar", "findutils"], taken);
+  for (const d of busyboxDebs) taken.add(d);
+  await copyDebFiles(busyboxDebs, busyboxDir);
   const tools: StagedPackage[] = [];
   for (const t of TOOL_PACKAGES) {
     const debs = await closure(t.debs, taken);
@@ -301,17 +313,13 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
       description: t.description,
       license: t.license,
       dir,
-      depends: t.depends,
+      // Libraries a tool loads may have come with busybox (GNU tar's).
+      depends: [...new Set([...t.depends, "busybox"])],
     });
   }
   // busybox leaves out the applets a real tool installs (ar, strings, wget...).
   const realFiles = new Set(await treeFiles(toolchain));
   for (const t of tools) for (const f of await treeFiles(t.dir)) realFiles.add(f);
-  // Debian's busybox tar does not recognize a compressed archive by itself,
-  // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
-  // on them): GNU tar and find come with busybox instead.
-  const busyboxDir = join(root, "busybox");
-  await copyDebFiles(await closure(["tar", "findutils"], taken), busyboxDir);
   for (const f of await treeFiles(busyboxDir)) realFiles.add(f);
   const busybox = await stageBusybox(busyboxDir, realFiles);
   const go = await stageGo(join(root, "go"));
@@ -320,7 +328,8 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
     {
       name: "glibc",
       version: `${await debVersion("libc6")}-r0`,
-      description: "the GNU C library, from Debian's libc6 and libgcc-s1",
+      description:
+        "the GNU C library, from Debian's libc6 and libgcc-s1 (with libcrypt1 and zlib1g)",
       license: "LGPL-2.1-or-later",
       dir: glibc,
       depends: [],
