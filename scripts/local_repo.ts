@@ -24,6 +24,9 @@ export const LOCAL_KEY = "melange2-local.rsa";
 async function fingerprint(): Promise<string> {
   const run = async (cmd: string, ...args: string[]) =>
     new TextDecoder().decode((await new Deno.Command(cmd, { args }).output()).stdout);
+  if (!existsSync(BUSYBOX)) {
+    throw new Error(`${BUSYBOX} is missing: scripts/setup.sh unpacks it (fetch_busybox)`);
+  }
   const parts = [
     readFileSync(new URL("./local_repo_trees.ts", import.meta.url)),
     readFileSync(new URL("./local_repo.ts", import.meta.url)),
