@@ -7,9 +7,10 @@
  *
  * Covered: fetch, autoconf/configure (a tree with only configure.ac, so
  * autoreconf runs), autoconf/make, autoconf/make-install, perl/cleanup,
- * strip, and split/dev, static, lib, locales, infodir, manpages, alldocs,
- * debug and bin. The other pipelines need tools the local repository does
- * not have (git, cmake, meson, cargo, python, ruby, npm, php, R, maven).
+ * strip, split/dev, static, lib, locales, infodir, manpages, alldocs, debug
+ * and bin, go/build and go/build/v2. The other pipelines need tools the
+ * local repository does not have (git, cmake, meson, cargo, python, ruby,
+ * npm, php, R, maven).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
@@ -144,12 +145,12 @@ async function entries(apk: string): Promise<string[]> {
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
 }
 
-/** Builds the file into `out`, with `--pipeline-dir` options `extra`; every package's entries. */
-async function build(dir: string, out: string, extra: string[]) {
+/** Builds `dir/file` into `out`, with options `extra`; every package's entries. */
+async function build(dir: string, file: string, out: string, extra: string[]) {
   const key = existsSync(`${dir}/test.rsa`) ? `${dir}/test.rsa` : await makeKey(dir);
   const r = await runCli([
     "build",
-    `${dir}/diff.yaml`,
+    `${dir}/${file}`,
     "--out-dir",
     out,
     "--signing-key",
@@ -158,8 +159,6 @@ async function build(dir: string, out: string, extra: string[]) {
     ADDR,
     "--progress",
     "plain",
-    "--vars-file",
-    `${dir}/vars.yaml`,
     ...extra,
   ], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
   assertEquals(r.code, 0, r.stderr);
@@ -183,8 +182,13 @@ Deno.test({
           `${dir}/diff.yaml`,
           melangeFile(localRepo.repository, localRepo.publicKey),
         );
-        const theirs = await build(dir, `${dir}/melange`, ["--pipeline-dir", melangePipelines]);
-        const ours = await build(dir, `${dir}/ours`, []);
+        const vars = ["--vars-file", `${dir}/vars.yaml`];
+        const theirs = await build(dir, "diff.yaml", `${dir}/melange`, [
+          ...vars,
+          "--pipeline-dir",
+          melangePipelines,
+        ]);
+        const ours = await build(dir, "diff.yaml", `${dir}/ours`, vars);
         assertEquals(Object.keys(ours), Object.keys(theirs));
         for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
         // The fixture reached every pipeline: each split package holds something.
@@ -197,5 +201,70 @@ Deno.test({
       } finally {
         await server.close();
       }
+    }),
+});
+
+/** A Go program built with go/build, and with go/build/v2 (which strips) into a subpackage. */
+function goFile(repo: string, key: string): string {
+  return `package:
+  name: gohello
+  version: "0.2.0"
+  epoch: 0
+  description: a Go program built by both pipelines
+  copyright:
+    - license: Apache-2.0
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - go
+  environment:
+    CGO_ENABLED: "0"
+pipeline:
+  - uses: go/build
+    with:
+      packages: .
+      output: gohello
+      ldflags: -X main.version=\${{package.version}}
+subpackages:
+  - name: gohello-v2
+    pipeline:
+      - uses: go/build/v2
+        with:
+          output: gohello2
+          ldflags: -X main.version=v2
+`;
+}
+
+Deno.test({
+  name: "pipelines: ours and melange's go/build and go/build/v2 make the same packages",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      Deno.mkdirSync(`${dir}/gohello`);
+      Deno.writeTextFileSync(`${dir}/gohello/go.mod`, "module example.com/gohello\n\ngo 1.22\n");
+      Deno.writeTextFileSync(
+        `${dir}/gohello/main.go`,
+        'package main\n\nimport "fmt"\n\nvar version = "dev"\n\nfunc main() { fmt.Println("hello", version) }\n',
+      );
+      Deno.writeTextFileSync(
+        `${dir}/gohello.yaml`,
+        goFile(localRepo.repository, localRepo.publicKey),
+      );
+      const theirs = await build(dir, "gohello.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "gohello.yaml", `${dir}/ours`, []);
+      assertEquals(Object.keys(ours), ["gohello-0.2.0-r0.apk", "gohello-v2-0.2.0-r0.apk"]);
+      for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
+      assert(ours["gohello-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello ")));
+      assert(ours["gohello-v2-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello2 ")));
     }),
 });
