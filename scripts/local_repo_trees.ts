@@ -76,17 +76,33 @@ async function debVersion(pkg: string): Promise<string> {
 async function closure(roots: string[], skip: Set<string>): Promise<string[]> {
   const seen = new Set<string>();
   const todo = [...roots];
+  // Depends and Pre-Depends of an installed package; undefined when it is not installed.
+  const depends = async (pkg: string) => {
+    const out = await run(
+      "dpkg-query",
+      "-W",
+      "-f=${db:Status-Abbrev}|${Depends},${Pre-Depends}",
+      pkg,
+    ).catch(() => "");
+    const [status, fields] = out.split("|");
+    return status?.startsWith("ii") ? fields ?? "" : undefined;
+  };
   while (todo.length) {
     const pkg = todo.pop()!;
     if (seen.has(pkg) || skip.has(pkg)) continue;
-    const fields = await run("dpkg-query", "-W", "-f=${Depends},${Pre-Depends}", pkg).catch(() =>
-      ""
-    );
-    if (!fields && !roots.includes(pkg)) continue;
+    const fields = await depends(pkg);
+    if (fields === undefined && !roots.includes(pkg)) continue;
     seen.add(pkg);
-    for (const dep of fields.split(",")) {
-      const name = dep.split("|")[0].trim().split(/[\s:]/)[0];
-      if (name) todo.push(name);
+    for (const dep of (fields ?? "").split(",")) {
+      // The first alternative that is installed (usrmerge | usr-is-merged).
+      for (const alt of dep.split("|")) {
+        const name = alt.trim().split(/[\s:]/)[0];
+        if (!name) continue;
+        if (seen.has(name) || skip.has(name) || (await depends(name)) !== undefined) {
+          todo.push(name);
+          break;
+        }
+      }
     }
   }
   return [...seen].sort();
@@ -232,12 +248,40 @@ const TOOL_PACKAGES: {
     license: "GPL-2.0-or-later",
   },
   {
+    name: "patch",
+    debs: ["patch"],
+    depends: ["glibc"],
+    description: "GNU patch, from Debian's patch",
+    license: "GPL-3.0-or-later",
+  },
+  {
     name: "wget",
     debs: ["wget"],
     depends: ["glibc"],
     description: "GNU wget, from Debian's wget and what it depends on",
     license: "GPL-3.0-or-later",
+  },  {
+    name: "git",
+    debs: ["git"],
+    depends: ["glibc", "perl"],
+    description: "git, from Debian's git and what it depends on",
+    license: "GPL-2.0-only",
   },
+  {
+    name: "ninja",
+    debs: ["ninja-build"],
+    depends: ["glibc"],
+    description: "ninja, from Debian's ninja-build",
+    license: "Apache-2.0",
+  },
+  {
+    name: "cmake",
+    debs: ["cmake"],
+    depends: ["glibc", "build-base"],
+    description: "CMake, from Debian's cmake and what it depends on",
+    license: "BSD-3-Clause",
+  },
+
 ];
 
 /** Debian packages no tool package takes: a package manager, and pax-utils' python scripts. */
@@ -289,23 +333,29 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   const toolchainDebs = await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
   await copyDebFiles(toolchainDebs, toolchain);
   symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
-  // Each Debian package goes into one staged package only.
-  const taken = new Set([...GLIBC_DEBS, ...toolchainDebs, ...TOOLCHAIN_SKIP, ...TOOL_SKIP]);
+  // Each Debian package goes into one staged package only, its owner; a
+  // package that needs one owned by another depends on that other.
+  const owner = new Map<string, string>();
+  for (const d of GLIBC_DEBS) owner.set(d, "glibc");
+  for (const d of toolchainDebs) owner.set(d, "build-base");
+  const skip = new Set(TOOL_SKIP);
   // Debian's busybox tar does not recognize a compressed archive by itself,
   // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
   // on them): GNU tar and find come with busybox instead, with the libraries
-  // they load (first, so that busybox alone can run them).
+  // they load, so that busybox alone can run them.
   const busyboxDir = join(root, "busybox");
-  const busyboxDebs = await closure(["tar", "findutils"], taken);
-  for (const d of busyboxDebs) taken.add(d);
+  const busyboxDebs = (await closure(["tar", "findutils"], skip)).filter((d) => !owner.has(d));
+  for (const d of busyboxDebs) owner.set(d, "busybox");
   await copyDebFiles(busyboxDebs, busyboxDir);
   const tools: StagedPackage[] = [];
   for (const t of TOOL_PACKAGES) {
-    const debs = await closure(t.debs, taken);
-    for (const d of debs) taken.add(d);
+    const all = await closure(t.debs, skip);
+    const mine = all.filter((d) => !owner.has(d));
+    const others = all.map((d) => owner.get(d)).filter((o): o is string => !!o);
+    for (const d of mine) owner.set(d, t.name);
     const dir = join(root, t.name);
     mkdirSync(dir, { recursive: true });
-    await copyDebFiles(debs, dir);
+    await copyDebFiles(mine, dir);
     linkAlternatives(dir);
     tools.push({
       name: t.name,
@@ -313,8 +363,7 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
       description: t.description,
       license: t.license,
       dir,
-      // Libraries a tool loads may have come with busybox (GNU tar's).
-      depends: [...new Set([...t.depends, "busybox"])],
+      depends: [...new Set([...t.depends, "busybox", ...others])].sort(),
     });
   }
   // busybox leaves out the applets a real tool installs (ar, strings, wget...).

@@ -8,9 +8,10 @@
  * Covered: fetch, autoconf/configure (a tree with only configure.ac, so
  * autoreconf runs), autoconf/make, autoconf/make-install, perl/cleanup,
  * strip, split/dev, static, lib, locales, infodir, manpages, alldocs, debug
- * and bin, go/build and go/build/v2. The other pipelines need tools the
- * local repository does not have (git, cmake, meson, cargo, python, ruby,
- * npm, php, R, maven).
+ * and bin, go/build and go/build/v2, git-checkout (a tag and a cherry-pick
+ * whose comment holds quotes), git-am, patch, cmake/configure, build and
+ * install. The other pipelines need tools the local repository does not
+ * have (meson, cargo, python, ruby, npm, php, R, maven, llvm, xcover).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
@@ -266,5 +267,120 @@ Deno.test({
       for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
       assert(ours["gohello-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello ")));
       assert(ours["gohello-v2-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello2 ")));
+    }),
+});
+
+/** Commands that make the upstream repository, the same on the host and in the build. */
+const UPSTREAM = `set -e
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t
+export GIT_COMMITTER_EMAIL=t@example.com GIT_AUTHOR_DATE=@1700000000 GIT_COMMITTER_DATE=@1700000000
+mkdir -p "$1" && cd "$1"
+git init -q -b main
+printf 'cmake_minimum_required(VERSION 3.10)\\nproject(vcs C)\\nadd_executable(vcs vcs.c)\\ninstall(TARGETS vcs DESTINATION bin)\\n' > CMakeLists.txt
+printf 'int main(void) { return 0; }\\n' > vcs.c
+git add . && git commit -q -m one && git tag -a v1 -m "release 1"
+git checkout -q -b fixes
+echo fixed > FIX && git add FIX && git commit -q -m "Don't crash"
+git checkout -q main
+`;
+
+/** The upstream's tag commit and fix commit, made on the host with the same commands. */
+async function upstreamCommits(dir: string): Promise<{ tag: string; fix: string }> {
+  const run = (args: string[]) =>
+    new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" }).output();
+  const made = await run(["sh", "-c", UPSTREAM, "sh", `${dir}/upstream`]);
+  assertEquals(made.code, 0, new TextDecoder().decode(made.stderr));
+  const rev = async (ref: string) =>
+    new TextDecoder().decode(
+      (await run(["git", "-C", `${dir}/upstream`, "rev-parse", `${ref}^{commit}`])).stdout,
+    ).trim();
+  return { tag: await rev("v1"), fix: await rev("fixes") };
+}
+
+/** git-checkout (a tag, a cherry-pick), patch, git-am and cmake on the checked-out tree. */
+function vcsFile(repo: string, key: string, c: { tag: string; fix: string }): string {
+  const upstream = UPSTREAM.split("\n").map((l) => `      ${l}`).join("\n");
+  return `package:
+  name: vcs
+  version: "1.0"
+  epoch: 0
+  description: sources checked out, patched and built by both pipelines
+  copyright:
+    - license: Apache-2.0
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - build-base
+      - git
+  environment:
+    GIT_AUTHOR_NAME: t
+    GIT_AUTHOR_EMAIL: t@example.com
+    GIT_COMMITTER_NAME: t
+    GIT_COMMITTER_EMAIL: t@example.com
+    GIT_COMMITTER_DATE: "@1700000000"
+pipeline:
+  - name: the upstream repository, a patch and a mailbox patch
+    runs: |
+      cat > upstream.sh <<'UPSTREAM'
+${upstream}
+      UPSTREAM
+      sh upstream.sh /home/build/upstream
+      printf -- '--- a/vcs.c\\n+++ b/vcs.c\\n@@ -1 +1 @@\\n-int main(void) { return 0; }\\n+int main(void) { return 1; }\\n' > fix.patch
+      git -C upstream format-patch -q -1 --stdout fixes > mail.patch
+  - uses: git-checkout
+    with:
+      repository: /home/build/upstream
+      tag: v1
+      expected-commit: ${c.tag}
+      destination: src
+      cherry-picks: |
+        fixes/${c.fix}: Don't crash on "quoted" input
+  - working-directory: src
+    pipeline:
+      - runs: git reset -q --hard HEAD~1
+      - uses: git-am
+        with:
+          patches: /home/build/mail.patch
+      - uses: patch
+        with:
+          patches: ../fix.patch
+      - uses: cmake/configure
+      - uses: cmake/build
+      - uses: cmake/install
+  - runs: |
+      mkdir -p \${{targets.destdir}}/usr/share/vcs
+      cd src
+      tar --exclude=.git --exclude=output -c . | tar -C \${{targets.destdir}}/usr/share/vcs -x
+      git log --format=%s > \${{targets.destdir}}/usr/share/vcs/LOG
+`;
+}
+
+Deno.test({
+  name: "pipelines: ours and melange's git-checkout, patch, git-am and cmake make the same package",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines) ||
+    !existsSync("/usr/bin/git"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const commits = await upstreamCommits(dir);
+      Deno.writeTextFileSync(
+        `${dir}/vcs.yaml`,
+        vcsFile(localRepo.repository, localRepo.publicKey, commits),
+      );
+      const theirs = await build(dir, "vcs.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "vcs.yaml", `${dir}/ours`, []);
+      assertEquals(ours, theirs);
+      const files = ours["vcs-1.0-r0.apk"].join("\n");
+      assert(files.includes("usr/bin/vcs "), files);
+      assert(files.includes("usr/share/vcs/FIX "), files);
     }),
 });
