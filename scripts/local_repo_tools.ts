@@ -1,6 +1,6 @@
 /**
  * The local repository's tool packages: what the built-in pipelines need
- * (as melange's do: scanelf, autoconf, wget, git, cmake...), each made from
+ * (as melange's do: scanelf, autoconf, wget, git, cmake, ruby...), each made from
  * Debian packages installed on this machine (setup.sh installs them).
  */
 import { existsSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
@@ -68,6 +68,13 @@ export const TOOL_PACKAGES: {
     license: "GPL-3.0-or-later",
   },
   {
+    name: "ruby",
+    debs: ["ruby"],
+    depends: ["glibc"],
+    description: "ruby and gem, from Debian's ruby and what it depends on",
+    license: "Ruby",
+  },
+  {
     name: "wget",
     debs: ["wget"],
     depends: ["glibc"],
@@ -97,8 +104,19 @@ export const TOOL_PACKAGES: {
   },
 ];
 
-/** Debian packages no tool package takes: a package manager, and pax-utils' python scripts. */
-export const TOOL_SKIP = ["dpkg", "debianutils", "python3", "python3-pyelftools"];
+/**
+ * Debian packages no tool package takes: Debian's package and configuration
+ * machinery, pax-utils' python scripts, and the CA certificates that
+ * ca-certificates-bundle already installs.
+ */
+export const TOOL_SKIP = [
+  "dpkg",
+  "debianutils",
+  "debconf",
+  "ca-certificates",
+  "python3",
+  "python3-pyelftools",
+];
 
 /** The Debian packages the tool packages are made from (for the repository's fingerprint). */
 export const TOOL_DEBS = TOOL_PACKAGES.flatMap((t) => t.debs);

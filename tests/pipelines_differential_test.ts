@@ -10,8 +10,9 @@
  * strip, split/dev, static, lib, locales, infodir, manpages, alldocs, debug
  * and bin, go/build and go/build/v2, git-checkout (a tag and a cherry-pick
  * whose comment holds quotes), git-am, patch, cmake/configure, build and
- * install. The other pipelines need tools the local repository does not
- * have (meson, cargo, python, ruby, npm, php, R, maven, llvm, xcover).
+ * install, ruby/build, install and clean. The other pipelines need tools the
+ * local repository does not have (meson, cargo, python, npm, php, R, maven,
+ * llvm, xcover).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
@@ -382,5 +383,78 @@ Deno.test({
       const files = ours["vcs-1.0-r0.apk"].join("\n");
       assert(files.includes("usr/bin/vcs "), files);
       assert(files.includes("usr/share/vcs/FIX "), files);
+    }),
+});
+
+/** A gem built, installed and cleaned by ruby/build, ruby/install and ruby/clean. */
+function rubyFile(repo: string, key: string): string {
+  return `package:
+  name: ruby-hola
+  version: "0.1.0"
+  epoch: 0
+  description: a gem built by both pipelines
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - ruby
+pipeline:
+  - name: a gem's sources
+    runs: |
+      mkdir -p lib bin
+      echo 'module Hola; def self.hi = "hola"; end' > lib/hola.rb
+      printf '#!/usr/bin/env ruby\\\\nrequire "hola"\\\\nputs Hola.hi\\\\n' > bin/hola
+      cat > hola.gemspec <<'EOF'
+      Gem::Specification.new do |s|
+        s.name = "hola"
+        s.version = "0.1.0"
+        s.summary = "hola"
+        s.authors = ["t"]
+        s.files = ["lib/hola.rb", "bin/hola"]
+        s.executables = ["hola"]
+        s.signing_key = "/nowhere/key.pem"
+        s.license = "MIT"
+      end
+      EOF
+  - uses: ruby/build
+    with:
+      gem: hola
+  - uses: ruby/install
+    with:
+      gem: hola
+      version: 0.1.0
+  - uses: ruby/clean
+`;
+}
+
+Deno.test({
+  name:
+    "pipelines: ours and melange's ruby/build, ruby/install and ruby/clean make the same package",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      Deno.writeTextFileSync(
+        `${dir}/ruby.yaml`,
+        rubyFile(localRepo.repository, localRepo.publicKey),
+      );
+      const theirs = await build(dir, "ruby.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "ruby.yaml", `${dir}/ours`, []);
+      assertEquals(ours, theirs);
+      const files = ours["ruby-hola-0.1.0-r0.apk"].join("\n");
+      assert(files.includes("usr/bin/hola "), files);
+      assert(/gems\/hola-0\.1\.0\/lib\/hola\.rb /.test(files), files);
+      // ruby/clean left no gem cache behind.
+      assert(!/\/cache\//.test(files), files);
     }),
 });
