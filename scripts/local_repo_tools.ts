@@ -1,7 +1,8 @@
 /**
  * The local repository's tool packages: what the built-in pipelines need
- * (as melange's do: scanelf, autoconf, wget, git, cmake, ruby...), each made from
- * Debian packages installed on this machine (setup.sh installs them).
+ * (as melange's do: scanelf, autoconf, wget, git, cmake, ruby, python3...),
+ * each made from Debian packages installed on this machine (setup.sh
+ * installs them).
  */
 import { existsSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -75,6 +76,20 @@ export const TOOL_PACKAGES: {
     license: "Ruby",
   },
   {
+    name: "python3",
+    debs: ["python3", "python-is-python3"],
+    depends: ["glibc"],
+    description: "python3 (and python), from Debian's python3 and what it depends on",
+    license: "PSF-2.0",
+  },
+  {
+    name: "py3-setuptools",
+    debs: ["python3-setuptools"],
+    depends: ["python3"],
+    description: "setuptools, from Debian's python3-setuptools",
+    license: "MIT",
+  },
+  {
     name: "wget",
     debs: ["wget"],
     depends: ["glibc"],
@@ -105,8 +120,9 @@ export const TOOL_PACKAGES: {
 ];
 
 /**
- * Debian packages no tool package takes: Debian's package and configuration
- * machinery, pax-utils' python scripts, and the CA certificates that
+ * Debian packages no tool package takes as a dependency (a package named as
+ * a tool's own root is still taken): Debian's package and configuration
+ * machinery, python for pax-utils' scripts, and the CA certificates that
  * ca-certificates-bundle already installs.
  */
 export const TOOL_SKIP = [

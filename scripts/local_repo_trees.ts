@@ -225,7 +225,7 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   await copyDebFiles(busyboxDebs, busyboxDir);
   const tools: StagedPackage[] = [];
   for (const t of TOOL_PACKAGES) {
-    const all = await closure(t.debs, skip);
+    const all = await closure(t.debs, new Set([...skip].filter((d) => !t.debs.includes(d))));
     const mine = all.filter((d) => !owner.has(d));
     const others = all.map((d) => owner.get(d)).filter((o): o is string => !!o);
     for (const d of mine) owner.set(d, t.name);

@@ -10,9 +10,10 @@
  * strip, split/dev, static, lib, locales, infodir, manpages, alldocs, debug
  * and bin, go/build and go/build/v2, git-checkout (a tag and a cherry-pick
  * whose comment holds quotes), git-am, patch, cmake/configure, build and
- * install, ruby/build, install and clean. The other pipelines need tools the
- * local repository does not have (meson, cargo, python, npm, php, R, maven,
- * llvm, xcover).
+ * install, ruby/build, install and clean, python/build and install. The
+ * others need what the local repository does not have (meson, cargo, npm,
+ * php, R, maven, llvm, xcover; python's build and installer modules, and
+ * wolfi-base for python/import and python/test).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
@@ -409,7 +410,7 @@ pipeline:
     runs: |
       mkdir -p lib bin
       echo 'module Hola; def self.hi = "hola"; end' > lib/hola.rb
-      printf '#!/usr/bin/env ruby\\\\nrequire "hola"\\\\nputs Hola.hi\\\\n' > bin/hola
+      printf '#!/usr/bin/env ruby\\nrequire "hola"\\nputs Hola.hi\\n' > bin/hola
       cat > hola.gemspec <<'EOF'
       Gem::Specification.new do |s|
         s.name = "hola"
@@ -456,5 +457,64 @@ Deno.test({
       assert(/gems\/hola-0\.1\.0\/lib\/hola\.rb /.test(files), files);
       // ruby/clean left no gem cache behind.
       assert(!/\/cache\//.test(files), files);
+    }),
+});
+
+/** A setup.py project built and installed by python/build and python/install. */
+function pythonFile(repo: string, key: string): string {
+  return `package:
+  name: py3-hola
+  version: "0.1.0"
+  epoch: 0
+  description: a python project built by both pipelines
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - python3
+      - py3-setuptools
+pipeline:
+  - name: a setup.py project
+    runs: |
+      mkdir -p hola
+      echo 'def hi(): return "hola"' > hola/__init__.py
+      echo 'from setuptools import setup' > setup.py
+      echo 'setup(name="hola", version="0.1.0", packages=["hola"])' >> setup.py
+  - uses: python/build
+  - uses: python/install
+  - name: the installed module imports
+    runs: |
+      init=$(find \${{targets.destdir}} -path '*/hola/__init__.py' | head -n 1)
+      cd / && PYTHONPATH=\${init%/hola/__init__.py} \\
+        python3 -c 'import hola; print(hola.hi())' > \${{targets.destdir}}/hola.out
+`;
+}
+
+Deno.test({
+  name: "pipelines: ours and melange's python/build and python/install make the same package",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      Deno.writeTextFileSync(
+        `${dir}/py.yaml`,
+        pythonFile(localRepo.repository, localRepo.publicKey),
+      );
+      const theirs = await build(dir, "py.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "py.yaml", `${dir}/ours`, []);
+      assertEquals(ours, theirs);
+      const files = ours["py3-hola-0.1.0-r0.apk"].join("\n");
+      assert(/hola\/__init__\.py /.test(files), files);
+      assert(files.includes("hola.out "), files);
     }),
 });
