@@ -12,7 +12,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { generateKey, writePackages } from "../lib/apk/package.ts";
 import { writeIndexArchive } from "../lib/apk/index.ts";
-import { BUSYBOX, stageTrees, TOOL_DEBS } from "./local_repo_trees.ts";
+import { BUSYBOX, stageTrees } from "./local_repo_trees.ts";
+import { TOOL_DEBS } from "./local_repo_tools.ts";
 
 /** Where the examples expect the repository. */
 export const LOCAL_REPO = Deno.env.get("MELANGE2_LOCAL_REPO") ?? "/var/cache/melange2/local-repo";
@@ -24,9 +25,13 @@ export const LOCAL_KEY = "melange2-local.rsa";
 async function fingerprint(): Promise<string> {
   const run = async (cmd: string, ...args: string[]) =>
     new TextDecoder().decode((await new Deno.Command(cmd, { args }).output()).stdout);
+  if (!existsSync(BUSYBOX)) {
+    throw new Error(`${BUSYBOX} is missing: scripts/setup.sh unpacks it (fetch_busybox)`);
+  }
   const parts = [
     readFileSync(new URL("./local_repo_trees.ts", import.meta.url)),
     readFileSync(new URL("./local_repo.ts", import.meta.url)),
+    readFileSync(new URL("./local_repo_tools.ts", import.meta.url)),
     readFileSync(BUSYBOX),
     await run("dpkg-query", "-W", "busybox-static", "libc6", "gcc-12", "binutils", "make"),
     await run("dpkg-query", "-W", "tar", "findutils", ...TOOL_DEBS),

@@ -6,9 +6,10 @@
  * pipelines need (scanelf, autoconf, automake, libtool, wget...) from theirs,
  * and Go from the machine's Go toolchain. No network is needed.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { copyFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { linkAlternatives, TOOL_PACKAGES, TOOL_SKIP } from "./local_repo_tools.ts";
 
 /** A staged package: its tree and what goes into `.PKGINFO`. */
 export interface StagedPackage {
@@ -22,8 +23,12 @@ export interface StagedPackage {
   provides?: string[];
 }
 
-/** Debian packages whose files make `glibc` (the runtime every C program needs). */
-const GLIBC_DEBS = ["libc6", "libgcc-s1"];
+/**
+ * Debian packages whose files make `glibc` (the runtime every C program
+ * needs), with libcrypt and zlib, which perl and wget load as well as the
+ * toolchain (a file can be in one package only).
+ */
+const GLIBC_DEBS = ["libc6", "libgcc-s1", "libcrypt1", "zlib1g"];
 
 /** Roots of the C toolchain; their installed dependency closure is taken. */
 const TOOLCHAIN_ROOTS = ["gcc-12", "cpp-12", "gcc", "cpp", "binutils", "make", "libc6-dev"];
@@ -72,17 +77,33 @@ async function debVersion(pkg: string): Promise<string> {
 async function closure(roots: string[], skip: Set<string>): Promise<string[]> {
   const seen = new Set<string>();
   const todo = [...roots];
+  // Depends and Pre-Depends of an installed package; undefined when it is not installed.
+  const depends = async (pkg: string) => {
+    const out = await run(
+      "dpkg-query",
+      "-W",
+      "-f=${db:Status-Abbrev}|${Depends},${Pre-Depends}",
+      pkg,
+    ).catch(() => "");
+    const [status, fields] = out.split("|");
+    return status?.startsWith("ii") ? fields ?? "" : undefined;
+  };
   while (todo.length) {
     const pkg = todo.pop()!;
     if (seen.has(pkg) || skip.has(pkg)) continue;
-    const fields = await run("dpkg-query", "-W", "-f=${Depends},${Pre-Depends}", pkg).catch(() =>
-      ""
-    );
-    if (!fields && !roots.includes(pkg)) continue;
+    const fields = await depends(pkg);
+    if (fields === undefined && !roots.includes(pkg)) continue;
     seen.add(pkg);
-    for (const dep of fields.split(",")) {
-      const name = dep.split("|")[0].trim().split(/[\s:]/)[0];
-      if (name) todo.push(name);
+    for (const dep of (fields ?? "").split(",")) {
+      // The first alternative that is installed (usrmerge | usr-is-merged).
+      for (const alt of dep.split("|")) {
+        const name = alt.trim().split(/[\s:]/)[0];
+        if (!name) continue;
+        if (seen.has(name) || skip.has(name) || (await depends(name)) !== undefined) {
+          todo.push(name);
+          break;
+        }
+      }
     }
   }
   return [...seen].sort();
@@ -173,103 +194,6 @@ async function stageCaCertificates(dir: string): Promise<StagedPackage> {
   };
 }
 
-/**
- * Tools the built-in pipelines need (as melange's do), each from its Debian
- * package and what it depends on that no earlier package holds. In order:
- * a package may depend on those before it.
- */
-const TOOL_PACKAGES: {
-  name: string;
-  debs: string[];
-  depends: string[];
-  description: string;
-  license: string;
-}[] = [
-  {
-    name: "scanelf",
-    debs: ["pax-utils"],
-    depends: ["glibc"],
-    description: "scanelf and the other pax-utils, from Debian's pax-utils",
-    license: "GPL-2.0-only",
-  },
-  {
-    name: "perl",
-    debs: ["perl"],
-    depends: ["glibc"],
-    description: "perl, from Debian's perl and what it depends on",
-    license: "GPL-1.0-or-later OR Artistic-1.0-Perl",
-  },
-  {
-    name: "m4",
-    debs: ["m4"],
-    depends: ["glibc"],
-    description: "GNU m4, from Debian's m4",
-    license: "GPL-3.0-or-later",
-  },
-  {
-    name: "autoconf",
-    debs: ["autoconf"],
-    depends: ["perl", "m4", "busybox"],
-    description: "GNU autoconf, from Debian's autoconf",
-    license: "GPL-2.0-or-later",
-  },
-  {
-    name: "automake",
-    debs: ["automake", "autotools-dev"],
-    depends: ["autoconf", "perl"],
-    description: "GNU automake, from Debian's automake",
-    license: "GPL-2.0-or-later",
-  },
-  {
-    name: "libtool",
-    debs: ["libtool"],
-    depends: ["build-base", "busybox"],
-    description: "GNU libtool, from Debian's libtool and what it depends on",
-    license: "GPL-2.0-or-later",
-  },
-  {
-    name: "wget",
-    debs: ["wget"],
-    depends: ["glibc"],
-    description: "GNU wget, from Debian's wget and what it depends on",
-    license: "GPL-3.0-or-later",
-  },
-];
-
-/** Debian packages no tool package takes: a package manager, and pax-utils' python scripts. */
-const TOOL_SKIP = ["dpkg", "debianutils", "python3", "python3-pyelftools"];
-
-/** The Debian packages the tool packages are made from (for the repository's fingerprint). */
-export const TOOL_DEBS = TOOL_PACKAGES.flatMap((t) => t.debs);
-
-/**
- * The commands Debian installs through update-alternatives (automake's
- * `aclocal` and `automake` are `aclocal-1.16`...): `dpkg -L` does not list
- * them, so a link is made in `dir` for each whose choice is staged there.
- */
-function linkAlternatives(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync("/etc/alternatives");
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const command = `/usr/bin/${name}`;
-    let chosen: string;
-    try {
-      if (readlinkSync(command) !== `/etc/alternatives/${name}`) continue;
-      chosen = readlinkSync(`/etc/alternatives/${name}`);
-    } catch {
-      continue;
-    }
-    if (!chosen.startsWith("/usr/bin/") || !existsSync(join(dir, chosen))) continue;
-    if (!existsSync(join(dir, command))) {
-      symlinkSync(chosen.slice("/usr/bin/".length), join(dir, command));
-    }
-  }
-}
-
 /** The files (not directories) under `dir`, as absolute paths inside the package. */
 async function treeFiles(dir: string): Promise<string[]> {
   return (await run("find", dir, "-not", "-type", "d")).split("\n").filter(Boolean).map((p) =>
@@ -285,15 +209,29 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   const toolchainDebs = await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
   await copyDebFiles(toolchainDebs, toolchain);
   symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
-  // Each Debian package goes into one staged package only.
-  const taken = new Set([...GLIBC_DEBS, ...toolchainDebs, ...TOOLCHAIN_SKIP, ...TOOL_SKIP]);
+  // Each Debian package goes into one staged package only, its owner; a
+  // package that needs one owned by another depends on that other.
+  const owner = new Map<string, string>();
+  for (const d of GLIBC_DEBS) owner.set(d, "glibc");
+  for (const d of toolchainDebs) owner.set(d, "build-base");
+  const skip = new Set(TOOL_SKIP);
+  // Debian's busybox tar does not recognize a compressed archive by itself,
+  // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
+  // on them): GNU tar and find come with busybox instead, with the libraries
+  // they load, so that busybox alone can run them.
+  const busyboxDir = join(root, "busybox");
+  const busyboxDebs = (await closure(["tar", "findutils"], skip)).filter((d) => !owner.has(d));
+  for (const d of busyboxDebs) owner.set(d, "busybox");
+  await copyDebFiles(busyboxDebs, busyboxDir);
   const tools: StagedPackage[] = [];
   for (const t of TOOL_PACKAGES) {
-    const debs = await closure(t.debs, taken);
-    for (const d of debs) taken.add(d);
+    const all = await closure(t.debs, new Set([...skip].filter((d) => !t.debs.includes(d))));
+    const mine = all.filter((d) => !owner.has(d));
+    const others = all.map((d) => owner.get(d)).filter((o): o is string => !!o);
+    for (const d of mine) owner.set(d, t.name);
     const dir = join(root, t.name);
     mkdirSync(dir, { recursive: true });
-    await copyDebFiles(debs, dir);
+    await copyDebFiles(mine, dir);
     linkAlternatives(dir);
     tools.push({
       name: t.name,
@@ -301,17 +239,12 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
       description: t.description,
       license: t.license,
       dir,
-      depends: t.depends,
+      depends: [...new Set([...t.depends, "busybox", ...others])].sort(),
     });
   }
   // busybox leaves out the applets a real tool installs (ar, strings, wget...).
   const realFiles = new Set(await treeFiles(toolchain));
   for (const t of tools) for (const f of await treeFiles(t.dir)) realFiles.add(f);
-  // Debian's busybox tar does not recognize a compressed archive by itself,
-  // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
-  // on them): GNU tar and find come with busybox instead.
-  const busyboxDir = join(root, "busybox");
-  await copyDebFiles(await closure(["tar", "findutils"], taken), busyboxDir);
   for (const f of await treeFiles(busyboxDir)) realFiles.add(f);
   const busybox = await stageBusybox(busyboxDir, realFiles);
   const go = await stageGo(join(root, "go"));
@@ -320,7 +253,8 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
     {
       name: "glibc",
       version: `${await debVersion("libc6")}-r0`,
-      description: "the GNU C library, from Debian's libc6 and libgcc-s1",
+      description:
+        "the GNU C library, from Debian's libc6 and libgcc-s1 (with libcrypt1 and zlib1g)",
       license: "LGPL-2.1-or-later",
       dir: glibc,
       depends: [],

@@ -50,7 +50,8 @@ install_debian_tools() {
   # The local repository's C toolchain is made from these Debian packages.
   # So are the tools the built-in pipelines need (scanelf, autoconf, wget...).
   for pkg in gcc-12 binutils make libc6-dev ca-certificates pax-utils perl m4 autoconf automake \
-    autotools-dev libtool wget; do
+    autotools-dev libtool wget patch git ninja-build cmake ruby python3 python-is-python3 \
+    python3-setuptools; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)

@@ -7,9 +7,13 @@
  *
  * Covered: fetch, autoconf/configure (a tree with only configure.ac, so
  * autoreconf runs), autoconf/make, autoconf/make-install, perl/cleanup,
- * strip, and split/dev, static, lib, locales, infodir, manpages, alldocs,
- * debug and bin. The other pipelines need tools the local repository does
- * not have (git, cmake, meson, cargo, python, ruby, npm, php, R, maven).
+ * strip, split/dev, static, lib, locales, infodir, manpages, alldocs, debug
+ * and bin, go/build and go/build/v2, git-checkout (a tag and a cherry-pick
+ * whose comment holds quotes), git-am, patch, cmake/configure, build and
+ * install, ruby/build, install and clean, python/build and install. The
+ * others need what the local repository does not have (meson, cargo, npm,
+ * php, R, maven, llvm, xcover; python's build and installer modules, and
+ * wolfi-base for python/import and python/test).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
@@ -144,12 +148,12 @@ async function entries(apk: string): Promise<string[]> {
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
 }
 
-/** Builds the file into `out`, with `--pipeline-dir` options `extra`; every package's entries. */
-async function build(dir: string, out: string, extra: string[]) {
+/** Builds `dir/file` into `out`, with options `extra`; every package's entries. */
+async function build(dir: string, file: string, out: string, extra: string[]) {
   const key = existsSync(`${dir}/test.rsa`) ? `${dir}/test.rsa` : await makeKey(dir);
   const r = await runCli([
     "build",
-    `${dir}/diff.yaml`,
+    `${dir}/${file}`,
     "--out-dir",
     out,
     "--signing-key",
@@ -158,8 +162,6 @@ async function build(dir: string, out: string, extra: string[]) {
     ADDR,
     "--progress",
     "plain",
-    "--vars-file",
-    `${dir}/vars.yaml`,
     ...extra,
   ], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
   assertEquals(r.code, 0, r.stderr);
@@ -183,8 +185,13 @@ Deno.test({
           `${dir}/diff.yaml`,
           melangeFile(localRepo.repository, localRepo.publicKey),
         );
-        const theirs = await build(dir, `${dir}/melange`, ["--pipeline-dir", melangePipelines]);
-        const ours = await build(dir, `${dir}/ours`, []);
+        const vars = ["--vars-file", `${dir}/vars.yaml`];
+        const theirs = await build(dir, "diff.yaml", `${dir}/melange`, [
+          ...vars,
+          "--pipeline-dir",
+          melangePipelines,
+        ]);
+        const ours = await build(dir, "diff.yaml", `${dir}/ours`, vars);
         assertEquals(Object.keys(ours), Object.keys(theirs));
         for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
         // The fixture reached every pipeline: each split package holds something.
@@ -197,5 +204,317 @@ Deno.test({
       } finally {
         await server.close();
       }
+    }),
+});
+
+/** A Go program built with go/build, and with go/build/v2 (which strips) into a subpackage. */
+function goFile(repo: string, key: string): string {
+  return `package:
+  name: gohello
+  version: "0.2.0"
+  epoch: 0
+  description: a Go program built by both pipelines
+  copyright:
+    - license: Apache-2.0
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - go
+  environment:
+    CGO_ENABLED: "0"
+pipeline:
+  - uses: go/build
+    with:
+      packages: .
+      output: gohello
+      ldflags: -X main.version=\${{package.version}}
+subpackages:
+  - name: gohello-v2
+    pipeline:
+      - uses: go/build/v2
+        with:
+          output: gohello2
+          ldflags: -X main.version=v2
+`;
+}
+
+Deno.test({
+  name: "pipelines: ours and melange's go/build and go/build/v2 make the same packages",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      Deno.mkdirSync(`${dir}/gohello`);
+      Deno.writeTextFileSync(`${dir}/gohello/go.mod`, "module example.com/gohello\n\ngo 1.22\n");
+      Deno.writeTextFileSync(
+        `${dir}/gohello/main.go`,
+        'package main\n\nimport "fmt"\n\nvar version = "dev"\n\nfunc main() { fmt.Println("hello", version) }\n',
+      );
+      Deno.writeTextFileSync(
+        `${dir}/gohello.yaml`,
+        goFile(localRepo.repository, localRepo.publicKey),
+      );
+      const theirs = await build(dir, "gohello.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "gohello.yaml", `${dir}/ours`, []);
+      assertEquals(Object.keys(ours), ["gohello-0.2.0-r0.apk", "gohello-v2-0.2.0-r0.apk"]);
+      for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
+      assert(ours["gohello-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello ")));
+      assert(ours["gohello-v2-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello2 ")));
+    }),
+});
+
+/** Commands that make the upstream repository, the same on the host and in the build. */
+const UPSTREAM = `set -e
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t
+export GIT_COMMITTER_EMAIL=t@example.com GIT_AUTHOR_DATE=@1700000000 GIT_COMMITTER_DATE=@1700000000
+mkdir -p "$1" && cd "$1"
+git init -q -b main
+printf 'cmake_minimum_required(VERSION 3.10)\\nproject(vcs C)\\nadd_executable(vcs vcs.c)\\ninstall(TARGETS vcs DESTINATION bin)\\n' > CMakeLists.txt
+printf 'int main(void) { return 0; }\\n' > vcs.c
+git add . && git commit -q -m one && git tag -a v1 -m "release 1"
+git checkout -q -b fixes
+echo fixed > FIX && git add FIX && git commit -q -m "Don't crash"
+git checkout -q main
+`;
+
+/** The upstream's tag commit and fix commit, made on the host with the same commands. */
+async function upstreamCommits(dir: string): Promise<{ tag: string; fix: string }> {
+  const run = (args: string[]) =>
+    new Deno.Command(args[0], { args: args.slice(1), stdout: "piped", stderr: "piped" }).output();
+  const made = await run(["sh", "-c", UPSTREAM, "sh", `${dir}/upstream`]);
+  assertEquals(made.code, 0, new TextDecoder().decode(made.stderr));
+  const rev = async (ref: string) =>
+    new TextDecoder().decode(
+      (await run(["git", "-C", `${dir}/upstream`, "rev-parse", `${ref}^{commit}`])).stdout,
+    ).trim();
+  return { tag: await rev("v1"), fix: await rev("fixes") };
+}
+
+/** git-checkout (a tag, a cherry-pick), patch, git-am and cmake on the checked-out tree. */
+function vcsFile(repo: string, key: string, c: { tag: string; fix: string }): string {
+  const upstream = UPSTREAM.split("\n").map((l) => `      ${l}`).join("\n");
+  return `package:
+  name: vcs
+  version: "1.0"
+  epoch: 0
+  description: sources checked out, patched and built by both pipelines
+  copyright:
+    - license: Apache-2.0
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - build-base
+      - git
+  environment:
+    GIT_AUTHOR_NAME: t
+    GIT_AUTHOR_EMAIL: t@example.com
+    GIT_COMMITTER_NAME: t
+    GIT_COMMITTER_EMAIL: t@example.com
+    GIT_COMMITTER_DATE: "@1700000000"
+pipeline:
+  - name: the upstream repository, a patch and a mailbox patch
+    runs: |
+      cat > upstream.sh <<'UPSTREAM'
+${upstream}
+      UPSTREAM
+      sh upstream.sh /home/build/upstream
+      printf -- '--- a/vcs.c\\n+++ b/vcs.c\\n@@ -1 +1 @@\\n-int main(void) { return 0; }\\n+int main(void) { return 1; }\\n' > fix.patch
+      git -C upstream format-patch -q -1 --stdout fixes > mail.patch
+  - uses: git-checkout
+    with:
+      repository: /home/build/upstream
+      tag: v1
+      expected-commit: ${c.tag}
+      destination: src
+      cherry-picks: |
+        fixes/${c.fix}: Don't crash on "quoted" input
+  - working-directory: src
+    pipeline:
+      - runs: git reset -q --hard HEAD~1
+      - uses: git-am
+        with:
+          patches: /home/build/mail.patch
+      - uses: patch
+        with:
+          patches: ../fix.patch
+      - uses: cmake/configure
+      - uses: cmake/build
+      - uses: cmake/install
+  - runs: |
+      mkdir -p \${{targets.destdir}}/usr/share/vcs
+      cd src
+      tar --exclude=.git --exclude=output -c . | tar -C \${{targets.destdir}}/usr/share/vcs -x
+      git log --format=%s > \${{targets.destdir}}/usr/share/vcs/LOG
+`;
+}
+
+Deno.test({
+  name: "pipelines: ours and melange's git-checkout, patch, git-am and cmake make the same package",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines) ||
+    !existsSync("/usr/bin/git"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const commits = await upstreamCommits(dir);
+      Deno.writeTextFileSync(
+        `${dir}/vcs.yaml`,
+        vcsFile(localRepo.repository, localRepo.publicKey, commits),
+      );
+      const theirs = await build(dir, "vcs.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "vcs.yaml", `${dir}/ours`, []);
+      assertEquals(ours, theirs);
+      const files = ours["vcs-1.0-r0.apk"].join("\n");
+      assert(files.includes("usr/bin/vcs "), files);
+      assert(files.includes("usr/share/vcs/FIX "), files);
+    }),
+});
+
+/** A gem built, installed and cleaned by ruby/build, ruby/install and ruby/clean. */
+function rubyFile(repo: string, key: string): string {
+  return `package:
+  name: ruby-hola
+  version: "0.1.0"
+  epoch: 0
+  description: a gem built by both pipelines
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - ruby
+pipeline:
+  - name: a gem's sources
+    runs: |
+      mkdir -p lib bin
+      echo 'module Hola; def self.hi = "hola"; end' > lib/hola.rb
+      printf '#!/usr/bin/env ruby\\nrequire "hola"\\nputs Hola.hi\\n' > bin/hola
+      cat > hola.gemspec <<'EOF'
+      Gem::Specification.new do |s|
+        s.name = "hola"
+        s.version = "0.1.0"
+        s.summary = "hola"
+        s.authors = ["t"]
+        s.files = ["lib/hola.rb", "bin/hola"]
+        s.executables = ["hola"]
+        s.signing_key = "/nowhere/key.pem"
+        s.license = "MIT"
+      end
+      EOF
+  - uses: ruby/build
+    with:
+      gem: hola
+  - uses: ruby/install
+    with:
+      gem: hola
+      version: 0.1.0
+  - uses: ruby/clean
+`;
+}
+
+Deno.test({
+  name:
+    "pipelines: ours and melange's ruby/build, ruby/install and ruby/clean make the same package",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      Deno.writeTextFileSync(
+        `${dir}/ruby.yaml`,
+        rubyFile(localRepo.repository, localRepo.publicKey),
+      );
+      const theirs = await build(dir, "ruby.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "ruby.yaml", `${dir}/ours`, []);
+      assertEquals(ours, theirs);
+      const files = ours["ruby-hola-0.1.0-r0.apk"].join("\n");
+      assert(files.includes("usr/bin/hola "), files);
+      assert(/gems\/hola-0\.1\.0\/lib\/hola\.rb /.test(files), files);
+      // ruby/clean left no gem cache behind.
+      assert(!/\/cache\//.test(files), files);
+    }),
+});
+
+/** A setup.py project built and installed by python/build and python/install. */
+function pythonFile(repo: string, key: string): string {
+  return `package:
+  name: py3-hola
+  version: "0.1.0"
+  epoch: 0
+  description: a python project built by both pipelines
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories:
+      - ${repo}
+    keyring:
+      - ${key}
+    packages:
+      - busybox
+      - python3
+      - py3-setuptools
+pipeline:
+  - name: a setup.py project
+    runs: |
+      mkdir -p hola
+      echo 'def hi(): return "hola"' > hola/__init__.py
+      echo 'from setuptools import setup' > setup.py
+      echo 'setup(name="hola", version="0.1.0", packages=["hola"])' >> setup.py
+  - uses: python/build
+  - uses: python/install
+  - name: the installed module imports
+    runs: |
+      init=$(find \${{targets.destdir}} -path '*/hola/__init__.py' | head -n 1)
+      cd / && PYTHONPATH=\${init%/hola/__init__.py} \\
+        python3 -c 'import hola; print(hola.hi())' > \${{targets.destdir}}/hola.out
+`;
+}
+
+Deno.test({
+  name: "pipelines: ours and melange's python/build and python/install make the same package",
+  ignore: !haveDaemon || !haveShared || !existsSync(melangePipelines),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      Deno.writeTextFileSync(
+        `${dir}/py.yaml`,
+        pythonFile(localRepo.repository, localRepo.publicKey),
+      );
+      const theirs = await build(dir, "py.yaml", `${dir}/melange`, [
+        "--pipeline-dir",
+        melangePipelines,
+      ]);
+      const ours = await build(dir, "py.yaml", `${dir}/ours`, []);
+      assertEquals(ours, theirs);
+      const files = ours["py3-hola-0.1.0-r0.apk"].join("\n");
+      assert(/hola\/__init__\.py /.test(files), files);
+      assert(files.includes("hola.out "), files);
     }),
 });

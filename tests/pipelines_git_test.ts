@@ -11,6 +11,13 @@ import type { CompiledStep } from "../lib/config/mod.ts";
 import { withTempDir } from "./support/tmp.ts";
 
 const haveGit = existsSync("/usr/bin/git");
+// busybox's shell where the host has it, as in Wolfi's build environments.
+const SHELL = existsSync("/bin/busybox") ? ["/bin/busybox", "sh"] : ["/bin/sh"];
+
+/** Runs `script` with the shell in `cwd`. */
+function sh(script: string, cwd: string, env: Record<string, string>) {
+  return run(SHELL[0], [...SHELL.slice(1), "-c", script], cwd, env);
+}
 
 async function run(cmd: string, args: string[], cwd: string, env: Record<string, string>) {
   const out = await new Deno.Command(cmd, { args, cwd, env }).output();
@@ -77,7 +84,7 @@ Deno.test({
         fixes/${fix}: Don't crash on "quoted" input, \`ticks\` or $HOME
 `,
       );
-      const r = await run("/bin/sh", ["-c", good], dir, env);
+      const r = await sh(good, dir, env);
       assertEquals(r.code, 0, r.stdout + r.stderr);
       assertEquals(readFileSync(join(dir, "src", "fix.txt"), "utf8"), "fixed\n");
       assertStringIncludes(r.stdout, `Don't crash on "quoted" input, \`ticks\` or $HOME`);
@@ -93,28 +100,20 @@ Deno.test({
 
       // The annotated tag's own object id is accepted, with a warning.
       const object = await git("rev-parse", "refs/tags/v1");
-      const byObject = await run(
-        "/bin/sh",
-        [
-          "-c",
-          script(
-            `      repository: file://${upstream}\n      tag: v1\n      expected-commit: ${object}\n      destination: obj\n`,
-          ),
-        ],
+      const byObject = await sh(
+        script(
+          `      repository: file://${upstream}\n      tag: v1\n      expected-commit: ${object}\n      destination: obj\n`,
+        ),
         dir,
         env,
       );
       assertEquals(byObject.code, 0, byObject.stderr);
       assertStringIncludes(byObject.stdout, "was the hash of the annotated tag object");
 
-      const wrong = await run(
-        "/bin/sh",
-        [
-          "-c",
-          script(
-            `      repository: file://${upstream}\n      tag: v1\n      expected-commit: ${fix}\n      destination: bad\n`,
-          ),
-        ],
+      const wrong = await sh(
+        script(
+          `      repository: file://${upstream}\n      tag: v1\n      expected-commit: ${fix}\n      destination: bad\n`,
+        ),
         dir,
         env,
       );
@@ -147,28 +146,20 @@ Deno.test({
       writeFileSync(join(upstream, "f"), "2\n");
       await git("commit", "-q", "-am", "two");
       const tip = await git("rev-parse", "HEAD");
-      const ok = await run(
-        "/bin/sh",
-        [
-          "-c",
-          script(
-            `      repository: file://${upstream}\n      branch: main\n      expected-commit: ${pinned}\n`,
-          ),
-        ],
+      const ok = await sh(
+        script(
+          `      repository: file://${upstream}\n      branch: main\n      expected-commit: ${pinned}\n`,
+        ),
         dir,
         env,
       );
       assertEquals(ok.code, 0, ok.stdout + ok.stderr);
       assertEquals(readFileSync(join(dir, "f"), "utf8"), "1\n");
       // With expected-commit-is-branch-tip the same pin is refused.
-      const tipOnly = await run(
-        "/bin/sh",
-        [
-          "-c",
-          script(
-            `      repository: file://${upstream}\n      branch: main\n      expected-commit: ${pinned}\n      expected-commit-is-branch-tip: true\n      destination: t\n`,
-          ),
-        ],
+      const tipOnly = await sh(
+        script(
+          `      repository: file://${upstream}\n      branch: main\n      expected-commit: ${pinned}\n      expected-commit-is-branch-tip: true\n      destination: t\n`,
+        ),
         dir,
         env,
       );

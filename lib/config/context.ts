@@ -27,25 +27,6 @@ export function fail(config: Config, path: string, err: unknown): never {
   throw new UserError(`${where(config, path)}: ${msg}`);
 }
 
-/** Substitutes every string inside `value`. */
-// deno-lint-ignore no-explicit-any
-export function deepSubst(value: any, vars: Vars, path: string, ctx: Ctx): any {
-  if (typeof value === "string") {
-    try {
-      return substitute(value, vars);
-    } catch (err) {
-      fail(ctx.config, path, err);
-    }
-  }
-  if (Array.isArray(value)) return value.map((v, i) => deepSubst(v, vars, `${path}[${i}]`, ctx));
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, deepSubst(v, vars, `${path}.${k}`, ctx)]),
-    );
-  }
-  return value;
-}
-
 /** Decides an `if:` expression in `vars`. */
 export function decide(expr: string, vars: Vars, path: string, ctx: Ctx): boolean {
   try {

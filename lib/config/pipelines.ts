@@ -47,7 +47,8 @@ export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
     let text: string | undefined;
     let source = "";
     for (const dir of dirs) {
-      const file = `${dir.replace(/\/+$/, "")}/${name}.yaml`;
+      // As path.join would: "" is the current directory, "/" the root.
+      const file = dir === "" ? `${name}.yaml` : `${dir.replace(/\/+$/, "")}/${name}.yaml`;
       try {
         text = Deno.readTextFileSync(file);
       } catch (err) {
