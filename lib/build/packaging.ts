@@ -6,10 +6,12 @@
  * directory as it was.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
+import type { PkgInfo } from "../apk/pkginfo.ts";
 import { type ApkPackage, readIndexArchive, writeIndexArchive } from "../apk/index.ts";
 import type { CompiledBuild } from "../config/mod.ts";
+import { textProblem } from "../config/validate.ts";
 import { UserError } from "../errors.ts";
 
 /** Options of {@link packageOutputs}. */
@@ -36,7 +38,7 @@ export async function packageOutputs(
 ): Promise<string[]> {
   const key = opts.signingKey ? signingKeyOf(opts.signingKey) : undefined;
   const items = packageSpecs(compiled, arch).map((spec) => ({
-    dir: join(staging, spec.name),
+    dir: childPath(staging, spec.name),
     spec,
   }));
   const made = await writePackages(items, {
@@ -44,8 +46,9 @@ export async function packageOutputs(
     signingKey: key,
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
+  for (const m of made) checkMetadata(m.pkginfo);
 
-  const files = made.map((m) => join(opts.archDir, packageFileName(m.info)));
+  const files = made.map((m) => childPath(opts.archDir, packageFileName(m.info)));
   const index = await updatedIndex(opts.archDir, made.map((m) => m.info), key);
   const pending: [string, Uint8Array][] = [
     ...made.map((m, i) => [files[i], m.bytes] as [string, Uint8Array]),
@@ -59,6 +62,42 @@ export async function packageOutputs(
     for (const t of tmps) rmSync(t, { force: true });
   }
   return files;
+}
+
+/**
+ * `dir/name`, refusing any name that is not one plain path component: the
+ * last guard between a name from a build file and a host path (names are
+ * validated when the file is compiled, so this never fires for those).
+ */
+export function childPath(dir: string, name: string): string {
+  const path = join(dir, name);
+  const parent = resolve(dir);
+  if (
+    name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0") ||
+    !resolve(path).startsWith(parent + sep)
+  ) {
+    throw new UserError(`refusing to write ${JSON.stringify(name)}: not a file name inside ${dir}`);
+  }
+  return path;
+}
+
+/**
+ * Every `.PKGINFO` field, including the dependencies the analysis found in
+ * the built files (a command named with a space or a line break would
+ * otherwise add fields of its own), is one line without control characters;
+ * list items hold no spaces, as they are joined by spaces in the index.
+ */
+function checkMetadata(p: PkgInfo): void {
+  const where = `packaging ${p.pkgname}-${p.pkgver}`;
+  for (const [field, value] of Object.entries(p)) {
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      if (typeof item !== "string") continue;
+      const bad = textProblem(item) ??
+        (Array.isArray(value) && /\s/.test(item) ? `"${item}" contains a space` : undefined);
+      if (bad) throw new UserError(`${where}: ${field}: ${bad}`);
+    }
+  }
 }
 
 /** The spec of the package and of each subpackage (which inherit version, license, url). */
@@ -143,7 +182,9 @@ async function updatedIndex(
       allowUntrusted: true,
       source: file,
     });
-    kept = old.filter((p) => !names.has(p.name) && existsSync(join(archDir, packageFileName(p))));
+    kept = old.filter((p) =>
+      !names.has(p.name) && existsSync(join(archDir, basename(packageFileName(p))))
+    );
   }
   const all = [...kept, ...built].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1

@@ -12,6 +12,7 @@ import { pipelineLoader } from "./pipelines.ts";
 import { compileSteps } from "./steps.ts";
 import { substitute, type Vars } from "./subst.ts";
 import type { CompiledBuild, CompiledEnvironment, CompiledSubpackage } from "./types.ts";
+import { checkFields, checkNames } from "./validate.ts";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -46,6 +47,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     ...u,
     name: sub(u.sp.name, `${u.path}.name`, u.scope),
   }));
+  checkNames(ctx, sub(d.package.name, "package.name"), unrolled);
   for (const name of [d.package.name, ...unrolled.map((u) => u.name)]) {
     const dir = `${OUT}/${name}`;
     vars.set(`targets.package.${name}`, dir);
@@ -56,6 +58,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
   const pkg = deepSubst(d.package, vars, "package", ctx);
   const pipeline = compileSteps(d.pipeline ?? [], vars, "pipeline", ctx, needs);
   const subpackages: CompiledSubpackage[] = [];
+  const subpackagePaths: string[] = [];
   for (const { sp, scope, path, name } of unrolled) {
     const subVars = new Map(scope);
     for (const [k, v] of Object.entries(subpackageVars(name))) subVars.set(k, v);
@@ -73,6 +76,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     if (compiled.commit === undefined && pkg.commit !== undefined) compiled.commit = pkg.commit;
     if (test) compiled.test = compileTest(test, subVars, `${path}.test`, ctx, name, d.environment);
     subpackages.push(compiled);
+    subpackagePaths.push(path);
   }
   const environment = compiledEnvironment(
     deepSubst(d.environment ?? {}, vars, "environment", ctx),
@@ -85,6 +89,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     pipeline,
     subpackages,
   };
+  checkFields(ctx, out, subpackagePaths);
   if (d.test) out.test = compileTest(d.test, vars, "test", ctx, d.package.name, d.environment);
   for (const key of ["capabilities", "vars", "options", "update"]) {
     if (d[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = d[key];

@@ -3,11 +3,11 @@
  * apply `--vars-file` and `--env-file`. The result keeps where every field
  * was, so later stages can point at the line of a problem.
  */
-import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { configSpec } from "./melange_schema.ts";
 import { type Problem, S, validate } from "./schema.ts";
+import { readInputText } from "./readtext.ts";
 import { parseYaml, type Pos } from "./yaml.ts";
 
 /** A loaded melange file (not yet compiled for an architecture). */
@@ -29,12 +29,7 @@ export interface LoadOptions {
 }
 
 function read(file: string, what: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(`${what}${file}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
-  }
+  return readInputText(file, what);
 }
 
 /** Formats validation problems as one message (at most 10 listed). */

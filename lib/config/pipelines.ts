@@ -3,11 +3,12 @@
  * `--pipeline-dir` in order, then the built-in library. Parsed files are
  * validated once and kept per compile.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { builtinPipeline } from "../pipelines/mod.ts";
 import { problemsMessage } from "./load.ts";
+import { readInputText } from "./readtext.ts";
 import { pipelineFileSpec } from "./melange_schema.ts";
 import { validate } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
@@ -51,7 +52,7 @@ export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
     for (const dir of dirs) {
       const file = join(dir, `${name}.yaml`);
       if (existsSync(file)) {
-        text = readFileSync(file, "utf8");
+        text = readInputText(file, "pipeline ");
         source = file;
         break;
       }

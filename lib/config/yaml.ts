@@ -52,7 +52,14 @@ export function parseYaml(text: string, file: string): YNode {
         }: document too large or too deeply nested`,
       );
     }
-    if (isAlias(n)) return convert(n.resolve(doc as Document), depth + 1);
+    if (isAlias(n)) {
+      const target = n.resolve(doc as Document);
+      if (!target) {
+        const p = pos(n.range);
+        throw new UserError(`${file}:${p.line}:${p.col}: undefined YAML alias *${n.source}`);
+      }
+      return convert(target, depth + 1);
+    }
     if (isMap(n)) {
       const entries: { key: string; keyPos: Pos; value: YNode }[] = [];
       const explicit: typeof entries = [];
