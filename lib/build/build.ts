@@ -17,7 +17,13 @@ import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { packageOutputs } from "./packaging.ts";
-import { buildSteps, compiledPerArch, environmentSpec, type RunOptions } from "./plan.ts";
+import {
+  buildSteps,
+  compiledPerArch,
+  entitlementsFor,
+  environmentSpec,
+  type RunOptions,
+} from "./plan.ts";
 
 /** Everything `melange2 build` takes. */
 export interface BuildOptions extends RunOptions {
@@ -93,6 +99,7 @@ async function buildArch(
     packages: [compiled.package.name, ...compiled.subpackages.map((s) => s.name)],
     user: compiled.environment.accounts?.["run-as"] || undefined,
     debug: opts.debug,
+    privileged: opts.privileged,
     withSource: sourceDir !== undefined,
     withCacheDir: opts.cacheDir !== undefined,
     namespace: opts.namespace,
@@ -123,7 +130,7 @@ async function buildArch(
       definition: definition.bytes,
       locals,
       exports: [{ type: "local", dest: staging }],
-      entitlements: ["security.insecure"],
+      entitlements: entitlementsFor(opts.privileged),
       progress,
       signal: opts.signal,
       sharedKey: sharedKey(Object.values(locals)),
@@ -136,6 +143,7 @@ async function buildArch(
           platform,
           locals,
           log,
+          entitlements: entitlementsFor(opts.privileged),
         });
       }
       throw err;

@@ -208,7 +208,10 @@ export class Client {
     }
     if (/not allowed|entitlement/i.test(details)) {
       return new UserError(
-        `${details}. The daemon must allow it: start buildkitd with --allow-insecure-entitlement security.insecure.`,
+        `the daemon at ${this.addr} refused an entitlement: ${details}. Privileged steps ` +
+          "(--privileged, or --allow security.insecure) need a daemon started with " +
+          "--allow-insecure-entitlement security.insecure; without the flag steps run in " +
+          "BuildKit's default sandbox.",
       );
     }
     if (err.code === grpc.status.CANCELLED) {
