@@ -128,29 +128,49 @@ function baseVars(config: Config, arch: string): Vars {
   return vars;
 }
 
-/** `vars` may refer to each other in any order; resolve until nothing changes. */
+/**
+ * `vars` may refer to each other in any order: each is substituted once
+ * the vars it names are, in dependency order (Kahn's algorithm, so a long
+ * chain costs linear time, not a pass per link). A var left over (in a
+ * cycle, or naming an undefined variable) is reported with its own error,
+ * the first in file order.
+ */
 function resolveVars(config: Config, vars: Vars): void {
   const pending = new Map<string, string>(Object.entries(config.data.vars ?? {}));
-  while (pending.size) {
-    let progressed = false;
-    for (const [k, v] of pending) {
-      try {
-        vars.set(`vars.${k}`, substitute(v, vars));
-        pending.delete(k);
-        progressed = true;
-      } catch {
-        // depends on a var not resolved yet
-      }
+  const waitingOn = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const ready: string[] = [];
+  for (const [k, v] of pending) {
+    const deps = new Set(
+      [...v.matchAll(/\$\{\{\s*vars\.([A-Za-z0-9._-]+)\s*\}\}/g)].map((m) => m[1])
+        .filter((d) => pending.has(d)),
+    );
+    waitingOn.set(k, deps.size);
+    for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(k);
+    if (!deps.size) ready.push(k);
+  }
+  while (ready.length) {
+    const k = ready.pop()!;
+    try {
+      vars.set(`vars.${k}`, substitute(pending.get(k)!, vars));
+    } catch {
+      continue; // names an undefined variable: reported below
     }
-    if (!progressed) {
-      const [k, v] = [...pending][0];
-      try {
-        substitute(v, vars);
-      } catch (err) {
-        fail(config, `vars.${k}`, err);
-      }
+    pending.delete(k);
+    for (const d of dependents.get(k) ?? []) {
+      const n = waitingOn.get(d)! - 1;
+      waitingOn.set(d, n);
+      if (n === 0) ready.push(d);
     }
   }
+  const [first] = pending;
+  if (!first) return;
+  try {
+    substitute(first[1], vars);
+  } catch (err) {
+    fail(config, `vars.${first[0]}`, err);
+  }
+  fail(config, `vars.${first[0]}`, "refers to itself through other vars");
 }
 
 function subpackageVars(name: string): Record<string, string> {

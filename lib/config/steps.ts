@@ -122,6 +122,22 @@ function stepScope(
   return scope;
 }
 
+/** Most pipelines a `uses:` may nest inside one another. */
+const MAX_USES_DEPTH = 64;
+
+/** Enters pipeline `name`, refusing a cycle (naming it) or nesting beyond the limit. */
+function enterUses(chain: string[], name: string, path: string, ctx: Ctx): void {
+  const at = chain.indexOf(name);
+  if (at >= 0) {
+    const cycle = [...chain.slice(at), name].join(" -> ");
+    fail(ctx.config, `${path}.uses`, `pipeline cycle: ${cycle}`);
+  }
+  if (chain.length >= MAX_USES_DEPTH) {
+    fail(ctx.config, `${path}.uses`, `pipelines nested more than ${MAX_USES_DEPTH} deep`);
+  }
+  chain.push(name);
+}
+
 function compileStep(
   // deno-lint-ignore no-explicit-any
   step: any,
@@ -159,10 +175,16 @@ function compileStep(
     );
   }
   if (s.pipeline?.length) {
-    out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
-      scope,
-      workdir,
-    });
+    const chain = ctx.uses ??= [];
+    if (s !== step) enterUses(chain, step.uses, path, ctx);
+    try {
+      out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
+        scope,
+        workdir,
+      });
+    } finally {
+      if (s !== step) chain.pop();
+    }
   }
   return out;
 }

@@ -10,21 +10,28 @@
  */
 import { isValidVersion } from "../apk/version.ts";
 import { type Ctx, fail } from "./context.ts";
-import type { CompiledBuild, CompiledPackage, CompiledSubpackage } from "./types.ts";
+import type { CompiledBuild, CompiledPackage, CompiledStep, CompiledSubpackage } from "./types.ts";
 
 /** melange's package name grammar (pkg/config: packageNameRegex). */
 export const PACKAGE_NAME = /^[a-zA-Z\d][a-zA-Z\d+_.-]*$/;
 
 /** Most subpackages a file may define once ranges are unrolled. */
-export const MAX_SUBPACKAGES = 2000;
+export const MAX_SUBPACKAGES = 1000;
+
+/**
+ * Most steps a build may run (nested steps counted): each is an exec in the
+ * LLB graph, and BuildKit takes minutes to start a graph of 10,000. Real
+ * builds have tens to a few hundred.
+ */
+export const MAX_STEPS = 5000;
 
 /** Longest name or version: the package file name must stay under NAME_MAX (255). */
 const MAX_NAME = 128;
 const MAX_VERSION = 100;
 
 /** A control character (tab aside; DEL included), or a lone surrogate (no UTF-8 for it). */
-// deno-lint-ignore no-control-regex
 const BAD_TEXT =
+  // deno-lint-ignore no-control-regex
   /[\0-\x08\n-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `name` is not a package name, or undefined when it is one. */
@@ -121,7 +128,22 @@ export function checkFields(ctx: Ctx, out: CompiledBuild, subpackagePaths: strin
     );
   }
   checkPackageFields(ctx, pkg, "package");
+  const steps = countSteps([out.pipeline, ...out.subpackages.map((s) => s.pipeline)]);
+  if (steps > MAX_STEPS) {
+    fail(ctx.config, "pipeline", `${steps} steps; a build may have at most ${MAX_STEPS}`);
+  }
   out.subpackages.forEach((sp, i) => checkPackageFields(ctx, sp, subpackagePaths[i]));
+}
+
+/** Steps in the lists, nested ones included (without recursion: nesting is data). */
+function countSteps(lists: CompiledStep[][]): number {
+  let n = 0;
+  const todo = [...lists];
+  for (let list = todo.pop(); list; list = todo.pop()) {
+    n += list.length;
+    for (const s of list) if (s.pipeline) todo.push(s.pipeline);
+  }
+  return n;
 }
 
 function checkPackageFields(
