@@ -139,6 +139,8 @@ export class Client {
     const onAbort = () => abort.abort();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     const status = this.#status(ref, opts.progress, abort.signal);
+    // Awaited below; until then a refused connection must not be an unhandled rejection.
+    status.catch(() => {});
     try {
       const res = await this.#unary<{ ExporterResponse?: Record<string, string> }>("Solve", {
         Ref: ref,
@@ -201,9 +203,9 @@ export class Client {
         return new UserError(`TLS handshake with BuildKit at ${this.addr} failed: ${details}`);
       }
       return new UserError(
-        `cannot reach BuildKit at ${this.addr}: ${details}. Start a daemon with ` +
-          "`sudo buildkitd --addr unix:///run/buildkit/buildkitd.sock` (bash scripts/setup.sh does it), " +
-          "or point --buildkit-addr or BUILDKIT_HOST at one.",
+        `cannot reach BuildKit at ${this.addr}: ${reason(details)}. Start a daemon there ` +
+          `(\`sudo buildkitd --addr ${this.addr}\`; bash scripts/setup.sh starts one at ` +
+          "unix:///run/buildkit/buildkitd.sock), or point --buildkit-addr or BUILDKIT_HOST at one.",
       );
     }
     if (/not allowed|entitlement/i.test(details)) {
@@ -224,6 +226,20 @@ export class Client {
   close(): void {
     this.#control.close();
   }
+}
+
+/** grpc-js's "No connection established. Last error: Error: connect ENOENT /x" as "connect ENOENT /x". */
+function reason(details: string): string {
+  const last = /Last error: (?:Error: )?(.*)$/.exec(details)?.[1];
+  const text = (last ?? details).replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)/, "").replace(/\.\s*$/, "");
+  if (/ENOENT/.test(text)) return `${text} (no such socket)`;
+  if (/ECONNREFUSED/.test(text)) return `${text} (nothing listens there)`;
+  if (/EACCES/.test(text)) return `${text} (permission denied)`;
+  if (/EPIPE|ECONNRESET|closed/.test(text)) {
+    return `${text} (the server hung up: is it BuildKit, and does it want TLS? ` +
+      "see --tlscacert, --tlscert and --tlskey)";
+  }
+  return text;
 }
 
 /**

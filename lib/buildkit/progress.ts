@@ -178,7 +178,8 @@ export class ProgressWriter {
       durationMs: Math.round(performance.now() - this.#start),
     };
     if (this.#mode === "rawjson") this.#write(JSON.stringify({ summary }) + "\n");
-    else if (this.#mode !== "quiet") {
+    else if (this.#mode !== "quiet" && summary.steps) {
+      // No steps: the solve never started (an unreachable daemon); its error says why.
       this.#write(
         `${summary.steps} steps: ${summary.cached} cached, ${summary.executed} executed in ${
           (summary.durationMs / 1000).toFixed(1)
