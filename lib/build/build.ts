@@ -16,6 +16,7 @@ import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
+import { exportDiskFull, makeArchDir } from "./outdir.ts";
 import { packageOutputs } from "./packaging.ts";
 import {
   buildSteps,
@@ -121,8 +122,7 @@ async function buildArch(
   if (opts.cacheDir) locals[LOCAL_NAMES.cache] = resolve(opts.cacheDir);
   const { addr } = await ensureDaemon(opts.connect?.addr ?? Deno.env.get("BUILDKIT_HOST"), { log });
   const client = Client.connect({ ...opts.connect, addr });
-  const archDir = join(resolve(opts.outDir), arch);
-  mkdirSync(archDir, { recursive: true });
+  const { dir: archDir, undo } = makeArchDir(opts.outDir, arch);
   const staging = join(archDir, `.melange-out-${crypto.randomUUID().slice(0, 8)}`);
   const progress = new ProgressWriter(opts.progress ?? "auto");
   try {
@@ -146,14 +146,19 @@ async function buildArch(
           entitlements: entitlementsFor(opts.privileged),
         });
       }
-      throw err;
+      throw exportDiskFull(err, opts.outDir) ?? err;
     });
     return await packageOutputs(staging, compiled, arch, {
       archDir,
+      outDir: opts.outDir,
       signingKey: opts.signingKey,
       sourceDateEpoch,
       signal: opts.signal,
     });
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    undo();
+    throw err;
   } finally {
     client.close();
     rmSync(staging, { recursive: true, force: true });

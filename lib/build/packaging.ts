@@ -12,12 +12,15 @@ import type { PkgInfo } from "../apk/pkginfo.ts";
 import { type ApkPackage, readIndexArchive, writeIndexArchive } from "../apk/index.ts";
 import type { CompiledBuild } from "../config/mod.ts";
 import { textProblem } from "../config/validate.ts";
+import { outDirError } from "./outdir.ts";
 import { UserError } from "../errors.ts";
 
 /** Options of {@link packageOutputs}. */
 export interface PackagingOptions {
   /** `<out>/<arch>`. */
   archDir: string;
+  /** `--out-dir` as the user gave it, for messages. */
+  outDir?: string;
   /** Private key file (PEM); packages and index are unsigned without one. */
   signingKey?: string;
   sourceDateEpoch: number;
@@ -55,9 +58,12 @@ export async function packageOutputs(
     [join(opts.archDir, "APKINDEX.tar.gz"), index],
   ];
   const tmps = pending.map(([file]) => `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`);
+  let current = "";
   try {
-    pending.forEach(([, bytes], i) => writeFileSync(tmps[i], bytes));
-    pending.forEach(([file], i) => renameSync(tmps[i], file));
+    pending.forEach(([, bytes], i) => writeFileSync(current = tmps[i], bytes));
+    pending.forEach(([file], i) => renameSync(tmps[i], current = file));
+  } catch (err) {
+    throw outDirError(err, opts.outDir ?? opts.archDir, "writing", current);
   } finally {
     for (const t of tmps) rmSync(t, { force: true });
   }
