@@ -384,7 +384,8 @@ async function runCase(c: HostileCase, root: string, index: number): Promise<voi
     ],
     {
       cwd: dir,
-      wrapper: ["prlimit", `--data=${1 << 30}`],
+      // A hang is killed (SIGKILL: a blocked read ignores SIGTERM); memory is bounded.
+      wrapper: ["timeout", "-s", "KILL", "120", "prlimit", `--data=${1 << 30}`],
       signal: AbortSignal.timeout(120_000),
     },
   );

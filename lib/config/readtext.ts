@@ -6,8 +6,8 @@
  * invalid UTF-8 (Latin-1 bytes, say) is refused at its line rather than
  * silently replaced.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../readfile.ts";
 
 /** The largest input file read (16 MiB): far beyond any real build file. */
 export const MAX_INPUT_BYTES = 16 << 20;
@@ -32,50 +32,7 @@ export function readInputText(file: string, what = "", limit = MAX_INPUT_BYTES):
 
 /** The bytes of a regular file of at most `limit` bytes, refusing anything else unread. */
 export function readInputBytes(file: string, what = "", limit = MAX_INPUT_BYTES): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === "ENOENT"
-      ? "no such file"
-      : e.code === "EACCES"
-      ? "permission denied"
-      : e.code === "EISDIR"
-      ? "is a directory, not a file"
-      : e.message;
-    throw new UserError(`${what}${file}: ${why}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new UserError(`${what}${file}: is a directory, not a file`);
-    if (!st.isFile()) {
-      throw new UserError(`${what}${file}: not a regular file (a FIFO, socket or device)`);
-    }
-    if (st.size > limit) {
-      throw new UserError(
-        `${what}${file}: ${st.size} bytes; files over ${limit} bytes are refused`,
-      );
-    }
-    // Read until the end, refusing once past the limit: the file may have
-    // grown since fstat, and files in /proc say they have 0 bytes.
-    const chunks: Uint8Array[] = [];
-    let n = 0;
-    for (;;) {
-      const chunk = new Uint8Array(Math.max(65536, st.size + 1 - n));
-      const got = readSync(fd, chunk, 0, chunk.length, null);
-      if (got === 0) break;
-      chunks.push(chunk.subarray(0, got));
-      n += got;
-      if (n > limit) throw new UserError(`${what}${file}: larger than ${limit} bytes; refused`);
-    }
-    const buf = new Uint8Array(n);
-    let at = 0;
-    for (const c of chunks) buf.set(c, at), at += c.length;
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
+  return readRegularFile(file, what, limit);
 }
 
 /** Offset of the first byte that breaks UTF-8 (the decoder said there is one). */
