@@ -12,6 +12,10 @@ import { findBuildkitd } from "../lib/build/daemon.ts";
 
 const canRun = haveDaemon && findBuildkitd() !== undefined && Deno.uid() === 0;
 
+const { localRepo } = canRun
+  ? await import("./support/build.ts")
+  : ({} as typeof import("./support/build.ts"));
+
 async function info(addr: string, args: string[]) {
   const res = await runCli(["buildkit", "info", "--buildkit-addr", addr, ...args]);
   assert(!res.stderr.includes("    at "), res.stderr);
@@ -120,6 +124,43 @@ Deno.test({
         assert(
           (await refused(good.addr, [])).includes("a daemon that wants TLS needs --tlscacert"),
         );
+        // The daemon does not allow security.insecure: a plain build runs there (steps need
+        // no entitlement), and --privileged is refused with how to allow it.
+        await Deno.writeTextFile(
+          `${dir}/sandboxed.yaml`,
+          `package:\n  name: sandboxed\n  version: 1.0.0\nenvironment:\n  contents:\n` +
+            `    repositories: [${localRepo.repository}]\n    keyring: [${localRepo.publicKey}]\n` +
+            "    packages: [busybox]\npipeline:\n  - runs: echo hi > /home/build/x\n",
+        );
+        const buildArgs = (out: string, extra: string[] = []) => [
+          "build",
+          `${dir}/sandboxed.yaml`,
+          "--buildkit-addr",
+          good.addr,
+          ...flags(),
+          "--arch",
+          "x86_64",
+          "--progress",
+          "quiet",
+          "--out-dir",
+          `${dir}/${out}`,
+          ...extra,
+        ];
+        const plain = await runCli(buildArgs("out-plain"));
+        assertEquals(plain.code, 0, plain.stderr);
+        const priv = await runCli(buildArgs("out-priv", ["--privileged"]));
+        assertEquals(priv.code, 1, priv.stderr);
+        const privErrors = priv.stderr.split("\n").filter((l) => l.startsWith("error: "));
+        assertEquals(privErrors.length, 1, priv.stderr);
+        assert(
+          privErrors[0].includes(`the daemon at ${good.addr} refused an entitlement`),
+          priv.stderr,
+        );
+        assert(
+          privErrors[0].includes("--allow-insecure-entitlement security.insecure"),
+          priv.stderr,
+        );
+        assert(!priv.stderr.includes("    at "), priv.stderr);
         // A CA file that is not a certificate.
         await Deno.writeTextFile(`${dir}/garbage.pem`, "not a certificate\n");
         assert(
