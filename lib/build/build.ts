@@ -146,7 +146,7 @@ async function buildArch(
           entitlements: entitlementsFor(opts.privileged),
         });
       }
-      throw exportDiskFull(err, opts.outDir) ?? err;
+      throw exportDiskFull(err, opts.outDir, archDir) ?? err;
     });
     return await packageOutputs(staging, compiled, arch, {
       archDir,

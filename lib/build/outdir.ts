@@ -39,10 +39,15 @@ export function outDirError(err: unknown, outDir: string, doing: string, file?: 
   );
 }
 
-/** A daemon-side message for a full disk while exporting (`No space left on device`). */
-export function exportDiskFull(err: unknown, outDir: string): Error | undefined {
+/**
+ * The out directory filling up while the output is received: the session
+ * writes there and the daemon reports its error (`writing <dest>/...: No
+ * space left on device`). Only a message naming `archDir` is about the out
+ * directory; a step that fills the daemon's own disk is the step's failure.
+ */
+export function exportDiskFull(err: unknown, outDir: string, archDir: string): Error | undefined {
   const msg = (err as Error)?.message ?? "";
-  if (!/no space left on device|ENOSPC/i.test(msg)) return undefined;
+  if (!/no space left on device|ENOSPC/i.test(msg) || !msg.includes(archDir)) return undefined;
   return new UserError(
     `--out-dir ${outDir}: no space left on the device while receiving the build's output ` +
       "(ENOSPC): free some space or choose another --out-dir",
