@@ -109,6 +109,19 @@ Deno.test("limits: alias bombs are refused; ordinary aliases still expand", () =
     `${HEAD}pipeline:\n  - &step\n    runs: echo hi\n  - *step\n`,
   );
   assertEquals(ok.pipeline.map((s) => s.runs), ["echo hi", "echo hi"]);
+  // An alias names the last anchor of its name before it, as in YAML.
+  const again = loadConfigText(
+    `${HEAD}vars:\n  a: &x one\n  b: *x\n  c: &x two\n  d: *x\n`,
+    "h.yaml",
+  ).data.vars;
+  assertEquals(again, { a: "one", b: "one", c: "two", d: "two" });
+  // Thousands of aliases resolve in one pass (each used to walk the whole document).
+  const many = compileText(
+    `${HEAD}pipeline:\n  - pipeline: &s [{runs: a}, {runs: b}]\n` +
+      "  - pipeline: *s\n".repeat(1500),
+  );
+  assertEquals(many.pipeline.length, 1501);
+  assertEquals(many.pipeline[1500].pipeline?.map((s) => s.runs), ["a", "b"]);
 });
 
 Deno.test("limits: files of too many lines or commas are refused before parsing", () => {

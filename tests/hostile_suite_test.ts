@@ -204,6 +204,12 @@ export function hostileCases(): HostileCase[] {
   }
   add("alias bomb", bomb, /aliases expand to more than/);
   add(
+    "37k steps made with aliases",
+    HEAD + "pipeline:\n  - pipeline: &s [" + Array(10).fill("{runs: echo}").join(", ") + "]\n" +
+      "  - pipeline: *s\n".repeat(3700),
+    /\d+ steps; a build may have at most 5000/,
+  );
+  add(
     "too many lines",
     pkg("vars:\n" + "  a: b\n".repeat(30_000)),
     /document too large: \d+ lines/,
