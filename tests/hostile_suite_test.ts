@@ -238,6 +238,27 @@ export function hostileCases(): HostileCase[] {
 
   // Compile-time traps.
   add(
+    "if nested 100,000 deep",
+    pkg(
+      `pipeline:\n  - if: "${"(".repeat(100_000)}'a' == 'a'${")".repeat(100_000)}"\n    runs: x\n`,
+    ),
+    /parentheses nested more than 100 deep/,
+  );
+  add(
+    "regexp nested 50,000 deep",
+    pkg(
+      `var-transforms:\n  - from: x\n    match: "${"(".repeat(50_000)}a${
+        ")".repeat(50_000)
+      }"\n    to: t\n`,
+    ),
+    /expression nests too deeply/,
+  );
+  add(
+    "regexp repeat of a billion",
+    pkg(`var-transforms:\n  - from: x\n    match: "((a{1000}){1000}){1000}"\n    to: t\n`),
+    /invalid repeat count/,
+  );
+  add(
     "undefined variable",
     pkg("pipeline:\n  - runs: echo ${{vars.nope}}\n"),
     /undefined variable/,

@@ -55,7 +55,9 @@ function compileGo(pattern: string): RE2JS {
   try {
     return RE2JS.compile(pattern);
   } catch (err) {
-    throw new Error(`invalid regular expression "${pattern}": ${(err as Error).message}`);
+    const shown = pattern.length > 80 ? `${pattern.slice(0, 80)}...` : pattern;
+    const why = (err as Error).message.slice(0, 200);
+    throw new Error(`invalid regular expression "${shown}": ${why}`);
   }
 }
 
