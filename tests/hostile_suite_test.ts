@@ -337,10 +337,22 @@ export function hostileCases(): HostileCase[] {
     return join(dir, "big.yaml");
   }, /files over \d+ bytes are refused/);
   cases.push({
-    name: "vars file is a FIFO",
+    name: "vars file is a device",
     content: HEAD,
     args: ["--vars-file", "/dev/zero"],
     expect: /--vars-file \/dev\/zero: not a regular file/,
+  });
+  cases.push({
+    name: "signing key is /dev/zero",
+    content: HEAD,
+    args: ["--signing-key", "/dev/zero"],
+    expect: /--signing-key \/dev\/zero: not a regular file/,
+  });
+  cases.push({
+    name: "signing key is missing",
+    content: HEAD,
+    args: ["--signing-key", "{dir}/absent.rsa"],
+    expect: /--signing-key .*absent\.rsa: no such file/,
   });
   cases.push({
     name: "env file is /dev/zero",

@@ -11,6 +11,7 @@ import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../readfile.ts";
 import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
@@ -62,9 +63,8 @@ function checkOptions(opts: BuildOptions): void {
   if (opts.cacheDir && !isDir(opts.cacheDir)) {
     throw new UserError(`--cache-dir ${opts.cacheDir}: not a directory`);
   }
-  if (opts.signingKey && !existsSync(opts.signingKey)) {
-    throw new UserError(`--signing-key ${opts.signingKey}: no such file`);
-  }
+  // Read now (a regular file of at most 1 MiB), not after the build: a FIFO would hang there.
+  if (opts.signingKey) readRegularFile(opts.signingKey, "--signing-key ", 1 << 20);
   if (opts.exportOnFailure && opts.exportOnFailure !== "none" && !opts.exportRef) {
     throw new UserError(`--export-on-failure ${opts.exportOnFailure} needs --export-ref PATH`);
   }

@@ -12,6 +12,7 @@ import type { PkgInfo } from "../apk/pkginfo.ts";
 import { type ApkPackage, readIndexArchive, writeIndexArchive } from "../apk/index.ts";
 import type { CompiledBuild } from "../config/mod.ts";
 import { textProblem } from "../config/validate.ts";
+import { readRegularFile } from "../readfile.ts";
 import { outDirError } from "./outdir.ts";
 import { UserError } from "../errors.ts";
 
@@ -166,11 +167,9 @@ function optionsOf(o: any): PackageSpec["options"] {
 }
 
 function signingKeyOf(path: string): { name: string; pem: string } {
-  try {
-    return { name: basename(path), pem: readFileSync(path, "utf8") };
-  } catch (err) {
-    throw new UserError(`--signing-key ${path}: ${(err as Error).message}`);
-  }
+  // A regular file of at most 1 MiB; errors name the flag and the path.
+  const pem = new TextDecoder().decode(readRegularFile(path, "--signing-key ", 1 << 20));
+  return { name: basename(path), pem };
 }
 
 /** The directory's index with these packages added (replacing older builds of the same name). */
