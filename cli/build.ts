@@ -43,6 +43,11 @@ function addCommonFlags(cmd: Command): Command {
     .option("--env-file <file>", "file of KEY=VALUE lines added to the build environment")
     .option("--cache-dir <dir>", "directory mounted at /var/cache/melange")
     .option("--debug", "run every step with set -x")
+    .option(
+      "--privileged",
+      "run steps with every capability and the host's devices (BuildKit's security.insecure; " +
+        "the daemon must allow it) instead of BuildKit's default sandbox",
+    )
     .addOption(
       new Option("--progress <mode>", "progress output").choices([
         "auto",
@@ -68,6 +73,7 @@ function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal
     envFile: opts.envFile,
     cacheDir: opts.cacheDir,
     debug: opts.debug,
+    privileged: opts.privileged,
     progress: opts.progress as ProgressMode,
     connect: connectOptions(opts),
     signal,

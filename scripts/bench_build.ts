@@ -125,8 +125,6 @@ try {
           addr,
           "--progress",
           "quiet",
-          "--allow",
-          "security.insecure",
           "--local",
           `${LOCAL_NAMES.environment}=${envDir}`,
           def,
@@ -136,7 +134,7 @@ try {
         await timed([
           "/bin/sh",
           "-c",
-          `${buildctl} --addr ${addr} build --progress quiet --allow security.insecure --local ${LOCAL_NAMES.environment}=${envDir} < ${def}`,
+          `${buildctl} --addr ${addr} build --progress quiet --local ${LOCAL_NAMES.environment}=${envDir} < ${def}`,
         ]),
       );
     }

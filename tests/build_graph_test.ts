@@ -130,7 +130,6 @@ Deno.test({
           definition: marshal(graph.result).bytes,
           locals: { [LOCAL_NAMES.environment]: `${dir}/env`, [LOCAL_NAMES.source]: `${dir}/src` },
           exports: [{ type: "local", dest: `${dir}/out` }],
-          entitlements: ["security.insecure"],
         });
       } finally {
         client.close();

@@ -4,6 +4,7 @@
  * caller on every use. Local paths are read in place.
  */
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../readfile.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -140,12 +141,9 @@ export async function fetchCached(
   return bytes;
 }
 
+/** Indexes and packages from a local repository: regular files only (a FIFO would hang). */
 function readLocal(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new UserError(`reading ${path}: ${(err as Error).message}`);
-  }
+  return readRegularFile(path, "reading ", 2 ** 31 - 1);
 }
 
 function atomicWrite(file: string, bytes: Uint8Array): void {

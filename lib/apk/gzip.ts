@@ -37,8 +37,12 @@ function headerLength(b: Uint8Array, o: number): number {
   return p - o;
 }
 
-/** Splits `bytes` into its gzip members (at most `max`; the rest is left unread). */
-export function gzipMembers(bytes: Uint8Array, max = Infinity): GzipMember[] {
+/**
+ * Splits `bytes` into its gzip members (at most `max`; the rest is left
+ * unread), each decompressing to at most `limit` bytes (a gzip bomb is
+ * refused, not inflated until memory runs out).
+ */
+export function gzipMembers(bytes: Uint8Array, max = Infinity, limit = Infinity): GzipMember[] {
   const out: GzipMember[] = [];
   let offset = 0;
   while (offset < bytes.length && out.length < max) {
@@ -46,9 +50,18 @@ export function gzipMembers(bytes: Uint8Array, max = Infinity): GzipMember[] {
     let res: { buffer: Uint8Array; engine: { bytesWritten: number } };
     try {
       // deno-lint-ignore no-explicit-any
-      res = zlib.inflateRawSync(bytes.subarray(offset + h), { info: true } as any) as any;
+      res = zlib.inflateRawSync(
+        bytes.subarray(offset + h),
+        // deno-lint-ignore no-explicit-any
+        { info: true, ...(limit < Infinity ? { maxOutputLength: limit } : {}) } as any,
+      ) as any;
     } catch (err) {
       const msg = (err as Error).message;
+      if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new UserError(
+          `gzip stream at byte ${offset} decompresses to more than ${limit} bytes`,
+        );
+      }
       if (/unexpected end/i.test(msg)) {
         throw new UserError(`truncated gzip stream at byte ${offset}`);
       }

@@ -181,6 +181,9 @@ export function formatIndexEntry(p: ApkPackage, opts: { installed?: boolean } = 
   return lines;
 }
 
+/** The most an index archive's member may decompress to (Wolfi's is about 40 MiB). */
+export const MAX_INDEX_BYTES = 256 << 20;
+
 /** Writes `APKINDEX` text. */
 export function formatIndex(pkgs: ApkPackage[]): string {
   return pkgs.map((p) => formatIndexEntry(p).join("\n") + "\n\n").join("");
@@ -207,7 +210,7 @@ export async function readIndexArchive(
   const keys = keyring instanceof Map ? keyring : keyring.keys;
   let members;
   try {
-    members = gzipMembers(bytes);
+    members = gzipMembers(bytes, Infinity, MAX_INDEX_BYTES);
   } catch (err) {
     throw new UserError(`${opts.source}: ${(err as Error).message}`);
   }

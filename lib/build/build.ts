@@ -12,13 +12,21 @@ import type { Stat } from "../buildkit/packet.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../readfile.ts";
 import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
+import { exportDiskFull, makeArchDir } from "./outdir.ts";
 import { packageOutputs } from "./packaging.ts";
-import { buildSteps, compiledPerArch, environmentSpec, type RunOptions } from "./plan.ts";
+import {
+  buildSteps,
+  compiledPerArch,
+  entitlementsFor,
+  environmentSpec,
+  type RunOptions,
+} from "./plan.ts";
 
 /** Everything `melange2 build` takes. */
 export interface BuildOptions extends RunOptions {
@@ -58,9 +66,8 @@ function checkOptions(opts: BuildOptions): void {
   if (opts.cacheDir && !isDir(opts.cacheDir)) {
     throw new UserError(`--cache-dir ${opts.cacheDir}: not a directory`);
   }
-  if (opts.signingKey && !existsSync(opts.signingKey)) {
-    throw new UserError(`--signing-key ${opts.signingKey}: no such file`);
-  }
+  // Read now (a regular file of at most 1 MiB), not after the build: a FIFO would hang there.
+  if (opts.signingKey) readRegularFile(opts.signingKey, "--signing-key ", 1 << 20);
   if (opts.exportOnFailure && opts.exportOnFailure !== "none" && !opts.exportRef) {
     throw new UserError(`--export-on-failure ${opts.exportOnFailure} needs --export-ref PATH`);
   }
@@ -96,6 +103,7 @@ async function buildArch(
     packages: [compiled.package.name, ...compiled.subpackages.map((s) => s.name)],
     user: compiled.environment.accounts?.["run-as"] || undefined,
     debug: opts.debug,
+    privileged: opts.privileged,
     withSource: sourceDir !== undefined,
     withCacheDir: opts.cacheDir !== undefined,
     namespace: opts.namespace,
@@ -121,9 +129,11 @@ async function buildArch(
   if (opts.cacheDir) locals[LOCAL_NAMES.cache] = resolve(opts.cacheDir);
   const { addr } = await ensureDaemon(opts.connect?.addr ?? Deno.env.get("BUILDKIT_HOST"), { log });
   const client = Client.connect({ ...opts.connect, addr });
-  const archDir = join(resolve(opts.outDir), arch);
+  // <out>/<arch> is checked (and made) before the build, with a clear error when it cannot be;
+  // a failed build removes it again if it made it and it is still empty.
+  const { dir: archDir, undo } = makeArchDir(opts.outDir, arch);
   // The exported trees are staged outside the out directory (as melange's workspace is a
-  // temporary directory): a failed or killed build leaves nothing there, not even <out>/<arch>.
+  // temporary directory): a failed or killed build leaves nothing half-written there.
   const stagingRoot = Deno.makeTempDirSync({ prefix: "melange2-build-" });
   const staging = join(stagingRoot, "melange-out");
   const exported = new Map<string, Stat>();
@@ -133,7 +143,7 @@ async function buildArch(
       definition: definition.bytes,
       locals,
       exports: [{ type: "local", dest: staging, record: exported }],
-      entitlements: ["security.insecure"],
+      entitlements: entitlementsFor(opts.privileged),
       progress,
       signal: opts.signal,
       sharedKey: sharedKey(Object.values(locals)),
@@ -146,12 +156,14 @@ async function buildArch(
           platform,
           locals,
           log,
+          entitlements: entitlementsFor(opts.privileged),
         });
       }
-      throw err;
+      throw exportDiskFull(err, stagingRoot) ?? err;
     });
     return await packageOutputs(staging, compiled, arch, {
       archDir,
+      outDir: opts.outDir,
       signingKey: opts.signingKey,
       sourceDateEpoch,
       signal: opts.signal,
@@ -161,6 +173,9 @@ async function buildArch(
       exported,
       environmentRoot: env.root,
     });
+  } catch (err) {
+    undo();
+    throw err;
   } finally {
     client.close();
     rmSync(stagingRoot, { recursive: true, force: true });

@@ -46,6 +46,8 @@ export interface FailureExportOptions {
   platform: Platform;
   locals: Record<string, string>;
   log: (line: string) => void;
+  /** The build's entitlements (its steps before the failed one run with them too). */
+  entitlements?: string[];
 }
 
 /** Solves `state` (cached up to the failed step) and writes it as an image at `ref`. */
@@ -64,7 +66,7 @@ export async function exportFailure(
       definition: marshal(state, { platform: opts.platform }).bytes,
       locals: opts.locals,
       exports: [{ type: "oci", dest: tarball, attrs: { name: "melange2-debug:latest" } }],
-      entitlements: ["security.insecure"],
+      entitlements: opts.entitlements ?? [],
     });
     if (opts.type === "oci") {
       rmSync(ref, { recursive: true, force: true });

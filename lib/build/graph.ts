@@ -36,6 +36,11 @@ export interface GraphInput {
   user?: string;
   /** `set -x` in every step. */
   debug?: boolean;
+  /**
+   * Steps run privileged (BuildKit's security.insecure: every capability,
+   * the host's devices) instead of in BuildKit's default sandbox.
+   */
+  privileged?: boolean;
   /** Whether the graph reads a source directory (`--source-dir`). */
   withSource?: boolean;
   /** Whether `--cache-dir` is mounted at {@link CACHE_DIR_TARGET}. */
@@ -141,7 +146,7 @@ function runStep(state: State, step: StepSpec, input: GraphInput, mounts: MountS
     args: ["/bin/sh", "-c", stepScript(step.runs, workdir, input.debug)],
     env,
     cwd: WORKSPACE,
-    security: "insecure",
+    security: input.privileged ? "insecure" : "sandbox",
     mounts,
     customName: step.name,
   }).root();

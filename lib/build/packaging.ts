@@ -7,7 +7,7 @@
  * directory as it was.
  */
 import { readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
 import { addToRepository, packageFileName } from "../apk/outdir.ts";
@@ -15,13 +15,19 @@ import { accountNames, effectiveAccounts } from "../apk/accounts.ts";
 import type { EntryMetadata, OwnerRemap } from "../apk/tree.ts";
 import { permOf } from "../buildkit/fsmode.ts";
 import type { Stat } from "../buildkit/packet.ts";
+import type { PkgInfo } from "../apk/pkginfo.ts";
 import type { CompiledBuild } from "../config/mod.ts";
+import { textProblem } from "../config/validate.ts";
+import { readRegularFile } from "../readfile.ts";
+import { outDirError } from "./outdir.ts";
 import { UserError } from "../errors.ts";
 
 /** Options of {@link packageOutputs}. */
 export interface PackagingOptions {
   /** `<out>/<arch>`. */
   archDir: string;
+  /** `--out-dir` as the user gave it, for messages. */
+  outDir?: string;
   /** Private key file (PEM); packages and index are unsigned without one. */
   signingKey?: string;
   sourceDateEpoch: number;
@@ -86,7 +92,7 @@ export async function packageOutputs(
     namespace: opts.namespace,
     commit: opts.configFile ? repositoryCommit(opts.configFile) : undefined,
   }).map((spec) => ({
-    dir: join(staging, spec.name),
+    dir: childPath(staging, spec.name),
     spec,
     metadata: opts.exported ? metadataUnder(opts.exported, spec.name) : undefined,
   }));
@@ -97,12 +103,53 @@ export async function packageOutputs(
     names: opts.environmentRoot ? accountNames(opts.environmentRoot) : undefined,
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
+  for (const m of made) checkMetadata(m.pkginfo);
 
-  return await addToRepository(opts.archDir, made, {
-    signingKey: key,
-    signal: opts.signal,
-    log: opts.log,
-  });
+  try {
+    return await addToRepository(opts.archDir, made, {
+      signingKey: key,
+      signal: opts.signal,
+      log: opts.log,
+    });
+  } catch (err) {
+    throw outDirError(err, opts.outDir ?? opts.archDir, "writing", opts.archDir);
+  }
+}
+
+/**
+ * `dir/name`, refusing any name that is not one plain path component: the
+ * last guard between a name from a build file and a host path (names are
+ * validated when the file is compiled, so this never fires for those).
+ */
+export function childPath(dir: string, name: string): string {
+  const path = join(dir, name);
+  const parent = resolve(dir);
+  if (
+    name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0") ||
+    !resolve(path).startsWith(parent + sep)
+  ) {
+    throw new UserError(`refusing to write ${JSON.stringify(name)}: not a file name inside ${dir}`);
+  }
+  return path;
+}
+
+/**
+ * Every `.PKGINFO` field, including the dependencies the analysis found in
+ * the built files (a command named with a space or a line break would
+ * otherwise add fields of its own), is one line without control characters;
+ * list items hold no spaces, as they are joined by spaces in the index.
+ */
+function checkMetadata(p: PkgInfo): void {
+  const where = `packaging ${p.pkgname}-${p.pkgver}`;
+  for (const [field, value] of Object.entries(p)) {
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      if (typeof item !== "string") continue;
+      const bad = textProblem(item) ??
+        (Array.isArray(value) && /\s/.test(item) ? `"${item}" contains a space` : undefined);
+      if (bad) throw new UserError(`${where}: ${field}: ${bad}`);
+    }
+  }
 }
 
 /** What the build adds to every package's spec. */
@@ -256,9 +303,7 @@ function optionsOf(o: any): PackageSpec["options"] {
 }
 
 function signingKeyOf(path: string): { name: string; pem: string } {
-  try {
-    return { name: basename(path), pem: readFileSync(path, "utf8") };
-  } catch (err) {
-    throw new UserError(`--signing-key ${path}: ${(err as Error).message}`);
-  }
+  // A regular file of at most 1 MiB; errors name the flag and the path.
+  const pem = new TextDecoder().decode(readRegularFile(path, "--signing-key ", 1 << 20));
+  return { name: basename(path), pem };
 }

@@ -89,6 +89,11 @@ export async function* compiledPerArch(
   }
 }
 
+/** The entitlements a solve of steps run as `privileged` asks for. */
+export function entitlementsFor(privileged: boolean | undefined): string[] {
+  return privileged ? ["security.insecure"] : [];
+}
+
 /** What `build` and `test` both take. */
 export interface RunOptions extends PerArchOptions {
   /** Copied into the workspace (default: `<file's dir>/<package>` when it exists). */
@@ -100,6 +105,8 @@ export interface RunOptions extends PerArchOptions {
   /** Mounted at /var/cache/melange. */
   cacheDir?: string;
   debug?: boolean;
+  /** Run steps privileged (security.insecure) rather than in BuildKit's default sandbox. */
+  privileged?: boolean;
   progress?: ProgressMode;
   connect?: ConnectOptions;
   signal?: AbortSignal;

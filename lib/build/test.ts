@@ -14,7 +14,13 @@ import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
-import { compiledPerArch, environmentSpec, type RunOptions, stepBase } from "./plan.ts";
+import {
+  compiledPerArch,
+  entitlementsFor,
+  environmentSpec,
+  type RunOptions,
+  stepBase,
+} from "./plan.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
 import { testResultLine } from "./report.ts";
 
@@ -119,6 +125,7 @@ async function runTarget(
     steps,
     packages: [],
     debug: opts.debug,
+    privileged: opts.privileged,
     withSource: sourceDir !== undefined,
     withCacheDir: opts.cacheDir !== undefined,
     localIds: {
@@ -137,7 +144,7 @@ async function runTarget(
     await client.solve({
       definition: marshal(graph.after.at(-1)!, { platform: platformOf(arch) }).bytes,
       locals,
-      entitlements: ["security.insecure"],
+      entitlements: entitlementsFor(opts.privileged),
       progress: new ProgressWriter(opts.progress ?? "auto"),
       signal: opts.signal,
       sharedKey: sharedKey(Object.values(locals)),

@@ -6,6 +6,14 @@
 import * as grpc from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import {
+  checkTlsFiles,
+  hostOf,
+  IP_SNI_PLACEHOLDER,
+  ipIdentity,
+  isIpHost,
+  type TlsSetup,
+} from "./tls.ts";
 
 /** The default daemon socket, as buildctl has it. */
 export const DEFAULT_ADDRESS = "unix:///run/buildkit/buildkitd.sock";
@@ -37,6 +45,8 @@ export function target(opts: ConnectOptions): {
   credentials: grpc.ChannelCredentials;
   options: grpc.ChannelOptions;
   addr: string;
+  /** How TLS is set up, for explaining its failures; absent without TLS. */
+  tls?: TlsSetup;
 } {
   const addr = resolveAddress(opts.addr);
   const options: grpc.ChannelOptions = {
@@ -79,14 +89,41 @@ export function target(opts: ConnectOptions): {
       throw new UserError(`reading ${what} ${path}: ${(err as Error).message}`);
     }
   };
+  const ca = read(opts.tlsCaCert, "TLS CA certificate");
+  const key = read(opts.tlsKey, "TLS key");
+  const cert = read(opts.tlsCert, "TLS certificate");
+  checkTlsFiles({
+    ca: ca ? { path: opts.tlsCaCert!, pem: ca } : undefined,
+    key: key ? { path: opts.tlsKey!, pem: key } : undefined,
+    cert: cert ? { path: opts.tlsCert!, pem: cert } : undefined,
+  });
+  const host = hostOf(hostPort);
+  const byIp = !opts.tlsServerName && isIpHost(host);
   const credentials = grpc.credentials.createSsl(
-    read(opts.tlsCaCert, "TLS CA certificate"),
-    read(opts.tlsKey, "TLS key"),
-    read(opts.tlsCert, "TLS certificate"),
+    ca,
+    key,
+    cert,
+    byIp ? { checkServerIdentity: ipIdentity(host) } : undefined,
   );
   if (opts.tlsServerName) {
     options["grpc.ssl_target_name_override"] = opts.tlsServerName;
     options["grpc.default_authority"] = opts.tlsServerName;
+  } else if (byIp) {
+    // As buildctl: the certificate must name the IP (an IP SAN). grpc-js
+    // would send the IP as the server name, which Node refuses; it checks
+    // identity with ours, which ignores the placeholder and uses the IP.
+    options["grpc.ssl_target_name_override"] = IP_SNI_PLACEHOLDER;
   }
-  return { target: `dns:${hostPort}`, credentials, options, addr };
+  return {
+    target: `dns:${hostPort}`,
+    credentials,
+    options,
+    addr,
+    tls: {
+      host,
+      port: Number(/:(\d+)$/.exec(hostPort)?.[1] ?? 1234),
+      caPath: opts.tlsCaCert,
+      certPath: opts.tlsCert,
+    },
+  };
 }

@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { UserError } from "../errors.ts";
+import { diagnoseServer, explainTls, type TlsSetup } from "./tls.ts";
 import { type ConnectOptions, target } from "./address.ts";
 import { serviceDefinition } from "./rpc.ts";
 import { type ExportTarget, type LocalDir, openSession } from "./session.ts";
@@ -53,10 +54,12 @@ export interface SolveResult {
 export class Client {
   readonly addr: string;
   readonly #control: any;
+  readonly #tls?: TlsSetup;
 
-  private constructor(addr: string, control: grpc.Client) {
+  private constructor(addr: string, control: grpc.Client, tls?: TlsSetup) {
     this.addr = addr;
     this.#control = control;
+    this.#tls = tls;
   }
 
   /** Connects (lazily: the first call reports an unreachable daemon). */
@@ -70,7 +73,7 @@ export class Client {
       }),
       "Control",
     );
-    return new Client(t.addr, new Ctor(t.target, t.credentials, t.options));
+    return new Client(t.addr, new Ctor(t.target, t.credentials, t.options), t.tls);
   }
 
   #unary<T>(method: string, req: unknown, signal?: AbortSignal): Promise<T> {
@@ -78,7 +81,8 @@ export class Client {
       const call = this.#control[method](
         req,
         { deadline: Infinity },
-        (err: grpc.ServiceError | null, res: T) => err ? reject(this.#explain(err)) : resolve(res),
+        (err: grpc.ServiceError | null, res: T) =>
+          err ? this.#explainFully(err).then(reject) : resolve(res),
       );
       signal?.addEventListener("abort", () => call.cancel(), { once: true });
     });
@@ -145,6 +149,8 @@ export class Client {
     const onAbort = () => abort.abort();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     const status = this.#status(ref, opts.progress, abort.signal);
+    // Awaited below; until then a refused connection must not be an unhandled rejection.
+    status.catch(() => {});
     try {
       const res = await this.#unary<{ ExporterResponse?: Record<string, string> }>("Solve", {
         Ref: ref,
@@ -199,22 +205,48 @@ export class Client {
     return err as Error;
   }
 
+  /** {@link #explain}, and when the daemon's certificate did not verify, why. */
+  async #explainFully(err: grpc.ServiceError): Promise<Error> {
+    const explained = this.#explain(err);
+    if (this.#tls && /unable to verify|self[- ]signed|issuer/i.test(err.details || err.message)) {
+      const why = await diagnoseServer(this.#tls, this.addr);
+      if (why) return new UserError(`TLS with BuildKit at ${this.addr} failed: ${why}`);
+    }
+    return explained;
+  }
+
   #explain(err: grpc.ServiceError): Error {
     const details = (err.details || err.message).replace(/\s*Resolution note: \.?/, "");
+    if (
+      err.code === grpc.status.UNAVAILABLE && this.#tls && /EPIPE|ECONNRESET|hang up/.test(details)
+    ) {
+      // The handshake passed our checks; the daemon hung up on our certificate.
+      return new UserError(
+        this.#tls.certPath
+          ? `the daemon at ${this.addr} refused the client certificate ${this.#tls.certPath}: ` +
+            "is it signed by the CA the daemon trusts (its --tlscacert)?"
+          : `the daemon at ${this.addr} requires a client certificate: give --tlscert and --tlskey`,
+      );
+    }
     if (err.code === grpc.status.UNAVAILABLE) {
+      const known = explainTls(details, this.addr);
+      if (known) return new UserError(`TLS with BuildKit at ${this.addr} failed: ${known}`);
       const tls = /certificate|SSL|TLS|handshake|alert/i.test(details);
       if (tls) {
         return new UserError(`TLS handshake with BuildKit at ${this.addr} failed: ${details}`);
       }
       return new UserError(
-        `cannot reach BuildKit at ${this.addr}: ${details}. Start a daemon with ` +
-          "`sudo buildkitd --addr unix:///run/buildkit/buildkitd.sock` (bash scripts/setup.sh does it), " +
-          "or point --buildkit-addr or BUILDKIT_HOST at one.",
+        `cannot reach BuildKit at ${this.addr}: ${reason(details)}. Start a daemon there ` +
+          `(\`sudo buildkitd --addr ${this.addr}\`; bash scripts/setup.sh starts one at ` +
+          "unix:///run/buildkit/buildkitd.sock), or point --buildkit-addr or BUILDKIT_HOST at one.",
       );
     }
     if (/not allowed|entitlement/i.test(details)) {
       return new UserError(
-        `${details}. The daemon must allow it: start buildkitd with --allow-insecure-entitlement security.insecure.`,
+        `the daemon at ${this.addr} refused an entitlement: ${details}. Privileged steps ` +
+          "(--privileged, or --allow security.insecure) need a daemon started with " +
+          "--allow-insecure-entitlement security.insecure; without the flag steps run in " +
+          "BuildKit's default sandbox.",
       );
     }
     if (err.code === grpc.status.CANCELLED) {
@@ -227,6 +259,24 @@ export class Client {
   close(): void {
     this.#control.close();
   }
+}
+
+/** grpc-js's "No connection established. Last error: Error: connect ENOENT /x" as "connect ENOENT /x". */
+function reason(details: string): string {
+  const last = /Last error: (?:Error: )?(.*)$/.exec(details)?.[1];
+  const text = (last ?? details).replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)/, "").replace(/\.\s*$/, "");
+  if (/ENOENT/.test(text)) return `${text} (no such socket)`;
+  if (/ECONNREFUSED/.test(text)) return `${text} (nothing listens there)`;
+  if (/EACCES/.test(text)) return `${text} (permission denied)`;
+  if (/^Failed to connect$/.test(text)) {
+    return `${text} (something answers but not with plain gRPC: a daemon that wants TLS ` +
+      "needs --tlscacert, --tlscert and --tlskey)";
+  }
+  if (/EPIPE|ECONNRESET|closed/.test(text)) {
+    return `${text} (the server hung up: is it BuildKit, and does it want TLS? ` +
+      "see --tlscacert, --tlscert and --tlskey)";
+  }
+  return text;
 }
 
 /**

@@ -201,7 +201,10 @@ export class ProgressWriter {
       durationMs: Math.round(performance.now() - this.#start),
     };
     if (this.#mode === "rawjson") this.#write(JSON.stringify({ summary }) + "\n");
-    else if (this.#mode !== "quiet") this.#write(summaryBlock(summary));
+    else if (this.#mode !== "quiet" && summary.steps) {
+      // No steps: the solve never started (an unreachable daemon); its error says why.
+      this.#write(summaryBlock(summary));
+    }
     return summary;
   }
 

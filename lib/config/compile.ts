@@ -12,6 +12,7 @@ import { type PipelineFile, pipelineLoader } from "./pipelines.ts";
 import { compileSteps } from "./steps.ts";
 import { replaceKnownDeep, substitute, type Vars } from "./subst.ts";
 import type { CompiledBuild, CompiledEnvironment, CompiledSubpackage } from "./types.ts";
+import { checkFields, checkNames } from "./validate.ts";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -45,6 +46,11 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
 
   // Every package's output directory, subpackage names as unrolled.
   const unrolled = unrollSubpackages(config, early);
+  checkNames(
+    ctx,
+    String(replaceKnownDeep(d.package.name, early)),
+    unrolled.map((u) => ({ name: String(u.sp.name), path: u.path })),
+  );
   for (const name of [d.package.name, ...unrolled.map((u) => u.sp.name)]) {
     vars.set(`targets.package.${name}`, `${OUT}/${name}`);
   }
@@ -59,6 +65,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     needs,
   );
   const subpackages: CompiledSubpackage[] = [];
+  const subpackagePaths: string[] = [];
   for (const { sp, path } of unrolled) {
     const name: string = sp.name;
     const subVars = new Map(vars);
@@ -73,6 +80,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     if (compiled.commit === undefined && pkg.commit !== undefined) compiled.commit = pkg.commit;
     if (test) compiled.test = compileTest(test, subVars, `${path}.test`, ctx, name);
     subpackages.push(compiled);
+    subpackagePaths.push(path);
   }
   const environment = compiledEnvironment(replaceKnownDeep(d.environment ?? {}, early), needs);
   const out: CompiledBuild = {
@@ -82,6 +90,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     pipeline,
     subpackages,
   };
+  checkFields(ctx, out, subpackagePaths);
   if (d.test) out.test = compileTest(replaceKnownDeep(d.test, early), vars, "test", ctx, pkg.name);
   for (const key of ["capabilities", "vars", "options", "update"]) {
     if (d[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = d[key];
@@ -137,29 +146,49 @@ function baseVars(config: Config, arch: string): Vars {
   return vars;
 }
 
-/** `vars` may refer to each other in any order; resolve until nothing changes. */
+/**
+ * `vars` may refer to each other in any order: each is substituted once
+ * the vars it names are, in dependency order (Kahn's algorithm, so a long
+ * chain costs linear time, not a pass per link). A var left over (in a
+ * cycle, or naming an undefined variable) is reported with its own error,
+ * the first in file order.
+ */
 function resolveVars(config: Config, vars: Vars): void {
   const pending = new Map<string, string>(Object.entries(config.data.vars ?? {}));
-  while (pending.size) {
-    let progressed = false;
-    for (const [k, v] of pending) {
-      try {
-        vars.set(`vars.${k}`, substitute(v, vars));
-        pending.delete(k);
-        progressed = true;
-      } catch {
-        // depends on a var not resolved yet
-      }
+  const waitingOn = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const ready: string[] = [];
+  for (const [k, v] of pending) {
+    const deps = new Set(
+      [...v.matchAll(/\$\{\{\s*vars\.([A-Za-z0-9._-]+)\s*\}\}/g)].map((m) => m[1])
+        .filter((d) => pending.has(d)),
+    );
+    waitingOn.set(k, deps.size);
+    for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(k);
+    if (!deps.size) ready.push(k);
+  }
+  while (ready.length) {
+    const k = ready.pop()!;
+    try {
+      vars.set(`vars.${k}`, substitute(pending.get(k)!, vars));
+    } catch {
+      continue; // names an undefined variable: reported below
     }
-    if (!progressed) {
-      const [k, v] = [...pending][0];
-      try {
-        substitute(v, vars);
-      } catch (err) {
-        fail(config, `vars.${k}`, err);
-      }
+    pending.delete(k);
+    for (const d of dependents.get(k) ?? []) {
+      const n = waitingOn.get(d)! - 1;
+      waitingOn.set(d, n);
+      if (n === 0) ready.push(d);
     }
   }
+  const [first] = pending;
+  if (!first) return;
+  try {
+    substitute(first[1], vars);
+  } catch (err) {
+    fail(config, `vars.${first[0]}`, err);
+  }
+  fail(config, `vars.${first[0]}`, "refers to itself through other vars");
 }
 
 function subpackageVars(name: string): Record<string, string> {

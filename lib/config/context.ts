@@ -11,6 +11,8 @@ import { evaluate, substitute, type Vars } from "./subst.ts";
 export interface Ctx {
   config: Config;
   load: (name: string) => PipelineFile;
+  /** The `uses:` being expanded, outermost first: a name seen again is a cycle. */
+  uses?: string[];
 }
 
 /** Where a field path is, as `file:line:col: path`, using the nearest known ancestor. */

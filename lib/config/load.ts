@@ -7,6 +7,7 @@ import { UserError } from "../errors.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { configSpec } from "./melange_schema.ts";
 import { type Problem, S, validate } from "./schema.ts";
+import { readInputText } from "./readtext.ts";
 import { parseYaml, type Pos } from "./yaml.ts";
 
 /** A loaded melange file (not yet compiled for an architecture). */
@@ -30,12 +31,7 @@ export interface LoadOptions {
 // Deno's own file API: node:fs would cost every `melange2 compile` tens of
 // milliseconds of start-up.
 function read(file: string, what: string): string {
-  try {
-    return Deno.readTextFileSync(file);
-  } catch (err) {
-    const msg = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
-    throw new UserError(`${what}${file}: ${msg}`);
-  }
+  return readInputText(file, what);
 }
 
 /** Formats validation problems as one message (at most 10 listed). */

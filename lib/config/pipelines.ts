@@ -6,6 +6,7 @@
 import { UserError } from "../errors.ts";
 import { builtinPipeline } from "../pipelines/mod.ts";
 import { problemsMessage } from "./load.ts";
+import { readInputText } from "./readtext.ts";
 import { pipelineFileSpec } from "./melange_schema.ts";
 import { validate } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
@@ -50,13 +51,15 @@ export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
       // As path.join would: "" is the current directory, "/" the root.
       const file = dir === "" ? `${name}.yaml` : `${dir.replace(/\/+$/, "")}/${name}.yaml`;
       try {
-        text = Deno.readTextFileSync(file);
+        Deno.statSync(file);
       } catch (err) {
         if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
           continue;
         }
         throw new UserError(`reading pipeline ${file}: ${(err as Error).message}`);
       }
+      // A regular file of a bounded size, in UTF-8, like every other input.
+      text = readInputText(file, "pipeline ");
       source = file;
       break;
     }

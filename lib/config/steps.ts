@@ -124,6 +124,22 @@ function stepScope(
   return scope;
 }
 
+/** Most pipelines a `uses:` may nest inside one another. */
+const MAX_USES_DEPTH = 64;
+
+/** Enters pipeline `name`, refusing a cycle (naming it) or nesting beyond the limit. */
+function enterUses(chain: string[], name: string, path: string, ctx: Ctx): void {
+  const at = chain.indexOf(name);
+  if (at >= 0) {
+    const cycle = [...chain.slice(at), name].join(" -> ");
+    fail(ctx.config, `${path}.uses`, `pipeline cycle: ${cycle}`);
+  }
+  if (chain.length >= MAX_USES_DEPTH) {
+    fail(ctx.config, `${path}.uses`, `pipelines nested more than ${MAX_USES_DEPTH} deep`);
+  }
+  chain.push(name);
+}
+
 function compileStep(
   // deno-lint-ignore no-explicit-any
   step: any,
@@ -158,10 +174,16 @@ function compileStep(
   // Nor its environment, which reaches the shell as written.
   if (s.environment && Object.keys(s.environment).length) out.environment = { ...s.environment };
   if (s.pipeline?.length) {
-    out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
-      scope,
-      workdir,
-    });
+    const chain = ctx.uses ??= [];
+    if (s !== step) enterUses(chain, step.uses, path, ctx);
+    try {
+      out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
+        scope,
+        workdir,
+      });
+    } finally {
+      if (s !== step) chain.pop();
+    }
   }
   return out;
 }

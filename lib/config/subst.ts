@@ -134,7 +134,8 @@ export function evaluate(expr: string, vars: Vars = new Map()): boolean {
     while (pos < expr.length && isWs(expr[pos])) pos++;
   };
   const fail = (msg: string): never => {
-    throw new Error(`${msg} at position ${pos} of "${expr}"`);
+    const shown = expr.length > 120 ? `${expr.slice(0, 120)}...` : expr;
+    throw new Error(`${msg} at position ${pos} of "${shown}"`);
   };
   const value = (): string => {
     ws();
@@ -186,11 +187,15 @@ export function evaluate(expr: string, vars: Vars = new Map()): boolean {
     const rhs = value();
     return op === "==" ? lhs === rhs : lhs !== rhs;
   };
+  let depth = 0;
   const atom = (): boolean => {
     ws();
     if (expr[pos] === "(") {
+      // Nesting is data: bounded, so a hostile condition cannot overflow the stack.
+      if (++depth > 100) fail("parentheses nested more than 100 deep");
       pos++;
       const r = disjunction();
+      depth--;
       ws();
       if (expr[pos] !== ")") fail("expected )");
       pos++;
