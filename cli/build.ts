@@ -1,8 +1,6 @@
 /** `melange2 build` and `melange2 test`, with melange's flag names. */
 import { type Command, Option } from "commander";
-import { build } from "../lib/build/build.ts";
 import { hostArch } from "../lib/build/arch.ts";
-import { runTests } from "../lib/build/test.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
@@ -96,6 +94,8 @@ export function register(program: Command): void {
     )
     .option("--export-ref <path>", "where --export-on-failure writes the image")
     .action(action(async (file: string, opts: Record<string, any>) => {
+      // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
+      const { build } = await import("../lib/build/build.ts");
       const interrupt = interruptSignal();
       try {
         await build({
@@ -121,6 +121,7 @@ export function register(program: Command): void {
   )
     .option("--out-dir <dir>", "where the built packages are (<out>/<arch>/)", "./packages")
     .action(action(async (file: string, pkg: string | undefined, opts: Record<string, any>) => {
+      const { runTests } = await import("../lib/build/test.ts");
       const interrupt = interruptSignal();
       try {
         await runTests({ ...runOptions(file, opts, interrupt.signal), only: pkg });

@@ -31,7 +31,11 @@ import { walkData } from "./archive.ts";
 /** Who owns each installed path (for conflict checks across packages), with its record. */
 export type Owners = Map<string, { pkg: ApkPackage; dir: InstalledDir; file: InstalledFile }>;
 
-const isRoot = typeof Deno !== "undefined" && Deno.uid?.() === 0;
+// Asked on first use, not at load: `--help` must run without the sys permission.
+let root: boolean | undefined;
+function isRoot(): boolean {
+  return root ??= typeof Deno !== "undefined" && Deno.uid?.() === 0;
+}
 
 function lstatOrUndefined(path: string) {
   try {
@@ -145,7 +149,7 @@ function writeEntry(
     }
     mkdirSync(full, { recursive: true });
     chmodSync(full, mode);
-    if (isRoot) lchownSync(full, h.uid, h.gid);
+    if (isRoot()) lchownSync(full, h.uid, h.gid);
     const d = dirRecord(name);
     if (acl !== "0:0:755") d.acl = acl;
     return;
@@ -173,7 +177,7 @@ function writeEntry(
   if (h.type === "symlink") {
     const target = h.linkname ?? "";
     symlinkSync(target, full);
-    if (isRoot) lchownSync(full, h.uid, h.gid);
+    if (isRoot()) lchownSync(full, h.uid, h.gid);
     checksum = sha1(new TextEncoder().encode(target));
   } else if (h.type === "link") {
     const target = resolveInRoot(root, checkName(h.linkname ?? ""), true);
@@ -182,7 +186,7 @@ function writeEntry(
   } else {
     writeFileSync(full, content);
     chmodSync(full, mode);
-    if (isRoot) lchownSync(full, h.uid, h.gid);
+    if (isRoot()) lchownSync(full, h.uid, h.gid);
     utimesSync(full, h.mtime, h.mtime);
     const hex = h.pax?.["APK-TOOLS.checksum.SHA1"];
     checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : sha1(content);
