@@ -17,8 +17,8 @@ import {
 } from "../lib/apk/index.ts";
 import { generateKey } from "../lib/apk/package.ts";
 import { compareScan, scanApk } from "../lib/apk/scan.ts";
-import { publicKeyName, signatureMember, type SigningKey } from "../lib/apk/signature.ts";
-import { UserError } from "../lib/errors.ts";
+import { loadSigningKey, signatureMember, type SigningKey } from "../lib/apk/signature.ts";
+import { fsErrorText, UserError } from "../lib/errors.ts";
 import { action } from "./run.ts";
 
 function readFile(path: string, what = ""): Uint8Array {
@@ -26,19 +26,14 @@ function readFile(path: string, what = ""): Uint8Array {
     return readFileSync(path);
   } catch (err) {
     throw new UserError(
-      `${what}${path}: ${
-        (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message
-      }`,
+      `${what}${path}: ${fsErrorText(err)}`,
     );
   }
 }
 
 function signingKey(path: string | undefined): SigningKey {
   if (!path) throw new UserError("--signing-key is required");
-  return {
-    name: publicKeyName(path),
-    pem: new TextDecoder().decode(readFile(path, "--signing-key ")),
-  };
+  return loadSigningKey(path);
 }
 
 /** Writes `bytes` to `path` through a temporary file, so a failure leaves the old file. */

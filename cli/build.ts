@@ -4,6 +4,7 @@ import { hostArch } from "../lib/build/arch.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
+import { findBuildFile } from "./buildfile.ts";
 import { action } from "./run.ts";
 
 /** Collects a repeatable flag; commas separate values too, as melange's string slices do. */
@@ -78,7 +79,10 @@ export function register(program: Command): void {
     program
       .command("build")
       .description("Build APK packages from a melange file, every step on BuildKit")
-      .argument("[file]", "the melange file", ".melange.yaml"),
+      .argument(
+        "[file]",
+        "the melange file (default: .melange.yaml, .melange.yml, melange.yaml or melange.yml)",
+      ),
   )
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
     .option("--signing-key <key>", "RSA private key that signs the packages and the index")
@@ -93,7 +97,8 @@ export function register(program: Command): void {
         .choices(["none", "tarball", "oci"]).default("none"),
     )
     .option("--export-ref <path>", "where --export-on-failure writes the image")
-    .action(action(async (file: string, opts: Record<string, any>) => {
+    .action(action(async (arg: string | undefined, opts: Record<string, any>) => {
+      const file = findBuildFile(arg);
       // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
       const { build } = await import("../lib/build/build.ts");
       const interrupt = interruptSignal();
@@ -120,7 +125,8 @@ export function register(program: Command): void {
       .argument("[package]", "only this package or subpackage"),
   )
     .option("--out-dir <dir>", "where the built packages are (<out>/<arch>/)", "./packages")
-    .action(action(async (file: string, pkg: string | undefined, opts: Record<string, any>) => {
+    .action(action(async (arg: string, pkg: string | undefined, opts: Record<string, any>) => {
+      const file = findBuildFile(arg);
       const { runTests } = await import("../lib/build/test.ts");
       const interrupt = interruptSignal();
       try {

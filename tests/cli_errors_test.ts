@@ -1,7 +1,11 @@
 /** The CLI's own errors: usage mistakes, help without permissions, bad files named by what the user did. */
 import { runCli } from "./cli.ts";
 import { repoPath } from "./shared.ts";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { assert, assertEquals, assertStringIncludes, assertThrows } from "./assert.ts";
+import { existsSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { findBuildFile } from "../cli/buildfile.ts";
+import { fsErrorText, UserError } from "../lib/errors.ts";
 
 /** Runs main.ts with no permissions at all (`deno run main.ts`), as a user trying it would. */
 async function runBare(args: string[]) {
@@ -45,4 +49,121 @@ Deno.test("a mistyped flag prints the error and a one-line hint, not the help", 
 
   const nested = await runCli(["env", "resolve", "--bogus"]);
   assertStringIncludes(nested.stderr, "Run 'melange2 env resolve --help' for usage.");
+});
+
+Deno.test("the build file: melange's default names in order; a directory or a missing file is said so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "melange2-buildfile-" });
+  try {
+    assertThrows(() => findBuildFile(undefined, dir), UserError, "none of .melange.yaml");
+    await Deno.writeTextFile(`${dir}/melange.yml`, "");
+    assertEquals(findBuildFile(undefined, dir), `${dir}/melange.yml`);
+    await Deno.writeTextFile(`${dir}/melange.yaml`, "");
+    assertEquals(findBuildFile(undefined, dir), `${dir}/melange.yaml`);
+    await Deno.writeTextFile(`${dir}/.melange.yml`, "");
+    assertEquals(findBuildFile(undefined, dir), `${dir}/.melange.yml`);
+    await Deno.writeTextFile(`${dir}/.melange.yaml`, "");
+    assertEquals(findBuildFile(undefined, dir), `${dir}/.melange.yaml`);
+    assertEquals(findBuildFile(`${dir}/melange.yaml`), `${dir}/melange.yaml`);
+
+    const asDir = await runCli(["build", dir]);
+    assertEquals(asDir.code, 1);
+    assertEquals(
+      asDir.stderr.trim(),
+      `error: ${dir} is a directory: name the build file in it (${dir}/.melange.yaml, ${dir}/.melange.yml, ${dir}/melange.yaml, ${dir}/melange.yml)`,
+    );
+    const none = await runCli(["build"], { cwd: `${dir}/..` });
+    assertStringIncludes(none.stderr, "error: no build file given, and none of .melange.yaml");
+    const missing = await runCli(["test", `${dir}/nope.yaml`]);
+    assertEquals(missing.stderr.trim(), `error: ${dir}/nope.yaml: no such file`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a signing key that is not an RSA private key is refused before the build starts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "melange2-badkey-" });
+  try {
+    await Deno.writeTextFile(`${dir}/junk.rsa`, "not a key\n");
+    const ed = generateKeyPairSync("ed25519");
+    await Deno.writeTextFile(
+      `${dir}/ed.key`,
+      ed.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+    );
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    await Deno.writeTextFile(
+      `${dir}/k.rsa.pub`,
+      rsa.publicKey.export({ type: "spki", format: "pem" }) as string,
+    );
+    const cases: [string, string][] = [
+      ["junk.rsa", "is not an RSA private key in PEM form; make a key pair with: melange2 keygen"],
+      ["ed.key", "is an ed25519 key, and APK signatures need RSA; make one with: melange2 keygen"],
+      ["k.rsa.pub", "is a public key; give its private half (the file without .pub)"],
+      ["absent.rsa", "does not exist"],
+    ];
+    for (const [key, message] of cases) {
+      const r = await runCli([
+        "build",
+        repoPath("examples", "hello.yaml"),
+        "--signing-key",
+        `${dir}/${key}`,
+        "--out-dir",
+        `${dir}/out`,
+        "--buildkit-addr",
+        "unix:///nonexistent.sock",
+      ]);
+      assertEquals(r.code, 1, r.stderr);
+      assertEquals(r.stderr.trim(), `error: --signing-key ${dir}/${key}: ${message}`);
+      assert(!existsSync(`${dir}/out`), "nothing written");
+    }
+    // The package commands check the same way.
+    const sign = await runCli(["sign", "--signing-key", `${dir}/junk.rsa`, `${dir}/x.apk`]);
+    assertStringIncludes(sign.stderr, "is not an RSA private key");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a local repository that is missing, or has no index for the arch, is said in the user's terms", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "melange2-norepo-" });
+  try {
+    const gone = await runCli(["env", "resolve", "busybox", "-r", `${dir}/nope`, "--no-cache"]);
+    assertEquals(gone.code, 1);
+    assertStringIncludes(
+      gone.stderr,
+      `error: repository ${dir}/nope does not exist: check the path`,
+    );
+    assert(!gone.stderr.includes("ENOENT"), gone.stderr);
+    const empty = await runCli([
+      "env",
+      "resolve",
+      "busybox",
+      "-r",
+      dir,
+      "--arch",
+      "x86_64",
+      "--no-cache",
+    ]);
+    assertStringIncludes(
+      empty.stderr,
+      `error: repository ${dir} has no index for x86_64 (${dir}/x86_64/APKINDEX.tar.gz is missing)`,
+    );
+    assert(!empty.stderr.includes("ENOENT"), empty.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file-system errors read as words, not Node codes", () => {
+  const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), {
+    code: "ENOENT",
+  });
+  assertEquals(fsErrorText(enoent), "does not exist");
+  assertEquals(
+    fsErrorText(Object.assign(new Error("EISDIR: x"), { code: "EISDIR" })),
+    "is a directory, not a file",
+  );
+  assertEquals(
+    fsErrorText(new Error("EXDEV: cross-device link, rename '/a'")),
+    "cross-device link",
+  );
 });

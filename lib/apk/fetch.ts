@@ -3,7 +3,7 @@
  * ETag / Last-Modified, packages are kept by checksum and verified by the
  * caller on every use. Local paths are read in place.
  */
-import { UserError } from "../errors.ts";
+import { fsErrorText, UserError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -144,7 +144,7 @@ function readLocal(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UserError(`reading ${path}: ${(err as Error).message}`);
+    throw new UserError(`${path}: ${fsErrorText(err)}`);
   }
 }
 

@@ -11,6 +11,7 @@ import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
+import { loadSigningKey } from "../apk/signature.ts";
 import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
@@ -57,9 +58,8 @@ function checkOptions(opts: BuildOptions): void {
   if (opts.cacheDir && !isDir(opts.cacheDir)) {
     throw new UserError(`--cache-dir ${opts.cacheDir}: not a directory`);
   }
-  if (opts.signingKey && !existsSync(opts.signingKey)) {
-    throw new UserError(`--signing-key ${opts.signingKey}: no such file`);
-  }
+  // A wrong key is refused now, not after the build has run.
+  if (opts.signingKey) loadSigningKey(opts.signingKey);
   if (opts.exportOnFailure && opts.exportOnFailure !== "none" && !opts.exportRef) {
     throw new UserError(`--export-on-failure ${opts.exportOnFailure} needs --export-ref PATH`);
   }

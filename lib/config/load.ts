@@ -4,7 +4,7 @@
  * was, so later stages can point at the line of a problem.
  */
 import { readFileSync } from "node:fs";
-import { UserError } from "../errors.ts";
+import { fsErrorText, UserError } from "../errors.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { configSpec } from "./melange_schema.ts";
 import { type Problem, S, validate } from "./schema.ts";
@@ -24,16 +24,18 @@ export interface Config {
 export interface LoadOptions {
   /** YAML map of variables that override `vars`. */
   varsFile?: string;
-  /** KEY=VALUE lines added to `environment.environment` (the file's own values win). */
-  envFile?: string;
+  /**
+   * Files of KEY=VALUE lines added to `environment.environment`: the file's
+   * own values win, then the first env file that sets a key (melange's merge).
+   */
+  envFile?: string | string[];
 }
 
 function read(file: string, what: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(`${what}${file}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+    throw new UserError(`${what}${file}: ${fsErrorText(err)}`);
   }
 }
 
@@ -73,8 +75,8 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     if (vv.problems.length) throw new UserError(problemsMessage(opts.varsFile, vv.problems));
     data.vars = { ...data.vars, ...vv.value };
   }
-  if (opts.envFile) {
-    const env = parseEnvFile(read(opts.envFile, "--env-file "), opts.envFile);
+  for (const envFile of [opts.envFile ?? []].flat()) {
+    const env = parseEnvFile(read(envFile, "--env-file "), envFile);
     data.environment ??= {};
     data.environment.environment = { ...env, ...data.environment.environment };
   }
