@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { findBuildFile } from "../cli/buildfile.ts";
 import { fsErrorText, UserError } from "../lib/errors.ts";
+import { stepFailure } from "../lib/buildkit/client.ts";
 
 /** Runs main.ts with no permissions at all (`deno run main.ts`), as a user trying it would. */
 async function runBare(args: string[]) {
@@ -166,4 +167,15 @@ Deno.test("file-system errors read as words, not Node codes", () => {
     fsErrorText(new Error("EXDEV: cross-device link, rename '/a'")),
     "cross-device link",
   );
+});
+
+Deno.test("a failed step's error keeps its exit code and drops the quoted script", () => {
+  assertEquals(
+    stepFailure(
+      'process "/bin/sh -c set -e\\necho \\"hi\\"\\nexit 3" did not complete successfully: exit code: 3',
+    ),
+    "exit code: 3",
+  );
+  assertEquals(stepFailure('process "/bin/sh -c x" was killed'), "process was killed");
+  assertEquals(stepFailure("failed to mount: no such file"), "failed to mount: no such file");
 });
