@@ -6,6 +6,7 @@
  * V8 flags first (cli/v8flags.ts), so the CLI parser is loaded after that.
  */
 import type { Command } from "commander";
+import { VERSION } from "./cli/meta.ts";
 import { registerFor } from "./cli/mod.ts";
 import { hasColors, report } from "./cli/run.ts";
 import { relaunchWithV8Flags } from "./cli/v8flags.ts";
@@ -15,7 +16,7 @@ export async function program(args: string[] = []): Promise<Command> {
   const { Command } = await import("commander");
   const root = new Command("melange2")
     .description("Build APK packages from melange build files on BuildKit")
-    .version("0.1.0")
+    .version(VERSION)
     .configureOutput({
       // commander's own check reads the environment, which `--help` must not need.
       getOutHasColors: () => hasColors(Deno.stdout),

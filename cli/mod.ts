@@ -24,6 +24,7 @@ export const groups: Group[] = [
   { commands: ["buildkit"], load: () => import("./buildkit.ts") },
   { commands: ["debug"], load: () => import("./debug.ts") },
   { commands: ["demo"], load: () => import("./demo.ts") },
+  { commands: ["version", "completion"], load: () => import("./meta.ts") },
 ];
 
 /** The groups `args` needs: the one its command is in, none for --version, else all (for help). */
