@@ -1,5 +1,7 @@
 /** `melange2 build` and `melange2 test`, with melange's flag names. */
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { UserError } from "../lib/errors.ts";
 import { hostArch } from "../lib/build/arch.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
@@ -37,10 +39,40 @@ function addCommonFlags(cmd: Command): Command {
       "directory searched for pipelines before the built-in ones",
       list,
     )
+    .option(
+      "--pipeline-dirs <dirs>",
+      "directories searched for pipelines before the built-in ones (after --pipeline-dir)",
+      list,
+    )
     .option("--vars-file <file>", "YAML file of variables that override the file's vars")
-    .option("--env-file <file>", "file of KEY=VALUE lines added to the build environment")
-    .option("--cache-dir <dir>", "directory mounted at /var/cache/melange")
+    .option(
+      "--env-file <file>",
+      "file of KEY=VALUE lines for the build environment (repeatable; the build file's own " +
+        "values win, then the first file that sets a key)",
+      list,
+    )
+    .option(
+      "--workspace-dir <dir>",
+      "not supported: the workspace lives in BuildKit (use --source-dir for its contents)",
+    )
+    .option("--empty-workspace", "copy nothing into the workspace")
+    .option("--apk-cache-dir <dir>", "cache of fetched APK indexes and packages")
+    .option("--ignore-signatures", "accept repositories and packages without a valid signature")
     .option("--debug", "run every step with set -x")
+    .option(
+      "--rm [bool]",
+      "accepted for melange's scripts: melange2 keeps no intermediate containers or temp dirs",
+      bool,
+      true,
+    )
+    .addOption(
+      new Option("--log-level <level>", "least severe messages shown").choices([
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]).default("info"),
+    )
     .addOption(
       new Option("--progress <mode>", "progress output").choices([
         "auto",
@@ -52,8 +84,30 @@ function addCommonFlags(cmd: Command): Command {
     );
 }
 
+/** A melange (pflag) boolean given a value: `--rm=false`, `--generate-index false`. */
+function bool(v: string): boolean {
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  throw new InvalidArgumentError(`expected true or false, not "${v}"`);
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** The options `build` and `test` share, from parsed flags. */
 function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal): RunOptions {
+  if (opts.workspaceDir !== undefined) {
+    throw new UserError(
+      `--workspace-dir ${opts.workspaceDir}: not supported; steps run on BuildKit and the ` +
+        `workspace is its own (use --source-dir to choose what is copied into it)`,
+    );
+  }
+  const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
   return {
     configFile: file,
     archs: opts.arch?.length ? opts.arch : [hostArch()],
@@ -61,15 +115,19 @@ function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal
     outDir: opts.outDir,
     repositoryAppend: opts.repositoryAppend,
     keyringAppend: opts.keyringAppend,
-    pipelineDirs: opts.pipelineDir,
+    pipelineDirs: [...opts.pipelineDir ?? [], ...opts.pipelineDirs ?? []],
     varsFile: opts.varsFile,
     envFile: opts.envFile,
     cacheDir: opts.cacheDir,
+    emptyWorkspace: opts.emptyWorkspace,
+    apkCacheDir: opts.apkCacheDir,
+    ignoreSignatures: opts.ignoreSignatures,
     debug: opts.debug,
     progress: opts.progress as ProgressMode,
     connect: connectOptions(opts),
     signal,
-    log: (line) => console.error(line),
+    // Progress lines stay; --log-level warn or error drops melange2's own notes.
+    log: quiet ? () => {} : (line) => console.error(line),
   };
 }
 
@@ -85,8 +143,36 @@ export function register(program: Command): void {
       ),
   )
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
-    .option("--signing-key <key>", "RSA private key that signs the packages and the index")
-    .option("--namespace <name>", "namespace of the build's cache keys")
+    .option(
+      "--signing-key <key>",
+      "RSA private key that signs the packages and the index (default: melange.rsa if present)",
+    )
+    .option(
+      "--cache-dir <dir>",
+      "directory mounted at /var/cache/melange (default: ./melange-cache/ if present)",
+    )
+    .option("--namespace <name>", "namespace of the package URLs in the SBOMs", "unknown")
+    .option("--cache-namespace <name>", "namespace of the build's cache keys")
+    .option(
+      "--build-date <date>",
+      "RFC 3339 date of the files in the packages ($SOURCE_DATE_EPOCH wins; default: 1970)",
+    )
+    .option("--package-append <pkg>", "extra package for the build environment (repeatable)", list)
+    .option(
+      "--generate-index [bool]",
+      "update <out>/<arch>/APKINDEX.tar.gz (--generate-index=false to leave it)",
+      bool,
+      true,
+    )
+    .option("--strip-origin-name", "make each package its own origin (bootstrap builds)")
+    .option("--create-build-log", "append arch|origin|name|version lines to ./packages.log")
+    .option("--git-commit <hash>", "commit recorded in packages whose file sets none")
+    .option(
+      "--cleanup [bool]",
+      "accepted for melange's scripts: melange2 leaves no guest temp dirs",
+      bool,
+      true,
+    )
     .option("--dump-llb <file>", "write the LLB definition to FILE and stop")
     .option(
       "--dump-llb-recipe <file>",
@@ -105,8 +191,16 @@ export function register(program: Command): void {
       try {
         await build({
           ...runOptions(file, opts, interrupt.signal),
-          signingKey: opts.signingKey,
+          cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
+          signingKey: opts.signingKey ?? (existsSync("melange.rsa") ? "melange.rsa" : undefined),
           namespace: opts.namespace,
+          cacheNamespace: opts.cacheNamespace,
+          buildDate: opts.buildDate,
+          packageAppend: opts.packageAppend,
+          generateIndex: opts.generateIndex,
+          stripOriginName: opts.stripOriginName,
+          createBuildLog: opts.createBuildLog,
+          gitCommit: opts.gitCommit,
           dumpLlb: opts.dumpLlb,
           dumpLlbRecipe: opts.dumpLlbRecipe,
           exportOnFailure: opts.exportOnFailure,
@@ -125,12 +219,22 @@ export function register(program: Command): void {
       .argument("[package]", "only this package or subpackage"),
   )
     .option("--out-dir <dir>", "where the built packages are (<out>/<arch>/)", "./packages")
+    .option("--cache-dir <dir>", "directory mounted at /var/cache/melange")
+    .option(
+      "--test-package-append <pkg>",
+      "extra package for each test environment (repeatable)",
+      list,
+    )
     .action(action(async (arg: string, pkg: string | undefined, opts: Record<string, any>) => {
       const file = findBuildFile(arg);
       const { runTests } = await import("../lib/build/test.ts");
       const interrupt = interruptSignal();
       try {
-        await runTests({ ...runOptions(file, opts, interrupt.signal), only: pkg });
+        await runTests({
+          ...runOptions(file, opts, interrupt.signal),
+          packageAppend: opts.testPackageAppend,
+          only: pkg,
+        });
       } finally {
         interrupt.dispose();
       }

@@ -179,3 +179,24 @@ Deno.test("a failed step's error keeps its exit code and drops the quoted script
   assertEquals(stepFailure('process "/bin/sh -c x" was killed'), "process was killed");
   assertEquals(stepFailure("failed to mount: no such file"), "failed to mount: no such file");
 });
+
+Deno.test("build flags with bad values are refused before anything runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "melange2-badflags-" });
+  try {
+    const hello = repoPath("examples", "hello.yaml");
+    const common = ["--out-dir", `${dir}/out`, "--buildkit-addr", "unix:///nonexistent.sock"];
+    const date = await runCli(["build", hello, "--build-date", "yesterday", ...common]);
+    assertEquals(
+      date.stderr,
+      "error: --build-date yesterday: expected an RFC 3339 date, e.g. 2024-01-31T12:00:00Z\n",
+    );
+    const index = await runCli(["build", hello, "--generate-index=maybe", ...common]);
+    assertEquals(index.code, 1);
+    assertStringIncludes(index.stderr, 'expected true or false, not "maybe"');
+    const ws = await runCli(["build", hello, "--workspace-dir", dir, ...common]);
+    assertStringIncludes(ws.stderr, `error: --workspace-dir ${dir}: not supported`);
+    assert(!existsSync(`${dir}/out`), "nothing written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -56,9 +56,10 @@ export function loadSigningKey(path: string, what = "--signing-key"): SigningKey
   } catch {
     const pub = /-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem);
     throw new UserError(
-      `${what} ${path}: ` + (pub
-        ? "is a public key; give its private half (the file without .pub)"
-        : "is not an RSA private key in PEM form; make a key pair with: melange2 keygen"),
+      `${what} ${path}: ` +
+        (pub
+          ? "is a public key; give its private half (the file without .pub)"
+          : "is not an RSA private key in PEM form; make a key pair with: melange2 keygen"),
     );
   }
   if (type !== "rsa") {

@@ -4,7 +4,7 @@
  * solve it on BuildKit (exporting only melange-out), then package, analyze
  * and index what came back.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
@@ -23,7 +23,20 @@ import { buildSteps, compiledPerArch, environmentSpec, type RunOptions } from ".
 /** Everything `melange2 build` takes. */
 export interface BuildOptions extends RunOptions {
   signingKey?: string;
+  /** Package URL namespace of the SBOMs (melange's `--namespace`; default `unknown`). */
   namespace?: string;
+  /** Added to every step's cache key: builds in different namespaces share no steps. */
+  cacheNamespace?: string;
+  /** RFC 3339 date of the files in the packages, unless $SOURCE_DATE_EPOCH is set. */
+  buildDate?: string;
+  /** Update `<out>/<arch>/APKINDEX.tar.gz` (default true). */
+  generateIndex?: boolean;
+  /** Each package its own `origin` (bootstrap builds). */
+  stripOriginName?: boolean;
+  /** Append `arch|origin|name|version` per package to ./packages.log. */
+  createBuildLog?: boolean;
+  /** Sets the packages' `commit` where the file does not. */
+  gitCommit?: string;
   dumpLlb?: string;
   /** Write the graph's recipe (lib/llb/describe.ts) here and stop. */
   dumpLlbRecipe?: string;
@@ -51,6 +64,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 }
 
 function checkOptions(opts: BuildOptions): void {
+  buildEpoch(opts.buildDate); // a bad date is refused before anything runs
   if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
   if (opts.sourceDir && !isDir(opts.sourceDir)) {
     throw new UserError(`--source-dir ${opts.sourceDir}: not a directory`);
@@ -75,6 +89,7 @@ function isDir(path: string): boolean {
 
 /** melange's default source directory: `<dir of the file>/<package name>` when it exists. */
 function sourceDirOf(compiled: CompiledBuild, opts: BuildOptions): string | undefined {
+  if (opts.emptyWorkspace) return undefined;
   if (opts.sourceDir) return resolve(opts.sourceDir);
   const guess = join(dirname(resolve(opts.configFile)), compiled.package.name);
   return isDir(guess) ? guess : undefined;
@@ -86,7 +101,7 @@ async function buildArch(
   opts: BuildOptions,
 ): Promise<string[] | undefined> {
   const log = opts.log ?? (() => {});
-  const sourceDateEpoch = opts.sourceDateEpoch ?? epochFromEnv();
+  const sourceDateEpoch = opts.sourceDateEpoch ?? buildEpoch(opts.buildDate);
   const env = await prepareEnvironment(environmentSpec(compiled, arch, opts), log);
   const steps = buildSteps(compiled, sourceDateEpoch);
   const sourceDir = sourceDirOf(compiled, opts);
@@ -97,7 +112,7 @@ async function buildArch(
     debug: opts.debug,
     withSource: sourceDir !== undefined,
     withCacheDir: opts.cacheDir !== undefined,
-    namespace: opts.namespace,
+    namespace: opts.cacheNamespace,
     localIds: {
       environment: localUniqueId(env.root),
       source: sourceDir ? localUniqueId(sourceDir) : undefined,
@@ -151,6 +166,13 @@ async function buildArch(
       signingKey: opts.signingKey,
       sourceDateEpoch,
       signal: opts.signal,
+      namespace: opts.namespace,
+      generateIndex: opts.generateIndex,
+      stripOriginName: opts.stripOriginName,
+      commit: opts.gitCommit,
+    }).then((files) => {
+      if (opts.createBuildLog) appendBuildLog(compiled, arch, opts);
+      return files;
     });
   } finally {
     client.close();
@@ -158,8 +180,36 @@ async function buildArch(
   }
 }
 
+/** melange's packages.log: one `arch|origin|name|version` line per package, appended. */
+function appendBuildLog(compiled: CompiledBuild, arch: string, opts: BuildOptions): void {
+  const version = `${compiled.package.version}-r${compiled.package.epoch}`;
+  const names = [compiled.package.name, ...compiled.subpackages.map((s) => s.name)];
+  const origin = (name: string) => opts.stripOriginName ? name : compiled.package.name;
+  appendFileSync(
+    "packages.log",
+    names.map((name) => `${arch}|${origin(name)}|${name}|${version}\n`).join(""),
+  );
+}
+
+/**
+ * The packages' timestamps: $SOURCE_DATE_EPOCH when set (it wins over
+ * `--build-date`, as in melange), else `--build-date` (RFC 3339), else 0.
+ */
+export function buildEpoch(buildDate: string | undefined): number {
+  // Set but empty counts as unset, as melange does.
+  if (Deno.env.get("SOURCE_DATE_EPOCH")?.trim() || !buildDate) return epochFromEnv();
+  const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+  const ms = rfc3339.test(buildDate) ? Date.parse(buildDate) : NaN;
+  if (Number.isNaN(ms)) {
+    throw new UserError(
+      `--build-date ${buildDate}: expected an RFC 3339 date, e.g. 2024-01-31T12:00:00Z`,
+    );
+  }
+  return Math.floor(ms / 1000);
+}
+
 function epochFromEnv(): number {
-  const v = Deno.env.get("SOURCE_DATE_EPOCH");
+  const v = Deno.env.get("SOURCE_DATE_EPOCH")?.trim();
   if (v === undefined || v === "") return 0;
   if (!/^\d+$/.test(v)) throw new UserError(`SOURCE_DATE_EPOCH=${v}: expected seconds since 1970`);
   return Number(v);

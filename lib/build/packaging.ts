@@ -20,6 +20,14 @@ export interface PackagingOptions {
   signingKey?: string;
   sourceDateEpoch: number;
   signal?: AbortSignal;
+  /** Package URL namespace of the SBOMs. */
+  namespace?: string;
+  /** Update the directory's index (default true). */
+  generateIndex?: boolean;
+  /** Each package its own `origin` in .PKGINFO (melange's --strip-origin-name). */
+  stripOriginName?: boolean;
+  /** The packages' commit where the file sets none. */
+  commit?: string;
 }
 
 /** The file name of a package, as apk-tools and melange name it. */
@@ -37,7 +45,13 @@ export async function packageOutputs(
   const key = opts.signingKey ? signingKeyOf(opts.signingKey) : undefined;
   const items = packageSpecs(compiled, arch).map((spec) => ({
     dir: join(staging, spec.name),
-    spec,
+    spec: {
+      ...spec,
+      namespace: opts.namespace,
+      // melange's bootstrap builds: each package is its own origin.
+      origin: opts.stripOriginName ? spec.name : spec.origin,
+      commit: spec.commit || opts.commit,
+    },
   }));
   const made = await writePackages(items, {
     sourceDateEpoch: opts.sourceDateEpoch,
@@ -46,11 +60,11 @@ export async function packageOutputs(
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
 
   const files = made.map((m) => join(opts.archDir, packageFileName(m.info)));
-  const index = await updatedIndex(opts.archDir, made.map((m) => m.info), key);
-  const pending: [string, Uint8Array][] = [
-    ...made.map((m, i) => [files[i], m.bytes] as [string, Uint8Array]),
-    [join(opts.archDir, "APKINDEX.tar.gz"), index],
-  ];
+  const pending: [string, Uint8Array][] = made.map((m, i) => [files[i], m.bytes]);
+  if (opts.generateIndex !== false) {
+    const index = await updatedIndex(opts.archDir, made.map((m) => m.info), key);
+    pending.push([join(opts.archDir, "APKINDEX.tar.gz"), index]);
+  }
   const tmps = pending.map(([file]) => `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`);
   try {
     pending.forEach(([, bytes], i) => writeFileSync(tmps[i], bytes));

@@ -96,13 +96,17 @@ async function runTarget(
   const spec = environmentSpec({ environment: target.environment }, arch, {
     repositoryAppend: [outRepo, ...(opts.repositoryAppend ?? [])],
     keyringAppend: opts.keyringAppend,
-    packageAppend: [`${target.name}=${target.version}`],
+    packageAppend: [`${target.name}=${target.version}`, ...(opts.packageAppend ?? [])],
+    ignoreSignatures: opts.ignoreSignatures,
+    apkCacheDir: opts.apkCacheDir,
   });
   // The out directory is the user's own build: its packages may be unsigned.
   spec.trustedRepositories = [outRepo];
   const env = await prepareEnvironment(spec, log);
   const steps = flattenSteps(target.pipeline, stepBase({ environment: target.environment }, 0));
-  const sourceDir = opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);
+  const sourceDir = opts.emptyWorkspace
+    ? undefined
+    : opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);
   const graph = buildGraph({
     steps,
     packages: [],

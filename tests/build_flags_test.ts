@@ -1,0 +1,178 @@
+/**
+ * melange's `build` and `test` flags on the real buildkitd: what each one
+ * changes in the packages, the out directory and the build's environment.
+ */
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
+import { runCli } from "./cli.ts";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ApkFile, readApk, walkData } from "../lib/apk/archive.ts";
+
+const { localRepo } = haveDaemon
+  ? await import("./support/build.ts")
+  : ({} as typeof import("./support/build.ts"));
+
+const needs = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
+const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+
+const buildFile = (repo: { repository: string; publicKey: string }) => `
+package:
+  name: flags
+  version: 1.0.0
+  epoch: 0
+  description: exercises melange's build flags
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories:
+      - ${repo.repository}
+    keyring:
+      - ${repo.publicKey}
+    packages:
+      - busybox
+  environment:
+    FROM_YAML: yaml
+pipeline:
+  - name: record what the build saw
+    runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share/flags"
+      echo "$FROM_YAML $A $B" > "\${{targets.destdir}}/usr/share/flags/env"
+      cp /var/cache/melange/seed "\${{targets.destdir}}/usr/share/flags/seed"
+      ls /etc/ssl/certs > "\${{targets.destdir}}/usr/share/flags/certs"
+subpackages:
+  - name: flags-doc
+    pipeline:
+      - runs: |
+          mkdir -p "\${{targets.subpkgdir}}/usr/share/doc"
+          echo doc > "\${{targets.subpkgdir}}/usr/share/doc/flags"
+`;
+
+async function readPackage(file: string): Promise<{ apk: ApkFile; files: Map<string, string> }> {
+  const apk = await readApk(readFileSync(file), new Map(), { allowUntrusted: true, source: file });
+  const files = new Map<string, string>();
+  await walkData(apk.data, (h, content) => {
+    files.set(h.name, new TextDecoder().decode(content));
+  });
+  return { apk, files };
+}
+
+Deno.test({
+  name: "build: melange's defaults (melange.yaml, melange.rsa, ./melange-cache/) and its flags " +
+    "(--env-file x2, --package-append, --build-date, --namespace, --git-commit, " +
+    "--strip-origin-name, --create-build-log, --generate-index=false)",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      writeFileSync(`${dir}/melange.yaml`, buildFile(localRepo));
+      mkdirSync(`${dir}/melange-cache`);
+      writeFileSync(`${dir}/melange-cache/seed`, "from the cache dir\n");
+      writeFileSync(`${dir}/a.env`, "A=first\nB=fromA\nFROM_YAML=notyaml\n");
+      writeFileSync(`${dir}/b.env`, "B=fromB\n");
+      const key = await runCli(["keygen", "--key-size", "2048"], { cwd: dir });
+      assertEquals(key.code, 0, key.stderr);
+
+      const res = await runCli([
+        "build",
+        "--buildkit-addr",
+        ADDR,
+        "--progress",
+        "plain",
+        "--env-file",
+        "a.env",
+        "--env-file",
+        "b.env",
+        "--package-append",
+        "ca-certificates-bundle",
+        "--build-date",
+        "2024-01-31T12:00:00Z",
+        "--namespace",
+        "wolfi",
+        "--cache-namespace",
+        "flags-test",
+        "--git-commit",
+        "0123abcd",
+        "--strip-origin-name",
+        "--create-build-log",
+        "--generate-index=false",
+      ], { cwd: dir, env: { SOURCE_DATE_EPOCH: "" } });
+      assertEquals(res.code, 0, res.stderr);
+
+      const out = `${dir}/packages/${ARCH}`;
+      // --generate-index=false: packages, no index.
+      assertEquals(readdirSync(out).sort(), ["flags-1.0.0-r0.apk", "flags-doc-1.0.0-r0.apk"]);
+      const main = await readPackage(`${out}/flags-1.0.0-r0.apk`);
+      const doc = await readPackage(`${out}/flags-doc-1.0.0-r0.apk`);
+      // melange.rsa beside the build file signs by default.
+      assertEquals(main.apk.signatures.map((s) => s.keyName), ["melange.rsa.pub"]);
+      // The build file's own value wins, then the first env file that sets a key.
+      assertEquals(main.files.get("usr/share/flags/env"), "yaml first fromA\n");
+      // ./melange-cache/ is mounted at /var/cache/melange.
+      assertEquals(main.files.get("usr/share/flags/seed"), "from the cache dir\n");
+      // --package-append installed the certificates into the build environment.
+      assert(main.files.get("usr/share/flags/certs")!.trim().length > 0, "certificates");
+      assertEquals(main.apk.info.builddate, Date.UTC(2024, 0, 31, 12) / 1000);
+      assertEquals(main.apk.info.commit, "0123abcd");
+      assertEquals(main.apk.info.origin, "flags");
+      assertEquals(doc.apk.info.origin, "flags-doc", "--strip-origin-name: its own origin");
+      const sbom = [...main.files].find(([name]) => name.endsWith(".spdx.json"))![1];
+      assertStringIncludes(sbom, `pkg:apk/wolfi/flags@1.0.0-r0?arch=${ARCH}`);
+      assertEquals(
+        readFileSync(`${dir}/packages.log`, "utf8"),
+        `${ARCH}|flags|flags|1.0.0-r0\n${ARCH}|flags-doc|flags-doc|1.0.0-r0\n`,
+      );
+    }),
+});
+
+Deno.test({
+  name: "build: $SOURCE_DATE_EPOCH wins over --build-date; --empty-workspace copies nothing in",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      writeFileSync(
+        `${dir}/ws.yaml`,
+        `
+package:
+  name: ws
+  version: 1.0.0
+  epoch: 0
+  description: lists its workspace
+environment:
+  contents:
+    repositories: [${localRepo.repository}]
+    keyring: [${localRepo.publicKey}]
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share"
+      if [ -e /home/build/source.txt ]; then s=copied; else s=absent; fi
+      echo "$s" > "\${{targets.destdir}}/usr/share/ws"
+`,
+      );
+      mkdirSync(`${dir}/ws`);
+      writeFileSync(`${dir}/ws/source.txt`, "x");
+      const build = (extra: string[], env: Record<string, string>) =>
+        runCli([
+          "build",
+          "ws.yaml",
+          "--buildkit-addr",
+          ADDR,
+          "--progress",
+          "plain",
+          "--build-date",
+          "2024-01-31T12:00:00Z",
+          ...extra,
+        ], { cwd: dir, env });
+      const full = await build([], { SOURCE_DATE_EPOCH: "86400" });
+      assertEquals(full.code, 0, full.stderr);
+      let pkg = await readPackage(`${dir}/packages/${ARCH}/ws-1.0.0-r0.apk`);
+      assertEquals(pkg.apk.info.builddate, 86400);
+      assertEquals(pkg.files.get("usr/share/ws"), "copied\n");
+      assert(existsSync(`${dir}/packages/${ARCH}/APKINDEX.tar.gz`), "an index by default");
+
+      const empty = await build(["--empty-workspace"], { SOURCE_DATE_EPOCH: "86400" });
+      assertEquals(empty.code, 0, empty.stderr);
+      pkg = await readPackage(`${dir}/packages/${ARCH}/ws-1.0.0-r0.apk`);
+      assertEquals(pkg.files.get("usr/share/ws"), "absent\n");
+    }),
+});
