@@ -18,6 +18,7 @@ export interface Group {
 export const groups: Group[] = [
   { commands: ["build", "test"], load: () => import("./build.ts") },
   { commands: ["compile"], load: () => import("./compile.ts") },
+  { commands: ["query", "package-version"], load: () => import("./query.ts") },
   { commands: ["env"], load: () => import("./env.ts") },
   { commands: ["keygen", "sign", "index", "sign-index", "scan"], load: () => import("./apk.ts") },
   { commands: ["solve"], load: () => import("./solve.ts") },

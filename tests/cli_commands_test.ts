@@ -167,3 +167,39 @@ Deno.test("completion: a bash script that completes commands, subcommands, flags
   assertEquals(bad.code, 1);
   assertStringIncludes(bad.stderr, "Allowed choices are bash, zsh, fish");
 });
+
+Deno.test("package-version and query read the build file as melange's do", () =>
+  withTempDir(async (dir) => {
+    writeFileSync(
+      join(dir, "q.yaml"),
+      `package:
+  name: q
+  version: \${{vars.v}}
+  epoch: 3
+  description: queried
+  target-architecture: [x86_64, aarch64]
+vars:
+  v: 2.1.0
+pipeline:
+  - runs: "true"
+subpackages:
+  - name: q-dev
+    pipeline:
+      - runs: "true"
+`,
+    );
+    const pv = await runCli(["package-version", join(dir, "q.yaml")]);
+    assertEquals(pv.code, 0, pv.stderr);
+    assertEquals(pv.stdout, "q-2.1.0-r3");
+    const q = await runCli([
+      "query",
+      join(dir, "q.yaml"),
+      "{{ .Package.Name }}:{{.Package.TargetArchitecture}}:{{ .Vars.v }}",
+    ]);
+    assertEquals(q.stdout, "q:[x86_64 aarch64]:2.1.0");
+    const bad = await runCli(["query", join(dir, "q.yaml"), "{{ range .Subpackages }}{{ end }}"]);
+    assertEquals(bad.code, 1);
+    assertStringIncludes(bad.stderr, "only field references such as {{ .Package.Version }}");
+    const missing = await runCli(["query", join(dir, "q.yaml"), "{{ .Package.Name.Nope }}"]);
+    assertStringIncludes(missing.stderr, "can't evaluate field Nope");
+  }));
