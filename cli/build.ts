@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { UserError } from "../lib/errors.ts";
+import { httpAuthFromEnv } from "../lib/apk/fetch.ts";
 import { hostArch } from "../lib/build/arch.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
@@ -107,6 +108,7 @@ function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal
         `workspace is its own (use --source-dir to choose what is copied into it)`,
     );
   }
+  httpAuthFromEnv(); // a malformed HTTP_AUTH is refused before anything runs
   const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
   return {
     configFile: file,

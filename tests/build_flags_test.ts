@@ -176,3 +176,109 @@ pipeline:
       assertEquals(pkg.files.get("usr/share/ws"), "absent\n");
     }),
 });
+
+/** Serves `dir` over HTTP, answering 401 unless the request carries `user:pass` basic auth. */
+function serveWithAuth(dir: string, user: string, pass: string) {
+  const expected = `Basic ${btoa(`${user}:${pass}`)}`;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if (req.headers.get("authorization") !== expected) {
+      return new Response("who are you?", { status: 401 });
+    }
+    try {
+      return new Response(await Deno.readFile(dir + new URL(req.url).pathname));
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  return { host: `127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}
+
+Deno.test({
+  name: "build and test: HTTP_AUTH, --apk-cache-dir, --ignore-signatures, --test-package-append",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const server = serveWithAuth(localRepo.repository, "melange", "s3:cret");
+      try {
+        const file = (keyring: boolean) => `
+package:
+  name: authed
+  version: 1.0.0
+  epoch: 0
+  description: built from a password-protected repository
+environment:
+  contents:
+    repositories: [http://${server.host}]
+    keyring: [${keyring ? localRepo.publicKey : ""}]
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share"
+      echo ok > "\${{targets.destdir}}/usr/share/authed"
+test:
+  environment:
+    contents:
+      packages: [busybox]
+  pipeline:
+    - runs: ls /etc/ssl/certs | grep -q .
+`;
+        writeFileSync(`${dir}/authed.yaml`, file(true));
+        writeFileSync(`${dir}/unkeyed.yaml`, file(false));
+        const common = ["--buildkit-addr", ADDR, "--progress", "plain", "--out-dir", `${dir}/p`];
+        // The password keeps its colon, as Go's SplitN(auth, ":", 4) leaves it.
+        const auth = { HTTP_AUTH: "basic:127.0.0.1:melange:s3:cret" };
+
+        const denied = await runCli(["build", `${dir}/authed.yaml`, ...common]);
+        assertEquals(denied.code, 1);
+        assertStringIncludes(denied.stderr, "401");
+
+        const malformed = await runCli(["build", `${dir}/authed.yaml`, ...common], {
+          env: { HTTP_AUTH: "melange:s3cret" },
+        });
+        assertEquals(
+          malformed.stderr,
+          "error: HTTP_AUTH must be in the form 'basic:REALM:USERNAME:PASSWORD' (got 2 parts)\n",
+        );
+
+        const built = await runCli([
+          "build",
+          `${dir}/authed.yaml`,
+          "--apk-cache-dir",
+          `${dir}/apk-cache`,
+          ...common,
+        ], { env: auth });
+        assertEquals(built.code, 0, built.stderr);
+        assert(existsSync(`${dir}/p/${ARCH}/authed-1.0.0-r0.apk`));
+        const cached = readdirSync(`${dir}/apk-cache`, { recursive: true }).map(String);
+        assert(cached.some((n) => n.includes("busybox")), `cached: ${cached.join(" ")}`);
+
+        // No key for the repository: refused, unless signatures are ignored.
+        const untrusted = await runCli(["build", `${dir}/unkeyed.yaml`, ...common], { env: auth });
+        assertEquals(untrusted.code, 1);
+        const ignored = await runCli(
+          ["build", `${dir}/unkeyed.yaml`, "--ignore-signatures", ...common],
+          { env: auth },
+        );
+        assertEquals(ignored.code, 0, ignored.stderr);
+
+        // The test needs the certificates, which only --test-package-append brings.
+        const bare = await runCli(["test", `${dir}/authed.yaml`, ...common], { env: auth });
+        assertEquals(bare.code, 1, bare.stderr);
+        assertStringIncludes(
+          bare.stderr,
+          'step "ls /etc/ssl/certs | grep -q ." failed: exit code: 1',
+        );
+        const tested = await runCli([
+          "test",
+          `${dir}/authed.yaml`,
+          "--test-package-append",
+          "ca-certificates-bundle",
+          "--ignore-signatures",
+          ...common,
+        ], { env: auth });
+        assertEquals(tested.code, 0, tested.stderr);
+      } finally {
+        await server.close();
+      }
+    }),
+});
