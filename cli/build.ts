@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { UserError } from "../lib/errors.ts";
 import { httpAuthFromEnv } from "../lib/apk/fetch.ts";
+import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
 import { hostArch } from "../lib/build/arch.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
@@ -170,6 +171,17 @@ export function register(program: Command): void {
     .option("--create-build-log", "append arch|origin|name|version lines to ./packages.log")
     .option("--git-commit <hash>", "commit recorded in packages whose file sets none")
     .option(
+      "--lint-require <linters>",
+      `linters that must pass (comma-separated; default: ${defaultRequired().join(",")})`,
+      list,
+    )
+    .option(
+      "--lint-warn <linters>",
+      `linters that only warn (comma-separated; default: ${defaultWarn().join(",")})`,
+      list,
+    )
+    .option("--persist-lint-results", "keep lint findings as JSON in <out>/<arch>/")
+    .option(
       "--cleanup [bool]",
       "accepted for melange's scripts: melange2 leaves no guest temp dirs",
       bool,
@@ -203,6 +215,10 @@ export function register(program: Command): void {
           stripOriginName: opts.stripOriginName,
           createBuildLog: opts.createBuildLog,
           gitCommit: opts.gitCommit,
+          lintRequire: opts.lintRequire,
+          lintWarn: opts.lintWarn,
+          persistLintResults: opts.persistLintResults,
+          warn: opts.logLevel === "error" ? () => {} : (line) => console.error(line),
           dumpLlb: opts.dumpLlb,
           dumpLlbRecipe: opts.dumpLlbRecipe,
           exportOnFailure: opts.exportOnFailure,

@@ -19,6 +19,7 @@ export const groups: Group[] = [
   { commands: ["build", "test"], load: () => import("./build.ts") },
   { commands: ["compile"], load: () => import("./compile.ts") },
   { commands: ["query", "package-version"], load: () => import("./query.ts") },
+  { commands: ["lint"], load: () => import("./lint.ts") },
   { commands: ["env"], load: () => import("./env.ts") },
   { commands: ["keygen", "sign", "index", "sign-index", "scan"], load: () => import("./apk.ts") },
   { commands: ["solve"], load: () => import("./solve.ts") },

@@ -12,6 +12,8 @@ import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
+import { lintBuild } from "../lint/build.ts";
+import { checkLinterNames } from "../lint/run.ts";
 import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
@@ -37,6 +39,14 @@ export interface BuildOptions extends RunOptions {
   createBuildLog?: boolean;
   /** Sets the packages' `commit` where the file does not. */
   gitCommit?: string;
+  /** Linters that fail the build (default: melange's required ones). */
+  lintRequire?: string[];
+  /** Linters that only warn (default: melange's warning ones). */
+  lintWarn?: string[];
+  /** Keep lint findings as JSON in `<out>/<arch>/`. */
+  persistLintResults?: boolean;
+  /** Where warnings go (lint findings); default: `log`. */
+  warn?: (line: string) => void;
   dumpLlb?: string;
   /** Write the graph's recipe (lib/llb/describe.ts) here and stop. */
   dumpLlbRecipe?: string;
@@ -65,6 +75,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
 function checkOptions(opts: BuildOptions): void {
   buildEpoch(opts.buildDate); // a bad date is refused before anything runs
+  checkLinterNames([...opts.lintRequire ?? [], ...opts.lintWarn ?? []]);
   if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
   if (opts.sourceDir && !isDir(opts.sourceDir)) {
     throw new UserError(`--source-dir ${opts.sourceDir}: not a directory`);
@@ -161,6 +172,12 @@ async function buildArch(
       }
       throw err;
     });
+    // melange's linters, on the trees as built: a required one failing stops the build here.
+    lintBuild(staging, compiled, {
+      lintRequire: opts.lintRequire,
+      lintWarn: opts.lintWarn,
+      persistDir: opts.persistLintResults ? archDir : undefined,
+    }, opts.warn ?? log);
     return await packageOutputs(staging, compiled, arch, {
       archDir,
       signingKey: opts.signingKey,
