@@ -282,3 +282,73 @@ test:
       }
     }),
 });
+
+Deno.test({
+  name: "build: a required linter fails the build before anything is written; " +
+    "checks.disabled and --lint-warn make it a warning; --persist-lint-results keeps the findings",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const file = (checks: string) => `
+package:
+  name: loose
+  version: 1.0.0
+  epoch: 0
+  description: leaves a world-writable file
+${checks}
+environment:
+  contents:
+    repositories: [${localRepo.repository}]
+    keyring: [${localRepo.publicKey}]
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share/loose" "\${{targets.destdir}}/srv"
+      echo x > "\${{targets.destdir}}/usr/share/loose/open"
+      chmod 0666 "\${{targets.destdir}}/usr/share/loose/open"
+      echo x > "\${{targets.destdir}}/srv/data"
+`;
+      writeFileSync(`${dir}/strict.yaml`, file(""));
+      writeFileSync(`${dir}/relaxed.yaml`, file("  checks:\n    disabled: [worldwrite]"));
+      const common = ["--buildkit-addr", ADDR, "--progress", "plain", "--out-dir", `${dir}/p`];
+
+      const failed = await runCli(["build", `${dir}/strict.yaml`, ...common]);
+      assertEquals(failed.code, 1, failed.stderr);
+      assertStringIncludes(failed.stderr, "[worldwrite] loose contains 1 world-writeable file\n");
+      assertStringIncludes(
+        failed.stderr,
+        "    - usr/share/loose/open (mode: 666) [world-writable]",
+      );
+      assertStringIncludes(failed.stderr, "[srv] loose writes to /srv (warning)");
+      assertStringIncludes(
+        failed.stderr,
+        "error: linting loose-1.0.0-r0: required linter failed: worldwrite",
+      );
+      assert(!existsSync(`${dir}/p/${ARCH}/loose-1.0.0-r0.apk`), "no package written");
+
+      const relaxed = await runCli([
+        "build",
+        `${dir}/relaxed.yaml`,
+        "--persist-lint-results",
+        ...common,
+      ]);
+      assertEquals(relaxed.code, 0, relaxed.stderr);
+      assertStringIncludes(relaxed.stderr, "world-writeable file (warning)");
+      const saved = JSON.parse(
+        readFileSync(`${dir}/p/${ARCH}/lint-loose-1.0.0-r0.json`, "utf8"),
+      );
+      assertEquals(Object.keys(saved.findings).sort(), ["srv", "worldwrite"]);
+
+      const flags = await runCli([
+        "build",
+        `${dir}/strict.yaml`,
+        "--lint-require",
+        "dev",
+        "--lint-warn",
+        "worldwrite",
+        ...common,
+      ]);
+      assertEquals(flags.code, 0, flags.stderr);
+      assert(!flags.stderr.includes("[srv]"), "srv is in neither list");
+    }),
+});
