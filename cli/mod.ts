@@ -20,6 +20,7 @@ export const groups: Group[] = [
   { commands: ["compile"], load: () => import("./compile.ts") },
   { commands: ["query", "package-version"], load: () => import("./query.ts") },
   { commands: ["lint"], load: () => import("./lint.ts") },
+  { commands: ["bump"], load: () => import("./bump.ts") },
   { commands: ["env"], load: () => import("./env.ts") },
   { commands: ["keygen", "sign", "index", "sign-index", "scan"], load: () => import("./apk.ts") },
   { commands: ["solve"], load: () => import("./solve.ts") },

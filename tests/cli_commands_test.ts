@@ -3,7 +3,8 @@ import { runCli } from "./cli.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { withTempDir } from "./support/tmp.ts";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createPrivateKey } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
+import { serveFile } from "./support/serve.ts";
 import { join } from "node:path";
 import { writePackage } from "../lib/apk/package.ts";
 import { readIndexArchive, signaturesOf } from "../lib/apk/index.ts";
@@ -136,7 +137,7 @@ Deno.test("completion: a bash script that completes commands, subcommands, flags
   const r = await runCli(["completion", "bash"]);
   assertEquals(r.code, 0, r.stderr);
   const script = r.stdout;
-  assertEquals(await bashCompletes(script, ["melange2", "bu"]), ["build", "buildkit"]);
+  assertEquals(await bashCompletes(script, ["melange2", "bu"]), ["build", "bump", "buildkit"]);
   assertEquals(await bashCompletes(script, ["melange2", "buildkit", "p"]), ["prune"]);
   assertEquals(await bashCompletes(script, ["melange2", "build", "--out-"]), ["--out-dir"]);
   assertEquals(await bashCompletes(script, ["melange2", "env", "resolve", "--no-c"]), [
@@ -202,4 +203,60 @@ subpackages:
     assertStringIncludes(bad.stderr, "only field references such as {{ .Package.Version }}");
     const missing = await runCli(["query", join(dir, "q.yaml"), "{{ .Package.Name.Nope }}"]);
     assertStringIncludes(missing.stderr, "can't evaluate field Nope");
+  }));
+
+Deno.test("bump: version and epoch as melange sets them, fetch hashes of the new source, expected-commit", () =>
+  withTempDir(async (dir) => {
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src/tool-1.0.tar.gz"), "old source");
+    writeFileSync(join(dir, "src/tool-1.1.tar.gz"), "new source");
+    const server = serveFile(join(dir, "src"));
+    try {
+      const file = join(dir, "tool.yaml");
+      writeFileSync(
+        file,
+        `# the tool
+package:
+  name: tool
+  version: 1.0 # upstream's
+  epoch: 4
+  description: a tool
+pipeline:
+  - uses: fetch
+    with:
+      uri: ${server.url}/tool-\${{package.version}}.tar.gz
+      expected-sha256: aaaa
+      expected-sha512: bbbb
+  - uses: git-checkout
+    with:
+      repository: https://example.com/x.git
+      expected-commit: 0000
+`,
+      );
+      const bumped = await runCli(["bump", file, "1.1", "--expected-commit", "abcdef"]);
+      assertEquals(bumped.code, 0, bumped.stderr);
+      const text = readFileSync(file, "utf8");
+      assertStringIncludes(text, "# the tool\n");
+      assertStringIncludes(text, 'version: "1.1" # upstream\'s\n');
+      assertStringIncludes(text, "epoch: 0\n");
+      const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+      const sha512 = (s: string) => createHash("sha512").update(s).digest("hex");
+      assertStringIncludes(text, `expected-sha256: ${sha256("new source")}\n`);
+      assertStringIncludes(text, `expected-sha512: ${sha512("new source")}\n`);
+      assertStringIncludes(text, "expected-commit: abcdef\n");
+      assertStringIncludes(text, `uri: ${server.url}/tool-\${{package.version}}.tar.gz\n`);
+
+      // The same version again: the epoch goes up.
+      assertEquals((await runCli(["bump", file, "1.1"])).code, 0);
+      assertStringIncludes(readFileSync(file, "utf8"), "epoch: 1\n");
+
+      // A source that is not there: an error, and the file is left as it was.
+      const before = readFileSync(file, "utf8");
+      const missing = await runCli(["bump", file, "9.9"]);
+      assertEquals(missing.code, 1);
+      assertStringIncludes(missing.stderr, "tool-9.9.tar.gz: 404");
+      assertEquals(readFileSync(file, "utf8"), before);
+    } finally {
+      await server.close();
+    }
   }));
