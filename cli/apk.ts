@@ -3,7 +3,7 @@
  * `index`, `sign-index` and `scan`.
  */
 import type { Command } from "commander";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { readApk } from "../lib/apk/archive.ts";
@@ -219,42 +219,99 @@ export function register(program: Command): void {
 
   program
     .command("scan")
-    .description("Re-run the dependency analysis on a package and compare it with its .PKGINFO")
-    .argument("<file>", "the package")
+    .description(
+      "Re-run the dependency analysis on built packages and compare it with their .PKGINFO",
+    )
+    .argument("<file>", "a build file (its packages are read from --repository-append), or an .apk")
+    .option(
+      "-r, --repository-append <dir>",
+      "where a build file's packages are, as <dir>/<arch>/",
+      "./packages",
+    )
+    .option("-p, --package <name>", "only this package or subpackage of the build file")
+    .option("--arch <arch>", "architecture of the build file's packages (repeatable)", list)
     .option("--no-provides", "analyze as with options.no-provides")
     .option("--no-depends", "analyze as with options.no-depends")
     .option("--no-commands", "analyze as with options.no-commands")
-    .action(
-      action(
-        async (file: string, opts: { provides: boolean; depends: boolean; commands: boolean }) => {
-          const result = await scanApk(readFile(file), {
-            source: file,
-            options: {
-              noProvides: !opts.provides,
-              noDepends: !opts.depends,
-              noCommands: !opts.commands,
-            },
-          });
-          const lines = compareScan(result).map((l) =>
-            `${l.mark} ${l.field.padEnd(8)} ${l.value}${
-              l.mark === "+"
-                ? "  (found, not in .PKGINFO)"
-                : l.mark === "-"
-                ? "  (in .PKGINFO, not found)"
-                : ""
-            }`
-          );
-          if (!result.datahashMatches) {
-            console.error(
-              `warning: ${file}: the data part does not match the datahash of .PKGINFO`,
-            );
-          }
-          await Deno.stdout.write(
-            new TextEncoder().encode(
-              `${result.info.pkgname}-${result.info.pkgver}\n${lines.join("\n")}\n`,
-            ),
-          );
+    .action(action(async (file: string, opts: Record<string, any>) => {
+      const flags = {
+        noProvides: !opts.provides,
+        noDepends: !opts.depends,
+        noCommands: !opts.commands,
+      };
+      if (file.endsWith(".apk")) {
+        await printScan(file, { options: flags });
+        return;
+      }
+      for (const { path, options, declared } of await packagesOfBuildFile(file, opts)) {
+        await printScan(path, {
+          options: {
+            noProvides: flags.noProvides || options.noProvides,
+            noDepends: flags.noDepends || options.noDepends,
+            noCommands: flags.noCommands || options.noCommands,
+          },
+          declared,
+        });
+      }
+    }));
+}
+
+const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
+
+/** The built packages of a build file, with the analysis options and dependencies it declares. */
+async function packagesOfBuildFile(file: string, opts: Record<string, any>) {
+  const { loadConfig, compile } = await import("../lib/config/mod.ts");
+  const { hostArch, normalizeArch } = await import("../lib/build/arch.ts");
+  const config = await loadConfig(file);
+  const out = [];
+  for (const arch of (opts.arch?.length ? opts.arch : [hostArch()]).map(normalizeArch)) {
+    const compiled = await compile(config, { arch, pipelineDirs: [] });
+    const version = `${compiled.package.version}-r${compiled.package.epoch}`;
+    const all = [compiled.package, ...compiled.subpackages];
+    const pkgs = all.filter((p) => !opts.package || p.name === opts.package);
+    if (!pkgs.length) {
+      throw new UserError(`${file}: no package or subpackage "${opts.package}"`);
+    }
+    for (const p of pkgs) {
+      const o = p.options ?? {};
+      out.push({
+        path: join(opts.repositoryAppend, arch, `${p.name}-${version}.apk`),
+        options: {
+          noProvides: !!o["no-provides"],
+          noDepends: !!o["no-depends"],
+          noCommands: !!o["no-commands"],
         },
-      ),
-    );
+        declared: { runtime: p.dependencies?.runtime, provides: p.dependencies?.provides },
+      });
+    }
+  }
+  return out;
+}
+
+/** Scans one package and prints what differs from its .PKGINFO. */
+async function printScan(
+  file: string,
+  opts: {
+    options: { noProvides: boolean; noDepends: boolean; noCommands: boolean };
+    declared?: { runtime?: string[]; provides?: string[] };
+  },
+): Promise<void> {
+  const result = await scanApk(readFile(file), { source: file, ...opts });
+  const lines = compareScan(result).map((l) =>
+    `${l.mark} ${l.field.padEnd(8)} ${l.value}${
+      l.mark === "+"
+        ? "  (found, not in .PKGINFO)"
+        : l.mark === "-"
+        ? "  (in .PKGINFO, not found)"
+        : ""
+    }`
+  );
+  if (!result.datahashMatches) {
+    console.error(`warning: ${file}: the data part does not match the datahash of .PKGINFO`);
+  }
+  await Deno.stdout.write(
+    new TextEncoder().encode(
+      `${result.info.pkgname}-${result.info.pkgver}\n${lines.join("\n")}\n`,
+    ),
+  );
 }

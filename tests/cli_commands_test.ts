@@ -260,3 +260,55 @@ pipeline:
       await server.close();
     }
   }));
+
+Deno.test("scan: a build file's packages, read from -r, analyzed with the file's dependencies", () =>
+  withTempDir(async (dir) => {
+    writeFileSync(
+      join(dir, "tool.yaml"),
+      `package:
+  name: tool
+  version: 1.0.0
+  epoch: 2
+  description: a tool
+  dependencies:
+    runtime: [busybox]
+pipeline:
+  - runs: "true"
+subpackages:
+  - name: tool-extra
+    pipeline:
+      - runs: "true"
+`,
+    );
+    const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+    mkdirSync(join(dir, `repo/${arch}`), { recursive: true });
+    for (const name of ["tool", "tool-extra"]) {
+      mkdirSync(join(dir, name, "usr/bin"), { recursive: true });
+      writeFileSync(join(dir, name, `usr/bin/${name}`), "#!/bin/sh\necho hi\n", { mode: 0o755 });
+      const apk = await writePackage(join(dir, name), {
+        name,
+        version: "1.0.0-r2",
+        epoch: 2,
+        arch,
+        description: name,
+        dependencies: { runtime: name === "tool" ? ["busybox"] : [] },
+      }, { sourceDateEpoch: 0 });
+      writeFileSync(join(dir, `repo/${arch}/${name}-1.0.0-r2.apk`), apk.bytes);
+    }
+    const all = await runCli(["scan", "tool.yaml", "-r", "repo"], { cwd: dir });
+    assertEquals(all.code, 0, all.stderr);
+    assertEquals(
+      all.stdout,
+      "tool-1.0.0-r2\n= depend   busybox\n= provides cmd:tool=1.0.0-r2\n" +
+        "tool-extra-1.0.0-r2\n= provides cmd:tool-extra=1.0.0-r2\n",
+    );
+    // The .apk alone knows nothing of the file's declared dependencies.
+    const apk = await runCli(["scan", `repo/${arch}/tool-1.0.0-r2.apk`], { cwd: dir });
+    assertStringIncludes(apk.stdout, "- depend   busybox  (in .PKGINFO, not found)");
+    const one = await runCli(["scan", "tool.yaml", "-r", "repo", "-p", "tool-extra"], { cwd: dir });
+    assertEquals(one.stdout, "tool-extra-1.0.0-r2\n= provides cmd:tool-extra=1.0.0-r2\n");
+    const none = await runCli(["scan", "tool.yaml", "-p", "nope"], { cwd: dir });
+    assertEquals(none.stderr, 'error: tool.yaml: no package or subpackage "nope"\n');
+    const notBuilt = await runCli(["scan", "tool.yaml"], { cwd: dir });
+    assertEquals(notBuilt.stderr, `error: packages/${arch}/tool-1.0.0-r2.apk: does not exist\n`);
+  }));
