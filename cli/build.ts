@@ -55,7 +55,7 @@ function addCommonFlags(cmd: Command): Command {
     )
     .option(
       "--workspace-dir <dir>",
-      "not supported: the workspace lives in BuildKit (use --source-dir for its contents)",
+      "build: also write the workspace (/home/build) as the build left it to DIR/<arch>",
     )
     .option("--empty-workspace", "copy nothing into the workspace")
     .option("--apk-cache-dir <dir>", "cache of fetched APK indexes and packages")
@@ -102,11 +102,16 @@ function isDir(path: string): boolean {
 }
 
 /** The options `build` and `test` share, from parsed flags. */
-function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal): RunOptions {
-  if (opts.workspaceDir !== undefined) {
+function runOptions(
+  file: string,
+  opts: Record<string, any>,
+  signal: AbortSignal,
+  forBuild = false,
+): RunOptions {
+  if (opts.workspaceDir !== undefined && !forBuild) {
     throw new UserError(
-      `--workspace-dir ${opts.workspaceDir}: not supported; steps run on BuildKit and the ` +
-        `workspace is its own (use --source-dir to choose what is copied into it)`,
+      `--workspace-dir ${opts.workspaceDir}: test does not support it; tests run on BuildKit ` +
+        `in their own workspace (use --source-dir to choose what is copied into it)`,
     );
   }
   httpAuthFromEnv(); // a malformed HTTP_AUTH is refused before anything runs
@@ -204,7 +209,8 @@ export function register(program: Command): void {
       const interrupt = interruptSignal();
       try {
         await build({
-          ...runOptions(file, opts, interrupt.signal),
+          ...runOptions(file, opts, interrupt.signal, true),
+          workspaceDir: opts.workspaceDir,
           cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
           signingKey: opts.signingKey ?? (existsSync("melange.rsa") ? "melange.rsa" : undefined),
           namespace: opts.namespace,

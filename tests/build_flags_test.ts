@@ -125,7 +125,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "build: $SOURCE_DATE_EPOCH wins over --build-date; --empty-workspace copies nothing in",
+  name: "build: $SOURCE_DATE_EPOCH wins over --build-date; --workspace-dir; " +
+    "--empty-workspace copies nothing in",
   ...needs,
   fn: () =>
     withTempDir(async (dir) => {
@@ -163,8 +164,14 @@ pipeline:
           "2024-01-31T12:00:00Z",
           ...extra,
         ], { cwd: dir, env });
-      const full = await build([], { SOURCE_DATE_EPOCH: "86400" });
+      const full = await build(["--workspace-dir", "wsdir"], { SOURCE_DATE_EPOCH: "86400" });
       assertEquals(full.code, 0, full.stderr);
+      // --workspace-dir: the workspace as the build left it, sources and melange-out.
+      assertEquals(readFileSync(`${dir}/wsdir/${ARCH}/source.txt`, "utf8"), "x");
+      assertEquals(
+        readFileSync(`${dir}/wsdir/${ARCH}/melange-out/ws/usr/share/ws`, "utf8"),
+        "copied\n",
+      );
       let pkg = await readPackage(`${dir}/packages/${ARCH}/ws-1.0.0-r0.apk`);
       assertEquals(pkg.apk.info.builddate, 86400);
       assertEquals(pkg.files.get("usr/share/ws"), "copied\n");

@@ -193,8 +193,8 @@ Deno.test("build flags with bad values are refused before anything runs", async 
     const index = await runCli(["build", hello, "--generate-index=maybe", ...common]);
     assertEquals(index.code, 1);
     assertStringIncludes(index.stderr, 'expected true or false, not "maybe"');
-    const ws = await runCli(["build", hello, "--workspace-dir", dir, ...common]);
-    assertStringIncludes(ws.stderr, `error: --workspace-dir ${dir}: not supported`);
+    const ws = await runCli(["test", hello, "--workspace-dir", dir, ...common]);
+    assertStringIncludes(ws.stderr, `error: --workspace-dir ${dir}: test does not support it`);
     assert(!existsSync(`${dir}/out`), "nothing written");
   } finally {
     await Deno.remove(dir, { recursive: true });

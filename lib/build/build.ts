@@ -9,7 +9,8 @@ import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
-import { describe, marshal } from "../llb/mod.ts";
+import { describe, marshal, scratch } from "../llb/mod.ts";
+import { WORKSPACE } from "./steps.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
 import { lintBuild } from "../lint/build.ts";
@@ -45,6 +46,8 @@ export interface BuildOptions extends RunOptions {
   lintWarn?: string[];
   /** Keep lint findings as JSON in `<out>/<arch>/`. */
   persistLintResults?: boolean;
+  /** Also write the workspace (/home/build) as the build left it to `<dir>/<arch>`. */
+  workspaceDir?: string;
   /** Where warnings go (lint findings); default: `log`. */
   warn?: (line: string) => void;
   dumpLlb?: string;
@@ -172,6 +175,14 @@ async function buildArch(
       }
       throw err;
     });
+    if (opts.workspaceDir) {
+      await exportWorkspace(client, graph, join(resolve(opts.workspaceDir), arch), {
+        platform,
+        locals,
+        signal: opts.signal,
+      });
+      log(`wrote the workspace to ${join(opts.workspaceDir, arch)}`);
+    }
     // melange's linters, on the trees as built: a required one failing stops the build here.
     lintBuild(staging, compiled, {
       lintRequire: opts.lintRequire,
@@ -195,6 +206,38 @@ async function buildArch(
     client.close();
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * melange's --workspace-dir: the workspace as the last step left it, written
+ * to `dest`. A second solve of the same graph: every step is cached, only the
+ * copy and the transfer run.
+ */
+async function exportWorkspace(
+  client: Client,
+  graph: ReturnType<typeof buildGraph>,
+  dest: string,
+  opts: {
+    platform: ReturnType<typeof platformOf>;
+    locals: Record<string, string>;
+    signal?: AbortSignal;
+  },
+): Promise<void> {
+  const last = graph.after.at(-1);
+  mkdirSync(dest, { recursive: true });
+  if (!last) return; // no steps: nothing was made in the workspace
+  const workspace = scratch().copy(last, `${WORKSPACE}/`, "/", {
+    copyDirContentsOnly: true,
+    customName: "export the workspace",
+  });
+  await client.solve({
+    definition: marshal(workspace, { platform: opts.platform }).bytes,
+    locals: opts.locals,
+    exports: [{ type: "local", dest }],
+    entitlements: ["security.insecure"],
+    signal: opts.signal,
+    sharedKey: sharedKey(Object.values(opts.locals)),
+  });
 }
 
 /** melange's packages.log: one `arch|origin|name|version` line per package, appended. */
