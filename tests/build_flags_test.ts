@@ -359,3 +359,52 @@ pipeline:
       assert(!flags.stderr.includes("[srv]"), "srv is in neither list");
     }),
 });
+
+Deno.test({
+  name: "build: the source directory's .melangeignore keeps files out of the workspace",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      writeFileSync(
+        `${dir}/ig.yaml`,
+        `
+package:
+  name: ig
+  version: 1.0.0
+  epoch: 0
+  description: lists its workspace
+environment:
+  contents:
+    repositories: [${localRepo.repository}]
+    keyring: [${localRepo.publicKey}]
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share"
+      for f in .melangeignore main.c debug.log sub/trace.log sub/keep.c build/out.o; do
+        if [ -e "$f" ]; then echo "$f"; fi
+      done > "\${{targets.destdir}}/usr/share/files"
+`,
+      );
+      mkdirSync(`${dir}/ig/sub`, { recursive: true });
+      mkdirSync(`${dir}/ig/build`, { recursive: true });
+      for (const f of ["main.c", "debug.log", "sub/trace.log", "sub/keep.c", "build/out.o"]) {
+        writeFileSync(`${dir}/ig/${f}`, f);
+      }
+      writeFileSync(`${dir}/ig/.melangeignore`, "*.log\n/build/\n");
+      const res = await runCli([
+        "build",
+        "ig.yaml",
+        "--buildkit-addr",
+        ADDR,
+        "--progress",
+        "plain",
+      ], { cwd: dir });
+      assertEquals(res.code, 0, res.stderr);
+      const pkg = await readPackage(`${dir}/packages/${ARCH}/ig-1.0.0-r0.apk`);
+      assertEquals(
+        pkg.files.get("usr/share/files"),
+        ".melangeignore\nmain.c\nsub/keep.c\n",
+      );
+    }),
+});

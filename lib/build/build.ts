@@ -11,6 +11,7 @@ import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal, scratch } from "../llb/mod.ts";
 import { WORKSPACE } from "./steps.ts";
+import { melangeIgnore } from "./melangeignore.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
 import { lintBuild } from "../lint/build.ts";
@@ -125,6 +126,7 @@ async function buildArch(
     user: compiled.environment.accounts?.["run-as"] || undefined,
     debug: opts.debug,
     withSource: sourceDir !== undefined,
+    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
     withCacheDir: opts.cacheDir !== undefined,
     namespace: opts.cacheNamespace,
     localIds: {

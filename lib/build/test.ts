@@ -14,6 +14,7 @@ import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
+import { melangeIgnore } from "./melangeignore.ts";
 import { compiledPerArch, environmentSpec, type RunOptions, stepBase } from "./plan.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
 
@@ -112,6 +113,7 @@ async function runTarget(
     packages: [],
     debug: opts.debug,
     withSource: sourceDir !== undefined,
+    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
     withCacheDir: opts.cacheDir !== undefined,
     localIds: {
       environment: localUniqueId(env.root),
