@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
 import { runCli } from "./cli.ts";
+import { repoPath } from "./shared.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type ApkFile, readApk, walkData } from "../lib/apk/archive.ts";
 
@@ -405,6 +406,29 @@ pipeline:
       assertEquals(
         pkg.files.get("usr/share/files"),
         ".melangeignore\nmain.c\nsub/keep.c\n",
+      );
+    }),
+});
+
+Deno.test({
+  name: "build: an --out-dir that is a file is said so, not as ENOTDIR",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      writeFileSync(`${dir}/file`, "");
+      const res = await runCli([
+        "build",
+        repoPath("examples", "hello.yaml"),
+        "--buildkit-addr",
+        ADDR,
+        "--out-dir",
+        `${dir}/file`,
+      ]);
+      assertEquals(res.code, 1);
+      assertEquals(
+        res.stderr.trim().split("\n").at(-1),
+        `error: --out-dir ${dir}/file: cannot make ${dir}/file/${ARCH}: ` +
+          "a part of the path is not a directory",
       );
     }),
 });

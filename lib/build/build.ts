@@ -12,7 +12,7 @@ import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal, scratch } from "../llb/mod.ts";
 import { WORKSPACE } from "./steps.ts";
 import { melangeIgnore } from "./melangeignore.ts";
-import { UserError } from "../errors.ts";
+import { fsErrorText, UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
 import { lintBuild } from "../lint/build.ts";
 import { checkLinterNames } from "../lint/run.ts";
@@ -152,7 +152,11 @@ async function buildArch(
   const { addr } = await ensureDaemon(opts.connect?.addr ?? Deno.env.get("BUILDKIT_HOST"), { log });
   const client = Client.connect({ ...opts.connect, addr });
   const archDir = join(resolve(opts.outDir), arch);
-  mkdirSync(archDir, { recursive: true });
+  try {
+    mkdirSync(archDir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`--out-dir ${opts.outDir}: cannot make ${archDir}: ${fsErrorText(err)}`);
+  }
   const staging = join(archDir, `.melange-out-${crypto.randomUUID().slice(0, 8)}`);
   const progress = new ProgressWriter(opts.progress ?? "auto");
   try {
