@@ -9,8 +9,9 @@ import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
-import { describe, marshal, scratch } from "../llb/mod.ts";
-import { WORKSPACE } from "./steps.ts";
+import { describe, marshal } from "../llb/mod.ts";
+import { buildEpoch } from "./epoch.ts";
+import { exportWorkspace } from "./workspace.ts";
 import { melangeIgnore } from "./melangeignore.ts";
 import { fsErrorText, UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
@@ -214,38 +215,6 @@ async function buildArch(
   }
 }
 
-/**
- * melange's --workspace-dir: the workspace as the last step left it, written
- * to `dest`. A second solve of the same graph: every step is cached, only the
- * copy and the transfer run.
- */
-async function exportWorkspace(
-  client: Client,
-  graph: ReturnType<typeof buildGraph>,
-  dest: string,
-  opts: {
-    platform: ReturnType<typeof platformOf>;
-    locals: Record<string, string>;
-    signal?: AbortSignal;
-  },
-): Promise<void> {
-  const last = graph.after.at(-1);
-  mkdirSync(dest, { recursive: true });
-  if (!last) return; // no steps: nothing was made in the workspace
-  const workspace = scratch().copy(last, `${WORKSPACE}/`, "/", {
-    copyDirContentsOnly: true,
-    customName: "export the workspace",
-  });
-  await client.solve({
-    definition: marshal(workspace, { platform: opts.platform }).bytes,
-    locals: opts.locals,
-    exports: [{ type: "local", dest }],
-    entitlements: ["security.insecure"],
-    signal: opts.signal,
-    sharedKey: sharedKey(Object.values(opts.locals)),
-  });
-}
-
 /** melange's packages.log: one `arch|origin|name|version` line per package, appended. */
 function appendBuildLog(compiled: CompiledBuild, arch: string, opts: BuildOptions): void {
   const version = `${compiled.package.version}-r${compiled.package.epoch}`;
@@ -255,28 +224,4 @@ function appendBuildLog(compiled: CompiledBuild, arch: string, opts: BuildOption
     "packages.log",
     names.map((name) => `${arch}|${origin(name)}|${name}|${version}\n`).join(""),
   );
-}
-
-/**
- * The packages' timestamps: $SOURCE_DATE_EPOCH when set (it wins over
- * `--build-date`, as in melange), else `--build-date` (RFC 3339), else 0.
- */
-export function buildEpoch(buildDate: string | undefined): number {
-  // Set but empty counts as unset, as melange does.
-  if (Deno.env.get("SOURCE_DATE_EPOCH")?.trim() || !buildDate) return epochFromEnv();
-  const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
-  const ms = rfc3339.test(buildDate) ? Date.parse(buildDate) : NaN;
-  if (Number.isNaN(ms)) {
-    throw new UserError(
-      `--build-date ${buildDate}: expected an RFC 3339 date, e.g. 2024-01-31T12:00:00Z`,
-    );
-  }
-  return Math.floor(ms / 1000);
-}
-
-function epochFromEnv(): number {
-  const v = Deno.env.get("SOURCE_DATE_EPOCH")?.trim();
-  if (v === undefined || v === "") return 0;
-  if (!/^\d+$/.test(v)) throw new UserError(`SOURCE_DATE_EPOCH=${v}: expected seconds since 1970`);
-  return Number(v);
 }
