@@ -53,10 +53,6 @@ function addCommonFlags(cmd: Command): Command {
         "values win, then the first file that sets a key)",
       list,
     )
-    .option(
-      "--workspace-dir <dir>",
-      "build: also write the workspace (/home/build) as the build left it to DIR/<arch>",
-    )
     .option("--empty-workspace", "copy nothing into the workspace")
     .option("--apk-cache-dir <dir>", "cache of fetched APK indexes and packages")
     .option("--ignore-signatures", "accept repositories and packages without a valid signature")
@@ -159,6 +155,10 @@ export function register(program: Command): void {
       "--cache-dir <dir>",
       "directory mounted at /var/cache/melange (default: ./melange-cache/ if present)",
     )
+    .option(
+      "--workspace-dir <dir>",
+      "also write the workspace (/home/build) as the build left it to DIR/<arch>",
+    )
     .option("--namespace <name>", "namespace of the package URLs in the SBOMs", "unknown")
     .option("--cache-namespace <name>", "namespace of the build's cache keys")
     .option(
@@ -244,6 +244,7 @@ export function register(program: Command): void {
   )
     .option("--out-dir <dir>", "where the built packages are (<out>/<arch>/)", "./packages")
     .option("--cache-dir <dir>", "directory mounted at /var/cache/melange")
+    .option("--workspace-dir <dir>", "not supported: tests run in their own workspace on BuildKit")
     .option(
       "--test-package-append <pkg>",
       "extra package for each test environment (repeatable)",
