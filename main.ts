@@ -13,10 +13,15 @@ import { relaunchWithV8Flags } from "./cli/v8flags.ts";
 
 /** Builds the root command with the subcommands `args` needs (all of them for help). */
 export async function program(args: string[] = []): Promise<Command> {
-  const { Command } = await import("commander");
+  const { Command, Option } = await import("commander");
   const root = new Command("melange2")
     .description("Build APK packages from melange build files on BuildKit")
     .version(VERSION)
+    .addOption(
+      new Option("--log-level <level>", "least severe messages shown")
+        .choices(["debug", "info", "warn", "error"]).default("info"),
+    )
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       // commander's own check reads the environment, which `--help` must not need.
       getOutHasColors: () => hasColors(Deno.stdout),

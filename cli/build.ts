@@ -64,14 +64,6 @@ function addCommonFlags(cmd: Command): Command {
       true,
     )
     .addOption(
-      new Option("--log-level <level>", "least severe messages shown").choices([
-        "debug",
-        "info",
-        "warn",
-        "error",
-      ]).default("info"),
-    )
-    .addOption(
       new Option("--progress <mode>", "progress output").choices([
         "auto",
         "tty",
@@ -202,7 +194,9 @@ export function register(program: Command): void {
         .choices(["none", "tarball", "oci"]).default("none"),
     )
     .option("--export-ref <path>", "where --export-on-failure writes the image")
-    .action(action(async (arg: string | undefined, opts: Record<string, any>) => {
+    .action(action(async (arg: string | undefined, local: Record<string, any>, cmd: Command) => {
+      // --log-level is the program's, as melange's persistent flag: given before or after `build`.
+      const opts: Record<string, any> = { ...local, logLevel: cmd.optsWithGlobals().logLevel };
       const file = findBuildFile(arg);
       // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
       const { build } = await import("../lib/build/build.ts");
@@ -250,18 +244,21 @@ export function register(program: Command): void {
       "extra package for each test environment (repeatable)",
       list,
     )
-    .action(action(async (arg: string, pkg: string | undefined, opts: Record<string, any>) => {
-      const file = findBuildFile(arg);
-      const { runTests } = await import("../lib/build/test.ts");
-      const interrupt = interruptSignal();
-      try {
-        await runTests({
-          ...runOptions(file, opts, interrupt.signal),
-          packageAppend: opts.testPackageAppend,
-          only: pkg,
-        });
-      } finally {
-        interrupt.dispose();
-      }
-    }));
+    .action(action(
+      async (arg: string, pkg: string | undefined, local: Record<string, any>, cmd: Command) => {
+        const opts: Record<string, any> = { ...local, logLevel: cmd.optsWithGlobals().logLevel };
+        const file = findBuildFile(arg);
+        const { runTests } = await import("../lib/build/test.ts");
+        const interrupt = interruptSignal();
+        try {
+          await runTests({
+            ...runOptions(file, opts, interrupt.signal),
+            packageAppend: opts.testPackageAppend,
+            only: pkg,
+          });
+        } finally {
+          interrupt.dispose();
+        }
+      },
+    ));
 }

@@ -347,6 +347,13 @@ pipeline:
       );
       assertEquals(Object.keys(saved.findings).sort(), ["srv", "worldwrite"]);
 
+      // --log-level is the program's (before or after the command): error hides warnings.
+      for (const args of [["--log-level", "error", "build"], ["build", "--log-level", "error"]]) {
+        const quiet = await runCli([...args, `${dir}/relaxed.yaml`, ...common]);
+        assertEquals(quiet.code, 0, quiet.stderr);
+        assert(!quiet.stderr.includes("[worldwrite]"), quiet.stderr);
+      }
+
       const flags = await runCli([
         "build",
         `${dir}/strict.yaml`,

@@ -193,6 +193,12 @@ Deno.test("build flags with bad values are refused before anything runs", async 
     const index = await runCli(["build", hello, "--generate-index=maybe", ...common]);
     assertEquals(index.code, 1);
     assertStringIncludes(index.stderr, 'expected true or false, not "maybe"');
+    const level = await runCli(["build", hello, "--log-level", "loud", ...common]);
+    assertStringIncludes(
+      level.stderr,
+      "error: option '--log-level <level>' argument 'loud' is invalid. " +
+        "Allowed choices are debug, info, warn, error.",
+    );
     const ws = await runCli(["test", hello, "--workspace-dir", dir, ...common]);
     assertStringIncludes(ws.stderr, `error: --workspace-dir ${dir}: test does not support it`);
     assert(!existsSync(`${dir}/out`), "nothing written");
