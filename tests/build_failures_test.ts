@@ -171,7 +171,7 @@ Deno.test({
           ADDR,
           "--progress",
           "quiet",
-          "--namespace",
+          "--cache-namespace",
           crypto.randomUUID(),
           "--out-dir",
           out,
