@@ -6,20 +6,37 @@
  * V8 flags first (cli/v8flags.ts), so the CLI parser is loaded after that.
  */
 import type { Command } from "commander";
+import { VERSION } from "./cli/meta.ts";
 import { registerFor } from "./cli/mod.ts";
-import { report } from "./cli/run.ts";
+import { hasColors, report } from "./cli/run.ts";
 import { relaunchWithV8Flags } from "./cli/v8flags.ts";
 
 /** Builds the root command with the subcommands `args` needs (all of them for help). */
 export async function program(args: string[] = []): Promise<Command> {
-  const { Command } = await import("commander");
+  const { Command, Option } = await import("commander");
   const root = new Command("melange2")
     .description("Build APK packages from melange build files on BuildKit")
-    .version("0.1.0")
-    .showHelpAfterError()
+    .version(VERSION)
+    .addOption(
+      new Option("--log-level <level>", "least severe messages shown")
+        .choices(["debug", "info", "warn", "error"]).default("info"),
+    )
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      // commander's own check reads the environment, which `--help` must not need.
+      getOutHasColors: () => hasColors(Deno.stdout),
+      getErrHasColors: () => hasColors(Deno.stderr),
+    })
     .exitOverride();
   await registerFor(root, args);
+  hintAfterErrors(root, "melange2");
   return root;
+}
+
+/** After a usage error, one line naming the command's help, as melange does (not the help). */
+function hintAfterErrors(cmd: Command, path: string): void {
+  cmd.showHelpAfterError(`Run '${path} --help' for usage.`);
+  for (const sub of cmd.commands) hintAfterErrors(sub, `${path} ${sub.name()}`);
 }
 
 if (import.meta.main) {

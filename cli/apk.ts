@@ -3,7 +3,8 @@
  * `index`, `sign-index` and `scan`.
  */
 import type { Command } from "commander";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { readApk } from "../lib/apk/archive.ts";
 import { gzipMembers } from "../lib/apk/gzip.ts";
@@ -16,8 +17,8 @@ import {
 } from "../lib/apk/index.ts";
 import { generateKey, indexRecord } from "../lib/apk/package.ts";
 import { compareScan, scanApk } from "../lib/apk/scan.ts";
-import { publicKeyName, signatureMember, type SigningKey } from "../lib/apk/signature.ts";
-import { UserError } from "../lib/errors.ts";
+import { loadSigningKey, signatureMember, type SigningKey } from "../lib/apk/signature.ts";
+import { fsErrorText, UserError } from "../lib/errors.ts";
 import { action } from "./run.ts";
 
 function readFile(path: string, what = ""): Uint8Array {
@@ -25,19 +26,22 @@ function readFile(path: string, what = ""): Uint8Array {
     return readFileSync(path);
   } catch (err) {
     throw new UserError(
-      `${what}${path}: ${
-        (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message
-      }`,
+      `${what}${path}: ${fsErrorText(err)}`,
     );
   }
 }
 
 function signingKey(path: string | undefined): SigningKey {
   if (!path) throw new UserError("--signing-key is required");
-  return {
-    name: publicKeyName(path),
-    pem: new TextDecoder().decode(readFile(path, "--signing-key ")),
-  };
+  return loadSigningKey(path);
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Writes `bytes` to `path` through a temporary file, so a failure leaves the old file. */
@@ -63,23 +67,35 @@ export function register(program: Command): void {
   program
     .command("keygen")
     .description("Generate an RSA key pair for signing packages (NAME and NAME.pub)")
-    .argument("[name]", "file name of the private key", "melange.rsa")
+    .argument("[name]", "path of the private key (the public one is NAME.pub)", "melange.rsa")
     .option("--key-size <bits>", "RSA key size", "4096")
     .action(action(async (name: string, opts: { keySize: string }) => {
-      if (existsSync(name)) throw new UserError(`${name} already exists; not overwriting it`);
       const bits = Number(opts.keySize);
       if (!Number.isInteger(bits) || bits < 2048) {
-        throw new UserError(`--key-size ${opts.keySize}: expected at least 2048`);
+        throw new UserError(
+          `--key-size ${opts.keySize}: expected at least 2048 (smaller keys are not safe)`,
+        );
       }
-      const { privateKey, publicKey } = await generateKey(name, ".", bits);
-      console.error(`wrote ${privateKey} and ${publicKey}`);
+      for (const path of [name, `${name}.pub`]) {
+        if (existsSync(path)) {
+          throw new UserError(
+            `${path} already exists; not overwriting it (remove it, or name another key)`,
+          );
+        }
+      }
+      if (!isDir(dirname(name))) {
+        throw new UserError(`${name}: directory ${dirname(name)} does not exist`);
+      }
+      console.error(`generating a ${bits}-bit RSA key pair, please wait...`);
+      const { privateKey, publicKey } = await generateKey(basename(name), dirname(name), bits);
+      console.error(`wrote private key ${privateKey} and public key ${publicKey}`);
     }));
 
   program
     .command("sign")
     .description("Sign (or re-sign) APK packages in place")
     .argument("<files...>", "the packages")
-    .option("--signing-key <key>", "RSA private key")
+    .option("-k, --signing-key <key>", "RSA private key", "local-melange.rsa")
     .option("--sha1", "sign with RSA over SHA-1 (.SIGN.RSA.) instead of SHA-256")
     .action(action(async (files: string[], opts: { signingKey?: string; sha1?: boolean }) => {
       const key = signingKey(opts.signingKey);
@@ -110,20 +126,29 @@ export function register(program: Command): void {
     .argument("<files...>", "the packages")
     .option("-o, --output <file>", "the index to write", "APKINDEX.tar.gz")
     .option("--signing-key <key>", "RSA private key that signs the index")
-    .option("-m, --merge", "keep the entries of an existing index at --output")
+    .option("-s, --source <file>", "existing index whose entries --merge keeps (default: --output)")
+    .option("-m, --merge", "keep the entries of the --source index")
     .option("-a, --arch <arch>", "only index packages of this architecture")
     .action(
       action(
         async (
           files: string[],
-          opts: { output: string; signingKey?: string; merge?: boolean; arch?: string },
+          opts: {
+            output: string;
+            source?: string;
+            signingKey?: string;
+            merge?: boolean;
+            arch?: string;
+          },
         ) => {
+          const key = opts.signingKey ? signingKey(opts.signingKey) : undefined;
           let pkgs = await Promise.all(files.map(indexEntryOf));
           if (opts.arch) pkgs = pkgs.filter((p) => p.arch === opts.arch);
-          if (opts.merge && existsSync(opts.output)) {
-            const old = await readIndexArchive(readFile(opts.output), new Map(), {
+          const source = opts.source ?? opts.output;
+          if (opts.merge && (opts.source !== undefined || existsSync(source))) {
+            const old = await readIndexArchive(readFile(source, "--source "), new Map(), {
               allowUntrusted: true,
-              source: opts.output,
+              source,
             });
             const have = new Set(pkgs.map((p) => `${p.name}-${p.version}`));
             pkgs = [...old.filter((p) => !have.has(`${p.name}-${p.version}`)), ...pkgs];
@@ -133,7 +158,7 @@ export function register(program: Command): void {
             b,
           ) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1));
           const bytes = await writeIndexArchive(pkgs, {
-            signingKey: opts.signingKey ? signingKey(opts.signingKey) : undefined,
+            signingKey: key,
           });
           replaceFile(opts.output, bytes);
           console.error(`wrote ${opts.output} with ${pkgs.length} packages`);
@@ -143,59 +168,132 @@ export function register(program: Command): void {
 
   program
     .command("sign-index")
-    .description("Sign (or re-sign) a repository index in place")
+    .description("Sign a repository index in place (with --force, replace its signatures)")
     .argument("<index>", "the APKINDEX.tar.gz")
-    .option("--signing-key <key>", "RSA private key")
+    .option("--signing-key <key>", "RSA private key", "melange.rsa")
+    .option("-f, --force", "sign even when the index is already signed, replacing its signatures")
     .option("--sha1", "sign with RSA over SHA-1 instead of SHA-256")
-    .action(action(async (index: string, opts: { signingKey?: string; sha1?: boolean }) => {
-      const key = signingKey(opts.signingKey);
-      const bytes = readFile(index);
-      await readIndexArchive(bytes, new Map(), { allowUntrusted: true, source: index }); // must be an index
-      replaceFile(
-        index,
-        await resignIndexArchive(bytes, key, opts.sha1 ? "sha1" : "sha256", index),
-      );
-      console.error(`signed ${index}`);
-    }));
-
-  program
-    .command("scan")
-    .description("Re-run the dependency analysis on a package and compare it with its .PKGINFO")
-    .argument("<file>", "the package")
-    .option("--no-provides", "analyze as with options.no-provides")
-    .option("--no-depends", "analyze as with options.no-depends")
-    .option("--no-commands", "analyze as with options.no-commands")
     .action(
       action(
-        async (file: string, opts: { provides: boolean; depends: boolean; commands: boolean }) => {
-          const result = await scanApk(readFile(file), {
-            source: file,
-            options: {
-              noProvides: !opts.provides,
-              noDepends: !opts.depends,
-              noCommands: !opts.commands,
-            },
-          });
-          const lines = compareScan(result).map((l) =>
-            `${l.mark} ${l.field.padEnd(8)} ${l.value}${
-              l.mark === "+"
-                ? "  (found, not in .PKGINFO)"
-                : l.mark === "-"
-                ? "  (in .PKGINFO, not found)"
-                : ""
-            }`
+        async (index: string, opts: { signingKey: string; force?: boolean; sha1?: boolean }) => {
+          const key = signingKey(opts.signingKey);
+          const bytes = readFile(index);
+          await readIndexArchive(bytes, new Map(), { allowUntrusted: true, source: index }); // must be an index
+          const members = gzipMembers(bytes, 2);
+          const signed = await signaturesOf(members[0]?.data ?? new Uint8Array()).catch(() =>
+            undefined
           );
-          if (!result.datahashMatches) {
+          if (signed?.length && !opts.force) {
+            // melange leaves a signed index alone unless told to replace its signatures.
             console.error(
-              `warning: ${file}: the data part does not match the datahash of .PKGINFO`,
+              `${index} is already signed; not changing it (--force replaces its signatures)`,
             );
+            return;
           }
-          await Deno.stdout.write(
-            new TextEncoder().encode(
-              `${result.info.pkgname}-${result.info.pkgver}\n${lines.join("\n")}\n`,
-            ),
+          replaceFile(
+            index,
+            await resignIndexArchive(bytes, key, opts.sha1 ? "sha1" : "sha256", index),
           );
+          console.error(`signed ${index}`);
         },
       ),
     );
+
+  program
+    .command("scan")
+    .description(
+      "Re-run the dependency analysis on built packages and compare it with their .PKGINFO",
+    )
+    .argument("<file>", "a build file (its packages are read from --repository-append), or an .apk")
+    .option(
+      "-r, --repository-append <dir>",
+      "where a build file's packages are, as <dir>/<arch>/",
+      "./packages",
+    )
+    .option("-p, --package <name>", "only this package or subpackage of the build file")
+    .option("--arch <arch>", "architecture of the build file's packages (repeatable)", list)
+    .option("--no-provides", "analyze as with options.no-provides")
+    .option("--no-depends", "analyze as with options.no-depends")
+    .option("--no-commands", "analyze as with options.no-commands")
+    .action(action(async (file: string, opts: Record<string, any>) => {
+      const flags = {
+        noProvides: !opts.provides,
+        noDepends: !opts.depends,
+        noCommands: !opts.commands,
+      };
+      if (file.endsWith(".apk")) {
+        await printScan(file, { options: flags });
+        return;
+      }
+      for (const { path, options, declared } of await packagesOfBuildFile(file, opts)) {
+        await printScan(path, {
+          options: {
+            noProvides: flags.noProvides || options.noProvides,
+            noDepends: flags.noDepends || options.noDepends,
+            noCommands: flags.noCommands || options.noCommands,
+          },
+          declared,
+        });
+      }
+    }));
+}
+
+const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
+
+/** The built packages of a build file, with the analysis options and dependencies it declares. */
+async function packagesOfBuildFile(file: string, opts: Record<string, any>) {
+  const { loadConfig, compile } = await import("../lib/config/mod.ts");
+  const { hostArch, normalizeArch } = await import("../lib/build/arch.ts");
+  const config = await loadConfig(file);
+  const out = [];
+  for (const arch of (opts.arch?.length ? opts.arch : [hostArch()]).map(normalizeArch)) {
+    const compiled = await compile(config, { arch, pipelineDirs: [] });
+    const version = `${compiled.package.version}-r${compiled.package.epoch}`;
+    const all = [compiled.package, ...compiled.subpackages];
+    const pkgs = all.filter((p) => !opts.package || p.name === opts.package);
+    if (!pkgs.length) {
+      throw new UserError(`${file}: no package or subpackage "${opts.package}"`);
+    }
+    for (const p of pkgs) {
+      const o = p.options ?? {};
+      out.push({
+        path: join(opts.repositoryAppend, arch, `${p.name}-${version}.apk`),
+        options: {
+          noProvides: !!o["no-provides"],
+          noDepends: !!o["no-depends"],
+          noCommands: !!o["no-commands"],
+        },
+        declared: { runtime: p.dependencies?.runtime, provides: p.dependencies?.provides },
+      });
+    }
+  }
+  return out;
+}
+
+/** Scans one package and prints what differs from its .PKGINFO. */
+async function printScan(
+  file: string,
+  opts: {
+    options: { noProvides: boolean; noDepends: boolean; noCommands: boolean };
+    declared?: { runtime?: string[]; provides?: string[] };
+  },
+): Promise<void> {
+  const result = await scanApk(readFile(file), { source: file, ...opts });
+  const lines = compareScan(result).map((l) =>
+    `${l.mark} ${l.field.padEnd(8)} ${l.value}${
+      l.mark === "+"
+        ? "  (found, not in .PKGINFO)"
+        : l.mark === "-"
+        ? "  (in .PKGINFO, not found)"
+        : ""
+    }`
+  );
+  if (!result.datahashMatches) {
+    console.error(`warning: ${file}: the data part does not match the datahash of .PKGINFO`);
+  }
+  await Deno.stdout.write(
+    new TextEncoder().encode(
+      `${result.info.pkgname}-${result.info.pkgver}\n${lines.join("\n")}\n`,
+    ),
+  );
 }

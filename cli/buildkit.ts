@@ -1,6 +1,6 @@
 /** `melange2 buildkit workers|info|du|prune`: ask the daemon, like buildctl debug/du/prune. */
 import type { Command } from "commander";
-import { Client } from "../lib/buildkit/client.ts";
+import type { Client } from "../lib/buildkit/client.ts";
 import { addConnectFlags, connectOptions } from "./buildkit_flags.ts";
 import { action } from "./run.ts";
 
@@ -15,6 +15,8 @@ function size(n = 0): string {
 }
 
 async function withClient(opts: Record<string, string>, fn: (c: Client) => Promise<void>) {
+  // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
+  const { Client } = await import("../lib/buildkit/client.ts");
   const client = Client.connect(connectOptions(opts));
   try {
     await fn(client);

@@ -4,10 +4,8 @@
  * exports the result and prints it.
  */
 import type { Command } from "commander";
-import { Client } from "../lib/buildkit/client.ts";
 import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
-import { type ProgressMode, ProgressWriter } from "../lib/buildkit/progress.ts";
-import { ensureDaemon } from "../lib/build/daemon.ts";
+import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { busyboxRootfs } from "../lib/build/busybox.ts";
 import { local, marshal, scratch } from "../lib/llb/mod.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
@@ -19,6 +17,9 @@ export function register(program: Command): void {
     program.command("demo").description("Solve a small graph on BuildKit and show its output")
       .option("--progress <mode>", "auto, tty, plain, rawjson or quiet", "plain"),
   ).action(action(async (opts: Record<string, any>) => {
+    // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
+    const { Client, ProgressWriter } = await import("../lib/buildkit/mod.ts");
+    const { ensureDaemon } = await import("../lib/build/daemon.ts");
     const work = await Deno.makeTempDir({ prefix: "melange2-demo-" });
     const interrupt = interruptSignal();
     const { addr } = await ensureDaemon(opts.buildkitAddr ?? Deno.env.get("BUILDKIT_HOST"), {

@@ -18,12 +18,16 @@ export interface Group {
 export const groups: Group[] = [
   { commands: ["build", "test"], load: () => import("./build.ts") },
   { commands: ["compile"], load: () => import("./compile.ts") },
+  { commands: ["query", "package-version"], load: () => import("./query.ts") },
+  { commands: ["lint"], load: () => import("./lint.ts") },
+  { commands: ["bump"], load: () => import("./bump.ts") },
   { commands: ["env", "image"], load: () => import("./env.ts") },
   { commands: ["keygen", "sign", "index", "sign-index", "scan"], load: () => import("./apk.ts") },
   { commands: ["solve"], load: () => import("./solve.ts") },
   { commands: ["buildkit"], load: () => import("./buildkit.ts") },
   { commands: ["debug"], load: () => import("./debug.ts") },
   { commands: ["demo"], load: () => import("./demo.ts") },
+  { commands: ["version", "completion"], load: () => import("./meta.ts") },
 ];
 
 /** The groups `args` needs: the one its command is in, none for --version, else all (for help). */

@@ -26,3 +26,23 @@ export function report(err: unknown): number {
   console.error("internal error (please report):", err);
   return 70;
 }
+
+/**
+ * An environment variable, or undefined when it is unset or this run may not
+ * read the environment (so `--help` works without `--allow-env`).
+ */
+export function envOrUndefined(name: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get(name);
+}
+
+/** Whether help and errors on `stream` use colour: commander's rules, without needing env access. */
+export function hasColors(stream: { isTerminal(): boolean }): boolean {
+  if (envOrUndefined("NO_COLOR") || ["0", "false"].includes(envOrUndefined("FORCE_COLOR") ?? "")) {
+    return false;
+  }
+  if (envOrUndefined("FORCE_COLOR") || envOrUndefined("CLICOLOR_FORCE") !== undefined) return true;
+  return stream.isTerminal();
+}

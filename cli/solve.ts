@@ -1,9 +1,8 @@
 /** `melange2 solve`: solve a serialized LLB definition, like `buildctl build`. */
 import type { Command } from "commander";
-import { Client } from "../lib/buildkit/client.ts";
 import { type ExportSpec, parseOutput } from "../lib/buildkit/exports.ts";
 import { sharedKey } from "../lib/buildkit/identity.ts";
-import { type ProgressMode, ProgressWriter } from "../lib/buildkit/progress.ts";
+import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { UserError } from "../lib/errors.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
 import { readInput } from "./debug.ts";
@@ -97,6 +96,8 @@ export function register(program: Command): void {
     const secrets = parseSecrets(opts.secret ?? []);
     const ssh = parseSsh(opts.ssh ?? []);
     const ociLayouts = parseLocals(opts.ociLayout ?? [], "--oci-layout");
+    // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
+    const { Client, ProgressWriter } = await import("../lib/buildkit/mod.ts");
     const client = Client.connect(connectOptions(opts));
     const interrupt = interruptSignal();
     try {

@@ -36,3 +36,28 @@ export function withContext(context: string, err: unknown): Error {
   if (err instanceof Error && err.stack) wrapped.stack = `${wrapped.message}\n${err.stack}`;
   return wrapped;
 }
+
+/**
+ * A file-system error in plain words (`does not exist`, `is a directory`...),
+ * without Node's `ENOENT: no such file or directory, open '...'` wording.
+ */
+export function fsErrorText(err: unknown): string {
+  const code = (err as { code?: string })?.code;
+  switch (code) {
+    case "ENOENT":
+      return "does not exist";
+    case "EISDIR":
+      return "is a directory, not a file";
+    case "ENOTDIR":
+      return "a part of the path is not a directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EROFS":
+      return "read-only file system";
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^[A-Z]+: /, "").replace(/, \w+ '[^']*'$/, "");
+}

@@ -89,7 +89,7 @@ try {
         "--out-dir",
         `${work}/out`,
       ];
-      const cold = await timed(melange2(...args, "--namespace", crypto.randomUUID()));
+      const cold = await timed(melange2(...args, "--cache-namespace", crypto.randomUUID()));
       const cached: number[] = [];
       for (let r = 0; r < rounds; r++) cached.push(await timed(melange2(...args)));
       console.log(

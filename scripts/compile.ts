@@ -68,7 +68,9 @@ if (import.meta.main) {
 /** What to tell the user when `deno compile` failed, in one paragraph. */
 export function compileFailure(target: string, stderr: string): string {
   // deno's own message, without colors and its backtrace.
-  const plain = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\nStack backtrace:")[0].trim();
+  const esc = String.fromCharCode(27);
+  const plain = stderr.replaceAll(new RegExp(`${esc}\\[[0-9;]*m`, "g"), "")
+    .split("\nStack backtrace:")[0].trim();
   const lines = plain.split("\n").map((l) => l.trim()).filter(Boolean);
   if (/denort|dl\.deno\.land|Setting up base binary/.test(plain)) {
     const reason = (lines.at(-1) ?? "unknown error").replace(/^\d+: /, "");

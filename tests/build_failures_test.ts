@@ -40,6 +40,13 @@ Deno.test({
       assertStringIncludes(res.stderr, "exit code: 3");
       assertStringIncludes(res.stderr, "the last words before failing");
       assert(!res.stderr.includes("    at "), "no stack trace");
+      // The error paragraph names the step, its exit code and last lines once, without the script.
+      const error = res.stderr.slice(res.stderr.lastIndexOf("error: "));
+      assertEquals(
+        error.trim(),
+        'error: step "explode" failed: exit code: 3\nlast output of "explode":\n' +
+          "  first line of output\n  the last words before failing",
+      );
       const left = existsSync(`${dir}/packages`)
         ? readdirSync(`${dir}/packages`, { recursive: true })
         : [];
@@ -165,7 +172,7 @@ Deno.test({
           ADDR,
           "--progress",
           "quiet",
-          "--namespace",
+          "--cache-namespace",
           crypto.randomUUID(),
           "--out-dir",
           out,

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { ProgressWriter } from "../lib/buildkit/progress.ts";
 import { goTime, solveStatusJson, type StatusResponse } from "../lib/buildkit/rawjson.ts";
 

@@ -6,7 +6,7 @@
  * reason (exit 1, not an internal error), and leaves nothing behind.
  * The full and read-only file systems are small tmpfs mounts (root only).
  */
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
 import { runCli } from "./cli.ts";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";

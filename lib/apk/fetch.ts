@@ -30,7 +30,52 @@ export interface Downloaded {
 /** A download failure that retrying does not fix (404 and the like). */
 class Permanent extends Error {}
 
-/** GETs `url` with retries for network errors and 5xx answers. */
+/** Credentials for one host, from melange's `HTTP_AUTH=basic:REALM:USERNAME:PASSWORD`. */
+export interface HttpAuth {
+  /** The host the credentials are sent to (any port). */
+  realm: string;
+  user: string;
+  password: string;
+}
+
+/**
+ * `HTTP_AUTH` parsed as melange parses it; undefined when unset, a UserError
+ * when malformed (in melange's words).
+ */
+export function httpAuthFromEnv(value = Deno.env.get("HTTP_AUTH")): HttpAuth | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(":");
+  // Go's SplitN(auth, ":", 4): the password keeps any further colons.
+  if (parts.length > 4) parts.splice(3, parts.length, parts.slice(3).join(":"));
+  if (parts.length !== 4) {
+    throw new UserError(
+      `HTTP_AUTH must be in the form 'basic:REALM:USERNAME:PASSWORD' (got ${parts.length} parts)`,
+    );
+  }
+  if (parts[0] !== "basic") {
+    throw new UserError(
+      `HTTP_AUTH must be in the form 'basic:REALM:USERNAME:PASSWORD' (got "${
+        parts[0]
+      }" for first part)`,
+    );
+  }
+  return { realm: parts[1], user: parts[2], password: parts[3] };
+}
+
+/** The Authorization header `HTTP_AUTH` gives `url`, if any. */
+function authHeaders(url: string): Record<string, string> {
+  const auth = httpAuthFromEnv();
+  const { host, hostname } = new URL(url);
+  // apko matches the request's host; REALM cannot hold a port (":" separates the parts),
+  // so the host name alone matches too.
+  if (!auth || (host !== auth.realm && hostname !== auth.realm)) return {};
+  const token = btoa(
+    String.fromCharCode(...new TextEncoder().encode(`${auth.user}:${auth.password}`)),
+  );
+  return { authorization: `Basic ${token}` };
+}
+
+/** GETs `url` with retries for network errors and 5xx answers; `HTTP_AUTH` applies. */
 export async function download(
   url: string,
   headers: Record<string, string> = {},
@@ -41,7 +86,10 @@ export async function download(
   for (let i = 0; i < attempts; i++) {
     if (i) await new Promise((r) => setTimeout(r, 200 * 2 ** i));
     try {
-      const res = await fetch(url, { headers, signal: opts.signal });
+      const res = await fetch(url, {
+        headers: { ...authHeaders(url), ...headers },
+        signal: opts.signal,
+      });
       if (res.status === 304) return { status: 304, headers: res.headers, bytes: new Uint8Array() };
       if (!res.ok) {
         await res.body?.cancel();

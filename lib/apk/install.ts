@@ -33,7 +33,11 @@ import { streamData } from "./archive.ts";
 /** Who owns each installed path (for conflict checks across packages), with its record. */
 export type Owners = Map<string, { pkg: ApkPackage; dir: InstalledDir; file: InstalledFile }>;
 
-const isRoot = typeof Deno !== "undefined" && Deno.uid?.() === 0;
+// Asked on first use, not at load: `--help` must run without the sys permission.
+let root: boolean | undefined;
+function isRoot(): boolean {
+  return root ??= typeof Deno !== "undefined" && Deno.uid?.() === 0;
+}
 
 function lstatOrUndefined(path: string) {
   try {
@@ -151,7 +155,7 @@ async function writeEntry(
     }
     mkdirSync(full, { recursive: true });
     // chown clears setuid/setgid bits, so it comes before chmod
-    if (isRoot) lchownSync(full, h.uid, h.gid);
+    if (isRoot()) lchownSync(full, h.uid, h.gid);
     chmodSync(full, mode);
     if (h.xattrs) writeXattrs(full, h.xattrs);
     const d = dirRecord(name);
@@ -181,7 +185,7 @@ async function writeEntry(
   if (h.type === "symlink") {
     const target = h.linkname ?? "";
     symlinkSync(target, full);
-    if (isRoot) lchownSync(full, h.uid, h.gid);
+    if (isRoot()) lchownSync(full, h.uid, h.gid);
     checksum = sha1(new TextEncoder().encode(target));
   } else if (h.type === "link") {
     const target = resolveInRoot(root, checkName(h.linkname ?? ""), true);
@@ -194,7 +198,7 @@ async function writeEntry(
     const hex = h.pax?.["APK-TOOLS.checksum.SHA1"];
     const computed = await writeStream(full, body, !hex);
     // chown clears setuid/setgid bits and file capabilities: owner first, then mode, then xattrs
-    if (isRoot) lchownSync(full, h.uid, h.gid);
+    if (isRoot()) lchownSync(full, h.uid, h.gid);
     chmodSync(full, mode);
     utimesSync(full, h.mtime, h.mtime);
     checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : computed!;

@@ -51,6 +51,8 @@ export interface AddOptions {
   signal?: AbortSignal;
   /** Told when another process holds the lock. */
   log?: (line: string) => void;
+  /** Update the index (default true; melange's `--generate-index=false` leaves it alone). */
+  index?: boolean;
 }
 
 /**
@@ -90,15 +92,18 @@ async function addLocked(dir: string, made: MadePackage[], opts: AddOptions): Pr
       writeDurably(tmp, m.bytes);
       return { tmp, file: join(dir, packageFileName(m.info)) };
     });
-    const index = await mergedIndex(dir, made.map((m) => m.info), opts.signingKey);
-    const indexTmp = tempName(dir);
-    temps.push(indexTmp);
-    writeDurably(indexTmp, index);
+    let indexTmp: string | undefined;
+    if (opts.index !== false) {
+      const index = await mergedIndex(dir, made.map((m) => m.info), opts.signingKey);
+      indexTmp = tempName(dir);
+      temps.push(indexTmp);
+      writeDurably(indexTmp, index);
+    }
     if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
     // Packages first, then the index that names them: a crash in between leaves
     // files the old index does not list, never an index naming a missing file.
     for (const s of staged) renameSync(s.tmp, s.file);
-    renameSync(indexTmp, join(dir, INDEX_FILE));
+    if (indexTmp) renameSync(indexTmp, join(dir, INDEX_FILE));
     syncDirectory(dir);
     return staged.map((s) => s.file);
   } finally {

@@ -4,6 +4,7 @@
  * tagged (`@edge https://...`) so only `name@edge` dependencies use it.
  */
 import { UserError } from "../errors.ts";
+import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fetchCached, fetchRevalidated, isUrl } from "./fetch.ts";
 import { controlChecksum, controlParts } from "./archive.ts";
@@ -74,6 +75,26 @@ export async function loadKeyring(
   return keys;
 }
 
+/** A local repository that is not there, said in terms of what the user gave. */
+function checkLocalRepository(dir: string, arch: string, index: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UserError(
+      `repository ${dir} does not exist: check the path (in environment.contents.repositories ` +
+        `or --repository-append), or build packages into it first`,
+    );
+  }
+  if (!isDir) throw new UserError(`repository ${dir} is not a directory`);
+  if (!existsSync(index)) {
+    throw new UserError(
+      `repository ${dir} has no index for ${arch} (${index} is missing): ` +
+        `build or index ${arch} packages there (melange2 index), or drop the repository`,
+    );
+  }
+}
+
 /** Fetches and verifies a repository's index for `arch`. */
 export async function loadIndex(
   repo: Repository,
@@ -84,6 +105,7 @@ export async function loadIndex(
   const location = isUrl(repo.url)
     ? `${repo.url}/${arch}/APKINDEX.tar.gz`
     : join(repo.url, arch, "APKINDEX.tar.gz");
+  if (!isUrl(repo.url)) checkLocalRepository(repo.url, arch, location);
   const bytes = await fetchRevalidated(location, opts.cacheDir, { signal: opts.signal });
   const packages = await readIndexArchive(bytes, keyring, {
     allowUntrusted: opts.allowUntrusted,

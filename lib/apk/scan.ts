@@ -62,7 +62,13 @@ export interface ScanResult {
 /** Analyzes a package file's contents again. */
 export async function scanApk(
   bytes: Uint8Array,
-  opts: { keyring?: Keyring; source: string; options?: AnalysisOptions },
+  opts: {
+    keyring?: Keyring;
+    source: string;
+    options?: AnalysisOptions;
+    /** The build file's own dependencies, merged with what is found as a build merges them. */
+    declared?: { runtime?: string[]; provides?: string[] };
+  },
 ): Promise<ScanResult> {
   // Scanning reads what is there: a data part that no longer matches its
   // datahash (a trimmed test package, say) is still analyzed, and reported.
@@ -73,7 +79,7 @@ export async function scanApk(
   });
   const tree = await treeOfData(apk.data);
   const generated = analyze({ name: apk.info.pkgname, version: apk.info.pkgver, tree });
-  const merged = mergeDependencies({}, generated, opts.options);
+  const merged = mergeDependencies(opts.declared ?? {}, generated, opts.options);
   const datahashMatches = !apk.info.datahash ||
     createHash("sha256").update(apk.data).digest("hex") === apk.info.datahash;
   return {

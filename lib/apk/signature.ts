@@ -4,7 +4,8 @@
  * (over SHA-256) whose contents sign the compressed bytes of the member
  * that follows (the control part of a package, the body of an index).
  */
-import { UserError } from "../errors.ts";
+import { fsErrorText, UserError } from "../errors.ts";
+import { readFileSync } from "node:fs";
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { basename } from "node:path";
 import { gzip } from "./gzip.ts";
@@ -35,6 +36,38 @@ export interface FoundSignature {
 export function publicKeyName(privateKeyPath: string): string {
   const base = basename(privateKeyPath);
   return base.endsWith(".pub") ? base : `${base}.pub`;
+}
+
+/**
+ * Reads a signing key and checks that it is an RSA private key in PEM form,
+ * so a wrong file is refused before any work is done. `what` names where the
+ * path came from (`--signing-key`).
+ */
+export function loadSigningKey(path: string, what = "--signing-key"): SigningKey {
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UserError(`${what} ${path}: ${fsErrorText(err)}`);
+  }
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(pem).asymmetricKeyType;
+  } catch {
+    const pub = /-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem);
+    throw new UserError(
+      `${what} ${path}: ` +
+        (pub
+          ? "is a public key; give its private half (the file without .pub)"
+          : "is not an RSA private key in PEM form; make a key pair with: melange2 keygen"),
+    );
+  }
+  if (type !== "rsa") {
+    throw new UserError(
+      `${what} ${path}: is an ${type} key, and APK signatures need RSA; make one with: melange2 keygen`,
+    );
+  }
+  return { name: publicKeyName(path), pem };
 }
 
 /** Parses a signature entry name; undefined when it is not one. */

@@ -4,15 +4,21 @@
  * solve it on BuildKit (exporting only melange-out), then package, analyze
  * and index what came back.
  */
-import { existsSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import type { Stat } from "../buildkit/packet.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
-import { UserError } from "../errors.ts";
 import { readRegularFile } from "../readfile.ts";
+import { buildEpoch } from "./epoch.ts";
+import { exportWorkspace } from "./workspace.ts";
+import { melangeIgnore } from "./melangeignore.ts";
+import { UserError } from "../errors.ts";
+import { loadSigningKey } from "../apk/signature.ts";
+import { lintBuild } from "../lint/build.ts";
+import { checkLinterNames } from "../lint/run.ts";
 import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
@@ -31,7 +37,30 @@ import {
 /** Everything `melange2 build` takes. */
 export interface BuildOptions extends RunOptions {
   signingKey?: string;
+  /** Package URL namespace of the SBOMs (melange's `--namespace`; default `unknown`). */
   namespace?: string;
+  /** Added to every step's cache key: builds in different namespaces share no steps. */
+  cacheNamespace?: string;
+  /** RFC 3339 date of the files in the packages, unless $SOURCE_DATE_EPOCH is set. */
+  buildDate?: string;
+  /** Update `<out>/<arch>/APKINDEX.tar.gz` (default true). */
+  generateIndex?: boolean;
+  /** Each package its own `origin` (bootstrap builds). */
+  stripOriginName?: boolean;
+  /** Append `arch|origin|name|version` per package to ./packages.log. */
+  createBuildLog?: boolean;
+  /** Sets the packages' `commit` where the file does not. */
+  gitCommit?: string;
+  /** Linters that fail the build (default: melange's required ones). */
+  lintRequire?: string[];
+  /** Linters that only warn (default: melange's warning ones). */
+  lintWarn?: string[];
+  /** Keep lint findings as JSON in `<out>/<arch>/`. */
+  persistLintResults?: boolean;
+  /** Also write the workspace (/home/build) as the build left it to `<dir>/<arch>`. */
+  workspaceDir?: string;
+  /** Where warnings go (lint findings); default: `log`. */
+  warn?: (line: string) => void;
   dumpLlb?: string;
   /** Write the graph's recipe (lib/llb/describe.ts) here and stop. */
   dumpLlbRecipe?: string;
@@ -59,6 +88,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 }
 
 function checkOptions(opts: BuildOptions): void {
+  buildEpoch(opts.buildDate); // a bad date is refused before anything runs
+  checkLinterNames([...opts.lintRequire ?? [], ...opts.lintWarn ?? []]);
   if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
   if (opts.sourceDir && !isDir(opts.sourceDir)) {
     throw new UserError(`--source-dir ${opts.sourceDir}: not a directory`);
@@ -68,6 +99,8 @@ function checkOptions(opts: BuildOptions): void {
   }
   // Read now (a regular file of at most 1 MiB), not after the build: a FIFO would hang there.
   if (opts.signingKey) readRegularFile(opts.signingKey, "--signing-key ", 1 << 20);
+  // A wrong key is refused now, not after the build has run.
+  if (opts.signingKey) loadSigningKey(opts.signingKey);
   if (opts.exportOnFailure && opts.exportOnFailure !== "none" && !opts.exportRef) {
     throw new UserError(`--export-on-failure ${opts.exportOnFailure} needs --export-ref PATH`);
   }
@@ -83,6 +116,7 @@ function isDir(path: string): boolean {
 
 /** melange's default source directory: `<dir of the file>/<package name>` when it exists. */
 function sourceDirOf(compiled: CompiledBuild, opts: BuildOptions): string | undefined {
+  if (opts.emptyWorkspace) return undefined;
   if (opts.sourceDir) return resolve(opts.sourceDir);
   const guess = join(dirname(resolve(opts.configFile)), compiled.package.name);
   return isDir(guess) ? guess : undefined;
@@ -94,7 +128,7 @@ async function buildArch(
   opts: BuildOptions,
 ): Promise<string[] | undefined> {
   const log = opts.log ?? (() => {});
-  const sourceDateEpoch = opts.sourceDateEpoch ?? epochFromEnv();
+  const sourceDateEpoch = opts.sourceDateEpoch ?? buildEpoch(opts.buildDate);
   const env = await prepareEnvironment(environmentSpec(compiled, arch, opts), log);
   const steps = buildSteps(compiled, sourceDateEpoch);
   const sourceDir = sourceDirOf(compiled, opts);
@@ -105,8 +139,9 @@ async function buildArch(
     debug: opts.debug,
     privileged: opts.privileged,
     withSource: sourceDir !== undefined,
+    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
     withCacheDir: opts.cacheDir !== undefined,
-    namespace: opts.namespace,
+    namespace: opts.cacheNamespace,
     localIds: {
       environment: localUniqueId(env.root),
       source: sourceDir ? localUniqueId(sourceDir) : undefined,
@@ -161,6 +196,20 @@ async function buildArch(
       }
       throw exportDiskFull(err, stagingRoot) ?? err;
     });
+    if (opts.workspaceDir) {
+      await exportWorkspace(client, graph, join(resolve(opts.workspaceDir), arch), {
+        platform,
+        locals,
+        signal: opts.signal,
+      });
+      log(`wrote the workspace to ${join(opts.workspaceDir, arch)}`);
+    }
+    // melange's linters, on the trees as built: a required one failing stops the build here.
+    lintBuild(staging, compiled, {
+      lintRequire: opts.lintRequire,
+      lintWarn: opts.lintWarn,
+      persistDir: opts.persistLintResults ? archDir : undefined,
+    }, opts.warn ?? log);
     return await packageOutputs(staging, compiled, arch, {
       archDir,
       outDir: opts.outDir,
@@ -172,6 +221,12 @@ async function buildArch(
       configFile: opts.configFile,
       exported,
       environmentRoot: env.root,
+      generateIndex: opts.generateIndex,
+      stripOriginName: opts.stripOriginName,
+      commit: opts.gitCommit,
+    }).then((files) => {
+      if (opts.createBuildLog) appendBuildLog(compiled, arch, opts);
+      return files;
     });
   } catch (err) {
     undo();
@@ -182,9 +237,13 @@ async function buildArch(
   }
 }
 
-function epochFromEnv(): number {
-  const v = Deno.env.get("SOURCE_DATE_EPOCH");
-  if (v === undefined || v === "") return 0;
-  if (!/^\d+$/.test(v)) throw new UserError(`SOURCE_DATE_EPOCH=${v}: expected seconds since 1970`);
-  return Number(v);
+/** melange's packages.log: one `arch|origin|name|version` line per package, appended. */
+function appendBuildLog(compiled: CompiledBuild, arch: string, opts: BuildOptions): void {
+  const version = `${compiled.package.version}-r${compiled.package.epoch}`;
+  const names = [compiled.package.name, ...compiled.subpackages.map((s) => s.name)];
+  const origin = (name: string) => opts.stripOriginName ? name : compiled.package.name;
+  appendFileSync(
+    "packages.log",
+    names.map((name) => `${arch}|${origin(name)}|${name}|${version}\n`).join(""),
+  );
 }

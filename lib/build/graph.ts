@@ -53,6 +53,8 @@ export interface GraphInput {
   namespace?: string;
   /** `local.unique` of each local source: stable per directory, so BuildKit sends only changes. */
   localIds?: { environment?: string; source?: string; cache?: string };
+  /** Exclude patterns of the source directory (its .melangeignore). */
+  sourceExclude?: string[];
 }
 
 /** The graph's states: what to export, and the state before each step for debugging. */
@@ -133,6 +135,7 @@ function localOptions(input: GraphInput, which: keyof typeof LOCAL_NAMES): Local
   if (input.sharedKeyHint) opts.sharedKeyHint = `${input.sharedKeyHint}-${which}`;
   const id = input.localIds?.[which];
   if (id) opts.uniqueId = id;
+  if (which === "source" && input.sourceExclude?.length) opts.excludePatterns = input.sourceExclude;
   return opts;
 }
 

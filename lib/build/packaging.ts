@@ -6,7 +6,6 @@
  * directory made, until every package is made, so a failure leaves the out
  * directory as it was.
  */
-import { readFileSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
@@ -46,6 +45,12 @@ export interface PackagingOptions {
   exported?: Map<string, Stat>;
   /** The build environment, whose `etc/passwd` and `etc/group` name the owners (as melange). */
   environmentRoot?: string;
+  /** Update the directory's index (default true). */
+  generateIndex?: boolean;
+  /** Each package its own `origin` in .PKGINFO (melange's --strip-origin-name). */
+  stripOriginName?: boolean;
+  /** The packages' commit where the file sets none (melange's --git-commit). */
+  commit?: string;
 }
 
 /** The entries under `<name>/` of an export, by their path inside it. */
@@ -90,10 +95,11 @@ export async function packageOutputs(
   const key = opts.signingKey ? signingKeyOf(opts.signingKey) : undefined;
   const items = packageSpecs(compiled, arch, {
     namespace: opts.namespace,
-    commit: opts.configFile ? repositoryCommit(opts.configFile) : undefined,
+    commit: opts.commit ?? (opts.configFile ? repositoryCommit(opts.configFile) : undefined),
   }).map((spec) => ({
     dir: childPath(staging, spec.name),
-    spec,
+    // melange's bootstrap builds: each package is its own origin.
+    spec: opts.stripOriginName ? { ...spec, origin: spec.name } : spec,
     metadata: opts.exported ? metadataUnder(opts.exported, spec.name) : undefined,
   }));
   const made = await writePackages(items, {
@@ -110,6 +116,7 @@ export async function packageOutputs(
       signingKey: key,
       signal: opts.signal,
       log: opts.log,
+      index: opts.generateIndex,
     });
   } catch (err) {
     throw outDirError(err, opts.outDir ?? opts.archDir, "writing", opts.archDir);

@@ -20,6 +20,10 @@ export interface EnvironmentAdditions {
   repositoryAppend?: string[];
   keyringAppend?: string[];
   packageAppend?: string[];
+  /** Accept repositories and packages without a valid signature (`--ignore-signatures`). */
+  ignoreSignatures?: boolean;
+  /** Where fetched indexes and packages are cached (`--apk-cache-dir`). */
+  apkCacheDir?: string;
 }
 
 /** The environment of a compiled file, with the user's repositories and keys appended. */
@@ -35,6 +39,8 @@ export function environmentSpec(
     packages: [...new Set([...(contents.packages ?? []), ...(add.packageAppend ?? [])])].sort(),
     arch,
     accounts: compiled.environment.accounts,
+    ...(add.ignoreSignatures ? { allowUntrusted: true } : {}),
+    ...(add.apkCacheDir ? { cacheDir: add.apkCacheDir } : {}),
   };
 }
 
@@ -104,6 +110,14 @@ export interface RunOptions extends PerArchOptions {
   keyringAppend?: string[];
   /** Mounted at /var/cache/melange. */
   cacheDir?: string;
+  /** Extra packages for the build environment (`build --package-append`). */
+  packageAppend?: string[];
+  /** Accept unsigned repositories and packages. */
+  ignoreSignatures?: boolean;
+  /** Cache of fetched indexes and packages. */
+  apkCacheDir?: string;
+  /** Nothing copied into the workspace (`--empty-workspace`). */
+  emptyWorkspace?: boolean;
   debug?: boolean;
   /** Run steps privileged (security.insecure) rather than in BuildKit's default sandbox. */
   privileged?: boolean;

@@ -14,6 +14,7 @@ import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
+import { melangeIgnore } from "./melangeignore.ts";
 import {
   compiledPerArch,
   entitlementsFor,
@@ -114,19 +115,24 @@ async function runTarget(
   const spec = environmentSpec({ environment: target.environment }, arch, {
     repositoryAppend: [outRepo, ...(opts.repositoryAppend ?? [])],
     keyringAppend: opts.keyringAppend,
-    packageAppend: [`${target.name}=${target.version}`],
+    packageAppend: [`${target.name}=${target.version}`, ...(opts.packageAppend ?? [])],
+    ignoreSignatures: opts.ignoreSignatures,
+    apkCacheDir: opts.apkCacheDir,
   });
   // The out directory is the user's own build: its packages may be unsigned.
   spec.trustedRepositories = [outRepo];
   const env = await prepareEnvironment(spec, log);
   const steps = flattenSteps(target.pipeline, stepBase({ environment: target.environment }, 0));
-  const sourceDir = opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);
+  const sourceDir = opts.emptyWorkspace
+    ? undefined
+    : opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);
   const graph = buildGraph({
     steps,
     packages: [],
     debug: opts.debug,
     privileged: opts.privileged,
     withSource: sourceDir !== undefined,
+    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
     withCacheDir: opts.cacheDir !== undefined,
     localIds: {
       environment: localUniqueId(env.root),

@@ -200,7 +200,7 @@ export class Client {
       const tail = step.tail.length
         ? `\nlast output of "${step.name}":\n  ${step.tail.join("\n  ")}`
         : "";
-      return new UserError(`step "${step.name}" failed: ${step.error}${tail}`);
+      return new UserError(`step "${step.name}" failed: ${stepFailure(step.error ?? "")}${tail}`);
     }
     return err as Error;
   }
@@ -294,4 +294,15 @@ function solveRequestCodec(): Codec<Record<string, any>> {
     },
     decode: inner.decode,
   };
+}
+
+/**
+ * A failed step's error without the script BuildKit quotes in it
+ * (`process "/bin/sh -c ..." did not complete successfully: exit code: 3`
+ * is `exit code: 3`): the step is already named and its script is the user's own.
+ */
+export function stepFailure(error: string): string {
+  const done = /^process ".*" did not complete successfully: (.*)$/s.exec(error);
+  if (done) return done[1];
+  return error.replace(/^process "(?:[^"\\]|\\.)*"/s, "process");
 }

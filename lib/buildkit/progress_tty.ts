@@ -36,7 +36,8 @@ export interface FrameInput {
 
 /** Fits `s` into `width` columns, ending in `…` when cut. */
 export function fit(s: string, width: number): string {
-  const chars = [...s.replace(/\t/g, "  ").replace(/[\x00-\x1f\x7f]/g, "")];
+  // Tabs as two spaces, other control characters (escapes included) dropped.
+  const chars = [...s.replace(/\t/g, "  ")].filter((c) => c >= " " && c !== "\x7f");
   if (width <= 0) return "";
   return chars.length <= width ? chars.join("") : chars.slice(0, width - 1).join("") + "…";
 }

@@ -115,8 +115,8 @@ const PARSE_TIME = new Set([
   "package.full-version",
 ]);
 
-/** The variables every part of the file sees. */
-function baseVars(config: Config, arch: string): Vars {
+/** The variables every part of the file sees (`package.version`, `vars.x`, transforms...). */
+export function baseVars(config: Config, arch: string): Vars {
   const d = config.data;
   const p = d.package;
   const epoch = String(p.epoch ?? 0);

@@ -24,8 +24,11 @@ export interface Config {
 export interface LoadOptions {
   /** YAML map of variables that override `vars`. */
   varsFile?: string;
-  /** KEY=VALUE lines added to `environment.environment` (the file's own values win). */
-  envFile?: string;
+  /**
+   * Files of KEY=VALUE lines added to `environment.environment`: the file's
+   * own values win, then the first env file that sets a key (melange's merge).
+   */
+  envFile?: string | string[];
 }
 
 // Deno's own file API: node:fs would cost every `melange2 compile` tens of
@@ -70,8 +73,8 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
     if (vv.problems.length) throw new UserError(problemsMessage(opts.varsFile, vv.problems));
     data.vars = { ...data.vars, ...vv.value };
   }
-  if (opts.envFile) {
-    const env = parseEnvFile(read(opts.envFile, "--env-file "), opts.envFile);
+  for (const envFile of [opts.envFile ?? []].flat()) {
+    const env = parseEnvFile(read(envFile, "--env-file "), envFile);
     data.environment ??= {};
     data.environment.environment = { ...env, ...data.environment.environment };
   }
