@@ -230,6 +230,8 @@ export class Client {
     }
     if (err.code === grpc.status.UNAVAILABLE) {
       const known = explainTls(details, this.addr);
+      // "the daemon at ... requires ..." names the address itself.
+      if (known?.startsWith("the daemon at ")) return new UserError(known);
       if (known) return new UserError(`TLS with BuildKit at ${this.addr} failed: ${known}`);
       const tls = /certificate|SSL|TLS|handshake|alert/i.test(details);
       if (tls) {
