@@ -122,7 +122,9 @@ Deno.test({
         );
         // No TLS at all to a TLS daemon.
         assert(
-          (await refused(good.addr, [])).includes("a daemon that wants TLS needs --tlscacert"),
+          (await refused(good.addr, [])).includes(
+            "does it want TLS? see --tlscacert, --tlscert and --tlskey",
+          ),
         );
         // The daemon does not allow security.insecure: a plain build runs there (steps need
         // no entitlement), and --privileged is refused with how to allow it.
