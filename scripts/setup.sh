@@ -4,6 +4,8 @@
 #
 #   Deno 2.9.x      from the npm registry          -> $MELANGE2_TOOLS/deno
 #   runc            from Debian                    -> /usr/sbin/runc
+#   qemu-user-static from Debian, registered with binfmt_misc (fix-binary) so
+#                   buildkitd runs aarch64 (and melange's other) steps emulated
 #   buildkitd/ctl   v0.32.2 built with the local Go -> $MELANGE2_TOOLS/buildkit
 #   llbref          scripts/llbref against BuildKit v0.32.2's client/llb -> $MELANGE2_TOOLS/llbref
 #
@@ -53,6 +55,51 @@ install_debian_tools() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# QEMU user emulation for melange's foreign architectures. Debian's package
+# ships binfmt.d lines with the F (fix-binary) flag, which opens the emulator
+# when registered so that it also works inside containers (where its path does
+# not exist); without systemd nothing registers them, so the set-up does. It
+# must happen before buildkitd starts: the daemon detects its platforms once.
+QEMU_ARCHS=(aarch64 arm ppc64le s390x riscv64 loongarch64)
+BINFMT=/proc/sys/fs/binfmt_misc
+
+install_qemu() {
+  if ! dpkg-query -W -f='${Status}' qemu-user-static 2>/dev/null | grep -q "ok installed"; then
+    log "installing qemu-user-static from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq qemu-user-static >&2
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    log "not root: cannot register the QEMU binfmt_misc handlers (foreign architectures will not build)"
+    return
+  fi
+  if [ ! -e "$BINFMT/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null || {
+      log "cannot mount binfmt_misc at $BINFMT: foreign architectures will not build"
+      return
+    }
+  fi
+  local arch conf name flags
+  for arch in "${QEMU_ARCHS[@]}"; do
+    conf="/usr/lib/binfmt.d/qemu-$arch.conf"
+    [ -f "$conf" ] || continue
+    name=$(cut -d: -f2 "$conf")
+    flags=$(cut -d: -f8 "$conf")
+    case "$flags" in *F*) ;; *) flags="${flags}F" ;; esac
+    if [ -e "$BINFMT/$name" ]; then
+      # Registered already: keep it when it is enabled and fixes the binary.
+      if grep -qx enabled "$BINFMT/$name" && grep -q "^flags: .*F" "$BINFMT/$name"; then
+        continue
+      fi
+      echo -1 >"$BINFMT/$name"
+    fi
+    log "registering $name with binfmt_misc (flags $flags)"
+    # The conf's fields, with the flags the containers need.
+    printf '%s' "$(cut -d: -f1-7 "$conf"):$flags" >"$BINFMT/register"
+  done
 }
 
 install_buildkit() {
@@ -159,6 +206,7 @@ start_buildkitd() {
 install_deno
 install_runc
 install_debian_tools
+install_qemu
 install_buildkit
 install_llbref
 start_buildkitd
