@@ -24,6 +24,11 @@ export async function program(args: string[] = []): Promise<Command> {
 
 if (import.meta.main) {
   relaunchWithV8Flags(Deno.args);
+  // A plain `compile` starts without the command-line library.
+  if (Deno.args[0] === "compile") {
+    const code = (await import("./cli/compile.ts")).compileFast(Deno.args.slice(1));
+    if (code !== false) Deno.exit(code);
+  }
   try {
     await (await program(Deno.args)).parseAsync(Deno.args, { from: "user" });
   } catch (err) {

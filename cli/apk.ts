@@ -9,13 +9,12 @@ import { readApk } from "../lib/apk/archive.ts";
 import { gzipMembers } from "../lib/apk/gzip.ts";
 import {
   type ApkPackage,
-  emptyPackage,
   readIndexArchive,
   resignIndexArchive,
   signaturesOf,
   writeIndexArchive,
 } from "../lib/apk/index.ts";
-import { generateKey } from "../lib/apk/package.ts";
+import { generateKey, indexRecord } from "../lib/apk/package.ts";
 import { compareScan, scanApk } from "../lib/apk/scan.ts";
 import { publicKeyName, signatureMember, type SigningKey } from "../lib/apk/signature.ts";
 import { UserError } from "../lib/errors.ts";
@@ -56,24 +55,7 @@ function replaceFile(path: string, bytes: Uint8Array): void {
 async function indexEntryOf(file: string): Promise<ApkPackage> {
   const bytes = readFile(file);
   const apk = await readApk(bytes, new Map(), { allowUntrusted: true, source: file });
-  const i = apk.info;
-  return {
-    ...emptyPackage(i.pkgname, i.pkgver, i.arch),
-    checksum: apk.checksum,
-    size: bytes.length,
-    installedSize: i.size,
-    description: i.pkgdesc ?? "",
-    url: i.url ?? "",
-    license: i.license ?? "",
-    origin: i.origin,
-    maintainer: i.extra.maintainer?.[0],
-    buildTime: i.builddate,
-    commit: i.commit,
-    providerPriority: i.providerPriority,
-    depends: i.depend,
-    provides: i.provides,
-    replaces: i.replaces,
-  };
+  return indexRecord(apk.info, apk.checksum, bytes.length);
 }
 
 /** Registers the package commands. */

@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { build } from "../lib/build/build.ts";
 import { hostArch } from "../lib/build/arch.ts";
 import { runTests } from "../lib/build/test.ts";
+import { packagesReport } from "../lib/build/report.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
@@ -84,7 +85,10 @@ export function register(program: Command): void {
   )
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
     .option("--signing-key <key>", "RSA private key that signs the packages and the index")
-    .option("--namespace <name>", "namespace of the build's cache keys")
+    .option(
+      "--namespace <name>",
+      "namespace of the packages (purl namespace in the SBOM, maintainer in .PKGINFO, as melange) and of the build's cache keys",
+    )
     .option("--dump-llb <file>", "write the LLB definition to FILE and stop")
     .option(
       "--dump-llb-recipe <file>",
@@ -98,7 +102,7 @@ export function register(program: Command): void {
     .action(action(async (file: string, opts: Record<string, any>) => {
       const interrupt = interruptSignal();
       try {
-        await build({
+        const result = await build({
           ...runOptions(file, opts, interrupt.signal),
           signingKey: opts.signingKey,
           namespace: opts.namespace,
@@ -107,6 +111,8 @@ export function register(program: Command): void {
           exportOnFailure: opts.exportOnFailure,
           exportRef: opts.exportRef,
         });
+        const report = packagesReport(result.packages, opts.signingKey !== undefined);
+        if (report) console.error(report);
       } finally {
         interrupt.dispose();
       }

@@ -1,7 +1,7 @@
 /**
  * The local signed repository of build-environment packages the examples
- * and tests build with: busybox, glibc, build-base and go staged from this
- * machine (local_repo_trees.ts), packaged and signed by melange2's own
+ * and tests build with: busybox, glibc, build-base, go and the built-in
+ * pipelines' tools staged from this machine (local_repo_trees.ts), packaged and signed by melange2's own
  * writer, with an index. Made once and kept outside the repository; made
  * again only when what it is made from changes.
  *
@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { generateKey, writePackages } from "../lib/apk/package.ts";
 import { writeIndexArchive } from "../lib/apk/index.ts";
-import { stageTrees } from "./local_repo_trees.ts";
+import { BUSYBOX, stageTrees, TOOL_DEBS } from "./local_repo_trees.ts";
 
 /** Where the examples expect the repository. */
 export const LOCAL_REPO = Deno.env.get("MELANGE2_LOCAL_REPO") ?? "/var/cache/melange2/local-repo";
@@ -27,7 +27,9 @@ async function fingerprint(): Promise<string> {
   const parts = [
     readFileSync(new URL("./local_repo_trees.ts", import.meta.url)),
     readFileSync(new URL("./local_repo.ts", import.meta.url)),
+    readFileSync(BUSYBOX),
     await run("dpkg-query", "-W", "busybox-static", "libc6", "gcc-12", "binutils", "make"),
+    await run("dpkg-query", "-W", "tar", "findutils", ...TOOL_DEBS),
     await run("go", "version"),
   ];
   const h = createHash("sha256");

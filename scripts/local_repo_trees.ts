@@ -1,11 +1,12 @@
 /**
  * The trees of the local repository's build-environment packages, staged
- * from what this Debian machine has: busybox from `busybox-static`, a C
- * toolchain from the installed Debian packages of gcc, binutils, make and
- * libc6-dev (their files as `dpkg -L` lists them), and Go from the machine's
- * Go toolchain. No network is needed.
+ * from what this Debian machine has: busybox from Debian's `busybox`
+ * (unpacked by setup.sh), a C toolchain from the installed Debian packages
+ * of gcc, binutils, make and libc6-dev (their files as `dpkg -L` lists them), the tools the built-in
+ * pipelines need (scanelf, autoconf, automake, libtool, wget...) from theirs,
+ * and Go from the machine's Go toolchain. No network is needed.
  */
-import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { copyFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -123,12 +124,21 @@ function isLink(path: string): boolean {
   }
 }
 
+/**
+ * Debian's dynamic busybox, unpacked by the set-up (setup.sh): unlike
+ * busybox-static's, its shell finds commands in PATH before its own applets.
+ */
+export const BUSYBOX = join(
+  Deno.env.get("MELANGE2_TOOLS") ?? "/opt/melange2",
+  "debs/busybox/bin/busybox",
+);
+
 /** busybox with a link for every applet, in the places busybox itself lists. */
 async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPackage> {
   mkdirSync(join(dir, "bin"), { recursive: true });
-  copyFileSync("/bin/busybox", join(dir, "bin/busybox"));
+  copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
   Deno.chmodSync(join(dir, "bin/busybox"), 0o755);
-  for (const applet of (await run("/bin/busybox", "--list-full")).split("\n").filter(Boolean)) {
+  for (const applet of (await run(BUSYBOX, "--list-full")).split("\n").filter(Boolean)) {
     // Applets the toolchain ships for real (ar, strings...) are left to it.
     if (skip.has(`/${applet}`) || applet === "bin/busybox") continue;
     const target = join(dir, applet);
@@ -139,12 +149,10 @@ async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPacka
   return {
     name: "busybox",
     version: `${await debVersion("busybox-static")}-r0`,
-    description: "busybox from Debian's busybox-static",
+    description: "busybox from Debian's busybox, with GNU tar and find",
     license: "GPL-2.0-only",
     dir,
-    depends: [],
-    // Its wget applet is what the fetch pipeline needs.
-    provides: ["wget"],
+    depends: ["glibc"],
   };
 }
 
@@ -165,19 +173,147 @@ async function stageCaCertificates(dir: string): Promise<StagedPackage> {
   };
 }
 
-/** Stages busybox, glibc, build-base, go and the CA bundle under `root`. */
+/**
+ * Tools the built-in pipelines need (as melange's do), each from its Debian
+ * package and what it depends on that no earlier package holds. In order:
+ * a package may depend on those before it.
+ */
+const TOOL_PACKAGES: {
+  name: string;
+  debs: string[];
+  depends: string[];
+  description: string;
+  license: string;
+}[] = [
+  {
+    name: "scanelf",
+    debs: ["pax-utils"],
+    depends: ["glibc"],
+    description: "scanelf and the other pax-utils, from Debian's pax-utils",
+    license: "GPL-2.0-only",
+  },
+  {
+    name: "perl",
+    debs: ["perl"],
+    depends: ["glibc"],
+    description: "perl, from Debian's perl and what it depends on",
+    license: "GPL-1.0-or-later OR Artistic-1.0-Perl",
+  },
+  {
+    name: "m4",
+    debs: ["m4"],
+    depends: ["glibc"],
+    description: "GNU m4, from Debian's m4",
+    license: "GPL-3.0-or-later",
+  },
+  {
+    name: "autoconf",
+    debs: ["autoconf"],
+    depends: ["perl", "m4", "busybox"],
+    description: "GNU autoconf, from Debian's autoconf",
+    license: "GPL-2.0-or-later",
+  },
+  {
+    name: "automake",
+    debs: ["automake", "autotools-dev"],
+    depends: ["autoconf", "perl"],
+    description: "GNU automake, from Debian's automake",
+    license: "GPL-2.0-or-later",
+  },
+  {
+    name: "libtool",
+    debs: ["libtool"],
+    depends: ["build-base", "busybox"],
+    description: "GNU libtool, from Debian's libtool and what it depends on",
+    license: "GPL-2.0-or-later",
+  },
+  {
+    name: "wget",
+    debs: ["wget"],
+    depends: ["glibc"],
+    description: "GNU wget, from Debian's wget and what it depends on",
+    license: "GPL-3.0-or-later",
+  },
+];
+
+/** Debian packages no tool package takes: a package manager, and pax-utils' python scripts. */
+const TOOL_SKIP = ["dpkg", "debianutils", "python3", "python3-pyelftools"];
+
+/** The Debian packages the tool packages are made from (for the repository's fingerprint). */
+export const TOOL_DEBS = TOOL_PACKAGES.flatMap((t) => t.debs);
+
+/**
+ * The commands Debian installs through update-alternatives (automake's
+ * `aclocal` and `automake` are `aclocal-1.16`...): `dpkg -L` does not list
+ * them, so a link is made in `dir` for each whose choice is staged there.
+ */
+function linkAlternatives(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync("/etc/alternatives");
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const command = `/usr/bin/${name}`;
+    let chosen: string;
+    try {
+      if (readlinkSync(command) !== `/etc/alternatives/${name}`) continue;
+      chosen = readlinkSync(`/etc/alternatives/${name}`);
+    } catch {
+      continue;
+    }
+    if (!chosen.startsWith("/usr/bin/") || !existsSync(join(dir, chosen))) continue;
+    if (!existsSync(join(dir, command))) {
+      symlinkSync(chosen.slice("/usr/bin/".length), join(dir, command));
+    }
+  }
+}
+
+/** The files (not directories) under `dir`, as absolute paths inside the package. */
+async function treeFiles(dir: string): Promise<string[]> {
+  return (await run("find", dir, "-not", "-type", "d")).split("\n").filter(Boolean).map((p) =>
+    p.slice(dir.length)
+  );
+}
+
+/** Stages busybox, glibc, build-base, go, the CA bundle and the tool packages under `root`. */
 export async function stageTrees(root: string): Promise<StagedPackage[]> {
   const glibc = join(root, "glibc");
   await copyDebFiles(GLIBC_DEBS, glibc);
   const toolchain = join(root, "build-base");
-  await copyDebFiles(await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP), toolchain);
+  const toolchainDebs = await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
+  await copyDebFiles(toolchainDebs, toolchain);
   symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
-  const toolchainFiles = new Set(
-    (await run("find", toolchain, "-not", "-type", "d")).split("\n").map((p) =>
-      p.slice(toolchain.length)
-    ),
-  );
-  const busybox = await stageBusybox(join(root, "busybox"), toolchainFiles);
+  // Each Debian package goes into one staged package only.
+  const taken = new Set([...GLIBC_DEBS, ...toolchainDebs, ...TOOLCHAIN_SKIP, ...TOOL_SKIP]);
+  const tools: StagedPackage[] = [];
+  for (const t of TOOL_PACKAGES) {
+    const debs = await closure(t.debs, taken);
+    for (const d of debs) taken.add(d);
+    const dir = join(root, t.name);
+    mkdirSync(dir, { recursive: true });
+    await copyDebFiles(debs, dir);
+    linkAlternatives(dir);
+    tools.push({
+      name: t.name,
+      version: `${await debVersion(t.debs[0])}-r0`,
+      description: t.description,
+      license: t.license,
+      dir,
+      depends: t.depends,
+    });
+  }
+  // busybox leaves out the applets a real tool installs (ar, strings, wget...).
+  const realFiles = new Set(await treeFiles(toolchain));
+  for (const t of tools) for (const f of await treeFiles(t.dir)) realFiles.add(f);
+  // Debian's busybox tar does not recognize a compressed archive by itself,
+  // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
+  // on them): GNU tar and find come with busybox instead.
+  const busyboxDir = join(root, "busybox");
+  await copyDebFiles(await closure(["tar", "findutils"], taken), busyboxDir);
+  for (const f of await treeFiles(busyboxDir)) realFiles.add(f);
+  const busybox = await stageBusybox(busyboxDir, realFiles);
   const go = await stageGo(join(root, "go"));
   return [
     busybox,
@@ -201,6 +337,7 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
     },
     go,
     await stageCaCertificates(join(root, "ca-certificates-bundle")),
+    ...tools,
   ];
 }
 

@@ -44,12 +44,16 @@ install_debian_tools() {
   local missing=()
   [ -x /bin/busybox ] || missing+=(busybox-static)
   # The local repository's C toolchain is made from these Debian packages.
-  for pkg in gcc-12 binutils make libc6-dev ca-certificates; do
+  # So are the tools the built-in pipelines need (scanelf, autoconf, wget...).
+  for pkg in gcc-12 binutils make libc6-dev ca-certificates pax-utils perl m4 autoconf automake \
+    autotools-dev libtool wget; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   # ssh-agent, ssh-add and ssh-keygen for the ssh forwarding tests.
   command -v ssh-agent >/dev/null 2>&1 || missing+=(openssh-client)
+  # tmux: the progress display is tested in a real terminal.
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -100,6 +104,24 @@ install_qemu() {
     # The conf's fields, with the flags the containers need.
     printf '%s' "$(cut -d: -f1-7 "$conf"):$flags" >"$BINFMT/register"
   done
+}
+
+# The local repository's busybox: Debian's dynamic build, unpacked (not
+# installed: it conflicts with busybox-static). busybox-static's shell runs
+# its own applets before anything in PATH, so a real wget or tar installed in
+# a build environment would never run; this one, like Wolfi's, looks in PATH.
+fetch_busybox() {
+  local dir="$TOOLS/debs/busybox"
+  [ -x "$dir/bin/busybox" ] && return
+  log "unpacking Debian's busybox into $dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp"
+  (cd "$tmp" && { apt-get download busybox >&2 2>/dev/null || { apt-get update -qq >&2 && apt-get download busybox >&2; }; })
+  mkdir -p "$dir.tmp"
+  dpkg-deb -x "$tmp"/busybox_*.deb "$dir.tmp"
+  rm -rf "$tmp" "$dir"
+  mv "$dir.tmp" "$dir"
 }
 
 install_buildkit() {
@@ -207,6 +229,7 @@ install_deno
 install_runc
 install_debian_tools
 install_qemu
+fetch_busybox
 install_buildkit
 install_llbref
 start_buildkitd

@@ -5,6 +5,7 @@ import { generateKeyPairSync } from "node:crypto";
 import {
   emptyPackage,
   formatIndex,
+  formatIndexEntry,
   parseIndex,
   readIndexArchive,
   writeIndexArchive,
@@ -133,9 +134,23 @@ Deno.test("index: text round-trips field for field", () => {
     replaces: ["old"],
     replacesPriority: 3,
   };
-  const text = formatIndex([p, emptyPackage("b", "2", "noarch")]);
-  assertEquals(parseIndex(text), [p, { ...emptyPackage("b", "2", "noarch") }]);
+  const text = formatIndex([p, { ...emptyPackage("b", "2", "noarch"), buildTime: 0, commit: "" }]);
+  // apk-tools' apk_pkg_write_index_header: t: and c: only when set, r: and q: never (they are
+  // installed-database fields).
+  assertEquals(
+    text,
+    "C:Q1abc=\nP:hello\nV:1.0-r0\nA:x86_64\nS:10\nI:20\nT:hi\nU:https://example.com\nL:MIT\n" +
+      "o:hello\nm:me\nt:5\nc:abc\nk:10\nD:so:libc.so.6 busybox\np:cmd:hello=1.0-r0\ni:a b=1\n\n" +
+      "P:b\nV:2\nA:noarch\nS:0\nI:0\nT:\nU:\nL:\n\n",
+  );
+  const { replaces: _r, replacesPriority: _q, ...indexed } = p;
+  assertEquals(parseIndex(text), [{ ...indexed, replaces: [] }, emptyPackage("b", "2", "noarch")]);
   assertEquals(formatIndex(parseIndex(text)), text);
+  assertEquals(
+    formatIndexEntry(p, { installed: true }).slice(-2),
+    ["r:old", "q:3"],
+    "the installed database keeps them",
+  );
 });
 
 Deno.test("index: a signed index we write is read by python's tarfile and verified by openssl", () =>

@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -20,7 +21,8 @@ import { formatInstalledDb, parseInstalledDb } from "../lib/apk/installed.ts";
 import { apkFromTar, entry, handMadeApk } from "./support/apk.ts";
 import { writeTar } from "../lib/apk/tar.ts";
 import { withTempDir } from "./support/tmp.ts";
-import { haveShared, sharedPath } from "./shared.ts";
+import { haveShared, repoPath, sharedPath } from "./shared.ts";
+import { Buffer } from "node:buffer";
 import { readApk } from "../lib/apk/archive.ts";
 
 const shared = { ignore: !haveShared };
@@ -226,5 +228,189 @@ Deno.test({
       );
       const sha = await new Deno.Command("sha256sum", { args: [join(dir, "a.tar.gz")] }).output();
       assertEquals(`sha256:${new TextDecoder().decode(sha.stdout).split(" ")[0]}`, a.digest);
+    }),
+});
+
+Deno.test("install: setuid, setgid and sticky bits and owners are on disk as the installed database records them", () =>
+  withTempDir(async (dir) => {
+    const apk = await handMadeApk("modes", "1-r0", [
+      entry("usr", { type: "directory", mode: 0o755 }),
+      entry("usr/bin", { type: "directory", mode: 0o755 }),
+      entry("usr/bin/su", { mode: 0o4755 }, "#!/bin/sh\n"),
+      entry("usr/bin/wall", { mode: 0o2755, gid: 5 }, "#!/bin/sh\n"),
+      entry("usr/bin/both", { mode: 0o6711, uid: 1000, gid: 1000 }, "#!/bin/sh\n"),
+      entry("usr/bin/plain", { mode: 0o755 }, "#!/bin/sh\n"),
+      entry("srv", { type: "directory", mode: 0o2775, uid: 1000, gid: 1000 }),
+      entry("tmp", { type: "directory", mode: 0o1777 }),
+      entry("tmp/sticky", { mode: 0o1644 }, "x"),
+    ]);
+    const spec = await repoWith(dir, "modes", apk);
+    const root = join(dir, "root");
+    await installEnvironment(await resolveEnvironment(spec), root, spec);
+    const db = parseInstalledDb(readFileSync(join(root, "lib/apk/db/installed"), "utf8"));
+    const pkg = db.find((p) => p.pkg.name === "modes")!;
+    const seen: Record<string, string> = {};
+    const onDisk = (path: string) => {
+      const st = lstatSync(join(root, path));
+      return `${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}`;
+    };
+    for (const d of pkg.dirs) {
+      if (d.name) seen[d.name] = d.acl ?? "0:0:755";
+      for (const f of d.files) {
+        const path = d.name ? `${d.name}/${f.name}` : f.name;
+        seen[path] = f.acl ?? "0:0:644";
+      }
+    }
+    assertEquals(seen, {
+      usr: "0:0:755",
+      "usr/bin": "0:0:755",
+      "usr/bin/su": "0:0:4755",
+      "usr/bin/wall": "0:5:2755",
+      "usr/bin/both": "1000:1000:6711",
+      "usr/bin/plain": "0:0:755",
+      srv: "1000:1000:2775",
+      tmp: "0:0:1777",
+      "tmp/sticky": "0:0:1644",
+    });
+    for (const [path, acl] of Object.entries(seen)) {
+      if (Deno.uid() === 0) assertEquals(onDisk(path), acl, path);
+      else assertEquals(onDisk(path).split(":")[2], acl.split(":")[2], path);
+    }
+  }));
+
+Deno.test({
+  name: "install: a 1 GiB file from a small package installs in a process that stays under 200 MB",
+  ignore: Deno.build.os !== "linux",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const GiB = 1 << 30;
+      // The data part, streamed by python from zeros: about a megabyte compressed.
+      const py = await new Deno.Command("python3", {
+        args: [
+          "-c",
+          `import gzip, hashlib, io, sys, tarfile
+size = ${GiB}
+zero = bytes(1 << 20)
+h = hashlib.sha1()
+for _ in range(size >> 20): h.update(zero)
+class Zeros(io.RawIOBase):
+    def __init__(self): self.left = size
+    def readable(self): return True
+    def readinto(self, b):
+        n = min(len(b), self.left); b[:n] = bytes(n); self.left -= n; return n
+with gzip.open(sys.argv[1], 'wb', compresslevel=1) as gz:
+    with tarfile.open(fileobj=gz, mode='w', format=tarfile.PAX_FORMAT) as t:
+        d = tarfile.TarInfo('usr'); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+        f = tarfile.TarInfo('usr/zeros'); f.size = size; f.mode = 0o644
+        f.pax_headers = {'APK-TOOLS.checksum.SHA1': h.hexdigest()}
+        t.addfile(f, io.BufferedReader(Zeros(), 1 << 20))
+print(h.hexdigest())`,
+          join(dir, "data.tar.gz"),
+        ],
+      }).output();
+      assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
+      const sha1hex = new TextDecoder().decode(py.stdout).trim();
+      const data = readFileSync(join(dir, "data.tar.gz"));
+      assert(data.length < 8 << 20, `the package is small (${data.length} bytes)`);
+      const { gzip } = await import("../lib/apk/gzip.ts");
+      const { formatPkgInfo } = await import("../lib/apk/pkginfo.ts");
+      const control = gzip(
+        await writeTar([entry(
+          ".PKGINFO",
+          {},
+          formatPkgInfo({
+            pkgname: "zeros",
+            pkgver: "1-r0",
+            arch: "x86_64",
+            size: GiB,
+            builddate: 0,
+            depend: [],
+            provides: [],
+            replaces: [],
+            triggers: [],
+            datahash: createHash("sha256").update(data).digest("hex"),
+          }),
+        )], { segment: true }),
+      );
+      const apk = new Uint8Array(control.length + data.length);
+      apk.set(control);
+      apk.set(data, control.length);
+      const spec = await repoWith(dir, "zeros", apk);
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          repoPath("tests", "support", "install_child.ts"),
+          JSON.stringify(spec),
+          join(dir, "root"),
+        ],
+      }).output();
+      assertEquals(child.code, 0, new TextDecoder().decode(child.stderr));
+      const peakKb = Number(new TextDecoder().decode(child.stdout).trim());
+      assertEquals(lstatSync(join(dir, "root/usr/zeros")).size, GiB);
+      const db = parseInstalledDb(readFileSync(join(dir, "root/lib/apk/db/installed"), "utf8"));
+      const file = db.find((p) => p.pkg.name === "zeros")!.dirs.find((d) => d.name === "usr")!
+        .files[0];
+      assertEquals(file.checksum, "Q1" + Buffer.from(sha1hex, "hex").toString("base64"));
+      console.log(`peak RSS of the installing process: ${Math.round(peakKb / 1024)} MB`);
+      assert(peakKb > 0 && peakKb < 200 * 1024, `peak RSS ${peakKb} kB`);
+    }),
+});
+
+Deno.test("install: a data part of several gzip members streams whole; a corrupt one is refused clearly", async () => {
+  const { streamData } = await import("../lib/apk/archive.ts");
+  const { gzip } = await import("../lib/apk/gzip.ts");
+  const tar = await writeTar([entry("a", {}, "AAA"), entry("b", {}, "B".repeat(100_000))]);
+  const first = gzip(tar.subarray(0, 1024));
+  const rest = gzip(tar.subarray(1024));
+  const data = Buffer.concat([first, rest]);
+  const seen: string[] = [];
+  await streamData(data, async (h, body) => {
+    let n = 0;
+    for await (const c of body) n += c.length;
+    seen.push(`${h.name}:${n}`);
+  });
+  assertEquals(seen, ["a:3", "b:100000"]);
+  const corrupt = Buffer.from(data);
+  corrupt[first.length + 40] ^= 0xff;
+  const err = await assertRejects(() => streamData(corrupt, async () => {}));
+  assertStringIncludes(err.message, "corrupt data part");
+});
+
+Deno.test({
+  name:
+    "install: xattrs whose values are not UTF-8 (file capabilities) are installed byte for byte",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const { writeXattrs, readXattrs } = await import("../lib/buildkit/xattr.ts");
+      const { writePackage } = await import("../lib/apk/package.ts");
+      const t = join(dir, "tree");
+      mkdirSync(join(t, "usr/bin"), { recursive: true });
+      writeFileSync(join(t, "usr/bin/ping"), "#!/bin/sh\n");
+      chmodSync(join(t, "usr/bin/ping"), 0o4755);
+      // v2 capabilities cap_setuid+cap_net_raw (byte 0x80: not UTF-8), and a binary user xattr.
+      const cap = new Uint8Array(20);
+      cap.set([0x01, 0x00, 0x00, 0x02, 0x80, 0x20]);
+      const xattrs = {
+        "security.capability": cap,
+        "user.binary": new Uint8Array([0xff, 0xfe, 0x00, 0x80]),
+        "user.text": new TextEncoder().encode("héllo"),
+      };
+      writeXattrs(join(t, "usr/bin/ping"), xattrs);
+      writeXattrs(join(t, "usr/bin"), { "user.dir": new Uint8Array([0xc3, 0x28]) });
+      const made = await writePackage(t, {
+        name: "caps",
+        version: "1-r0",
+        epoch: 0,
+        arch: "x86_64",
+      }, { sourceDateEpoch: 0 });
+      const spec = await repoWith(dir, "caps", made.bytes);
+      const root = join(dir, "root");
+      await installEnvironment(await resolveEnvironment(spec), root, spec);
+      const got = readXattrs(join(root, "usr/bin/ping"));
+      for (const [k, v] of Object.entries(xattrs)) assertEquals(got[k], v, k);
+      assertEquals(readXattrs(join(root, "usr/bin"))["user.dir"], new Uint8Array([0xc3, 0x28]));
+      assertEquals(lstatSync(join(root, "usr/bin/ping")).mode & 0o7777, 0o4755);
     }),
 });

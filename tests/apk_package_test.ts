@@ -4,7 +4,7 @@
  * verified; bad packages refused with clear errors.
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
@@ -363,3 +363,161 @@ Deno.test("cli: keygen, index --signing-key, sign and sign-index make a reposito
     ]);
     assertEquals(r.stdout, "demo-1.0-r0\ndemo2-1.0-r0\n");
   }));
+
+Deno.test("package: every symlink carries the SHA-1 of its target as melange writes it, hardlinks the SHA-1 of their contents", () =>
+  withTempDir(async (dir) => {
+    const t = join(dir, "t");
+    makeTree(t);
+    mkdirSync(join(t, "bin"), { recursive: true });
+    const targets: Record<string, string> = {
+      "bin/sh": "/usr/bin/busybox",
+      "bin/ls": "../usr/bin/ls",
+      "bin/dangling": "nowhere/at/all",
+      "bin/share": "/usr/share",
+      "bin/ünïcode": "zielé",
+    };
+    for (const [name, target] of Object.entries(targets)) symlinkSync(target, join(t, name));
+    const w = await writePackage(t, spec, { sourceDateEpoch: 0 });
+    writeFileSync(join(dir, "demo.apk"), w.bytes);
+    const script = `
+import hashlib, json, sys, tarfile
+t = tarfile.open(sys.argv[1], 'r:gz')
+out = {}
+for m in t.getmembers():
+    out[m.name] = {'type': m.type.decode(), 'link': m.linkname,
+                   'sha1': m.pax_headers.get('APK-TOOLS.checksum.SHA1')}
+print(json.dumps(out))
+`;
+    const py = await new Deno.Command("python3", { args: ["-c", script, join(dir, "demo.apk")] })
+      .output();
+    assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
+    const entries: Record<string, { type: string; link: string; sha1?: string }> = JSON.parse(
+      new TextDecoder().decode(py.stdout),
+    );
+    const sha1 = (s: string | Uint8Array) => createHash("sha1").update(s).digest("hex");
+    const symlinks = Object.entries(entries).filter(([, e]) => e.type === "2");
+    assertEquals(symlinks.map(([n]) => n).sort(), [...Object.keys(targets), "usr/bin/dir"].sort());
+    for (const [name, e] of symlinks) {
+      assertEquals(e.sha1, sha1(e.link), `${name} -> ${e.link}`);
+    }
+    assertEquals(entries["bin/ünïcode"].sha1, sha1(new TextEncoder().encode("zielé")));
+    assertEquals(entries["usr/bin/tool2"].type, "1");
+    assertEquals(entries["usr/bin/tool2"].sha1, sha1(readFileSync(join(t, "usr/bin/tool"))));
+    for (const [name, e] of Object.entries(entries)) {
+      if (e.type === "5") assertEquals(e.sha1, null, `${name}: directories have no checksum`);
+    }
+  }));
+
+Deno.test("package: .PKGINFO, the control member and the installed size are as melange v0.59.1 writes them", () =>
+  withTempDir(async (dir) => {
+    const t = join(dir, "t");
+    makeTree(t);
+    const full = {
+      ...spec,
+      licenses: ["MIT", "Apache-2.0"],
+      license: "MIT AND Apache-2.0",
+      namespace: "wolfi",
+      melangeYaml: "package:\n  name: demo\n",
+      dependencies: { ...spec.dependencies, replacesPriority: 7 },
+      scriptlets: {
+        "post-install": "#!/bin/sh\necho hi\n",
+        trigger: { paths: ["/usr/lib", "/x"] },
+      },
+    };
+    const w = await writePackage(t, full, { sourceDateEpoch: 1_700_000_000 });
+    const read = await readApk(w.bytes, new Map(), { allowUntrusted: true, source: "demo" });
+    const text = new TextDecoder().decode(
+      read.control.find((e) => e.header.name === ".PKGINFO")!.data,
+    );
+    const lines = text.split("\n");
+    const fields = lines.filter((l) => l && !l.startsWith("#")).map((l) => l.split(" = ")[0]);
+    // melange's template order, with every line it writes.
+    const order = [
+      "pkgname",
+      "pkgver",
+      "arch",
+      "size",
+      "origin",
+      "pkgdesc",
+      "url",
+      "commit",
+      "maintainer",
+      "builddate",
+      "license",
+      "depend",
+      "provides",
+      "replaces",
+      "provider_priority",
+      "replaces_priority",
+      "triggers",
+      "datahash",
+    ];
+    assertEquals([...new Set(fields)], order);
+    for (
+      const l of [
+        "maintainer = wolfi",
+        "license = MIT",
+        "license = Apache-2.0",
+        "commit = abc123",
+        "url = https://example.com",
+        "replaces_priority = 7",
+        "triggers = /usr/lib /x ",
+        "builddate = 1700000000",
+      ]
+    ) assert(lines.includes(l), `${l} in\n${text}`);
+    // Installed size: the root and every entry as a walk reports them (a hardlink's name counts
+    // its file's size again, a symlink its target's length), directories one ext4 block each.
+    const py = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        `import sys, tarfile
+t = tarfile.open(sys.argv[1], 'r:gz')
+n = 4096
+for m in t.getmembers():
+    if m.name.startswith('.'): continue
+    n += 4096 if m.isdir() else len(m.linkname.encode()) if m.issym() else m.size
+    if m.islnk(): n += t.getmember(m.linkname).size
+print(n)`,
+        await tmpFile(dir, "x.apk", w.bytes),
+      ],
+    }).output();
+    assertEquals(read.info.size, Number(new TextDecoder().decode(py.stdout)));
+    assertEquals(read.info.maintainer, "wolfi");
+    assertEquals(w.info.maintainer, "wolfi");
+    assertEquals(w.info.license, "MIT");
+    // The control member: .PKGINFO, .melange.yaml, then the scriptlets, owned by root.
+    const control = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        `import sys, tarfile, json
+t = tarfile.open(sys.argv[1], 'r:gz')
+print(json.dumps([[m.name, m.uname, m.gname, m.mode, m.mtime] for m in t.getmembers()][:4]))`,
+        join(dir, "x.apk"),
+      ],
+    }).output();
+    assertEquals(JSON.parse(new TextDecoder().decode(control.stdout)), [
+      [".PKGINFO", "root", "root", 0o644, 1_700_000_000],
+      [".melange.yaml", "root", "root", 0o644, 1_700_000_000],
+      [".post-install", "root", "root", 0o755, 1_700_000_000],
+      ["usr", "", "", 0o755, 1_700_000_000],
+    ]);
+    assertEquals(
+      new TextDecoder().decode(read.control.find((e) => e.header.name === ".melange.yaml")!.data),
+      "package:\n  name: demo\n",
+    );
+    // Without a namespace, commit or build date, melange leaves maintainer and builddate out
+    // and writes commit empty.
+    const bare = await writePackage(t, { ...spec, commit: undefined }, { sourceDateEpoch: 0 });
+    const bareText = new TextDecoder().decode(
+      (await readApk(bare.bytes, new Map(), { allowUntrusted: true, source: "bare" })).control[0]
+        .data,
+    );
+    assert(bareText.includes("\ncommit = \n"), bareText);
+    assert(!bareText.includes("maintainer"), bareText);
+    assert(!bareText.includes("builddate"), bareText);
+  }));
+
+async function tmpFile(dir: string, name: string, bytes: Uint8Array): Promise<string> {
+  await Deno.writeFile(join(dir, name), bytes);
+  return join(dir, name);
+}

@@ -56,6 +56,18 @@ Deno.test({
       assert(names.includes(".PKGINFO"));
       assert(names.includes("usr/bin/hello"));
       assert(names.some((n) => n.startsWith("var/lib/db/sbom/hello-1.0.0-r0.spdx.json")));
+      // The control member keeps the compiled configuration, and .PKGINFO the commit of the
+      // repository the file is in (the file names none), as melange records them.
+      assert(names.includes(".melange.yaml"), names.join(" "));
+      const { parse } = await import("yaml");
+      const yaml = parse(await controlFile(`${out}/hello-1.0.0-r0.apk`, ".melange.yaml"));
+      assertEquals(yaml.package.name, "hello");
+      assert(Array.isArray(yaml.pipeline) && yaml.pipeline.length > 0, JSON.stringify(yaml));
+      const head = new TextDecoder().decode(
+        (await new Deno.Command("git", { args: ["-C", repoPath(), "rev-parse", "HEAD"] }).output())
+          .stdout,
+      ).trim();
+      assertStringIncludes(await pkgInfo(`${out}/hello-1.0.0-r0.apk`), `\ncommit = ${head}\n`);
     }),
 });
 
@@ -150,13 +162,18 @@ Deno.test({
     }),
 });
 
-async function pkgInfo(apk: string): Promise<string> {
+function pkgInfo(apk: string): Promise<string> {
+  return controlFile(apk, ".PKGINFO");
+}
+
+/** A file of a package's control member, read by python's tarfile. */
+async function controlFile(apk: string, name: string): Promise<string> {
   const script = [
     "import sys, tarfile",
     "with tarfile.open(sys.argv[1], 'r:gz') as t:",
-    "    sys.stdout.write(t.extractfile('.PKGINFO').read().decode())",
+    "    sys.stdout.write(t.extractfile(sys.argv[2]).read().decode())",
   ].join("\n");
-  const out = await new Deno.Command("python3", { args: ["-c", script, apk] }).output();
+  const out = await new Deno.Command("python3", { args: ["-c", script, apk, name] }).output();
   return new TextDecoder().decode(out.stdout);
 }
 

@@ -47,6 +47,7 @@ Deno.test({
         left.filter((n) => String(n).endsWith(".apk") || String(n).includes(".melange-out")),
         [],
       );
+      assert(!existsSync(`${dir}/packages/${arch()}`), "no empty arch directory");
       // The debug image holds the state before "explode": the marker is in one of its layers.
       const layers = await imageFiles(`${dir}/debug.tar`);
       assert(layers.includes("home/build/marker"), layers.slice(0, 20).join(" "));
@@ -177,6 +178,65 @@ Deno.test({
       assertEquals(b.code, 0, b.stderr);
       assert(existsSync(`${dir}/a/${arch()}/hello-1.0.0-r0.apk`));
       assert(existsSync(`${dir}/b/${arch()}/greeting-dev-2.1.0-r1.apk`));
+    }),
+});
+
+Deno.test({
+  name: "build: builds into one out directory at once all land; the index lists each package once",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const key = await makeKey(dir);
+      const out = `${dir}/packages`;
+      const run = (example: string) =>
+        runCli([
+          "build",
+          repoPath("examples", example),
+          "--buildkit-addr",
+          ADDR,
+          "--progress",
+          "quiet",
+          "--signing-key",
+          key,
+          "--out-dir",
+          out,
+        ]);
+      // hello twice (the same package from two builds) and greeting with its subpackages.
+      const results = await Promise.all([
+        run("hello.yaml"),
+        run("greeting.yaml"),
+        run("hello.yaml"),
+      ]);
+      for (const r of results) assertEquals(r.code, 0, r.stderr);
+      const { readIndexArchive } = await import("../lib/apk/index.ts");
+      const { readFileSync } = await import("node:fs");
+      const keyring = new Map([["test.rsa.pub", readFileSync(`${key}.pub`, "utf8")]]);
+      const pkgs = await readIndexArchive(
+        readFileSync(`${out}/${arch()}/APKINDEX.tar.gz`),
+        keyring,
+        { source: "APKINDEX.tar.gz" },
+      );
+      const files = readdirSync(`${out}/${arch()}`).filter((f) => f.endsWith(".apk")).sort();
+      assertEquals(pkgs.map((p) => `${p.name}-${p.version}.apk`).sort(), files);
+      assert(files.includes("hello-1.0.0-r0.apk") && files.includes("greeting-2.1.0-r1.apk"));
+      assertEquals(
+        readdirSync(`${out}/${arch()}`).length,
+        files.length + 1,
+        "only packages and index",
+      );
+      const tested = await runCli([
+        "test",
+        repoPath("examples", "greeting.yaml"),
+        "--buildkit-addr",
+        ADDR,
+        "--progress",
+        "quiet",
+        "--keyring-append",
+        `${key}.pub`,
+        "--out-dir",
+        out,
+      ]);
+      assertEquals(tested.code, 0, tested.stderr);
     }),
 });
 

@@ -37,6 +37,7 @@ Deno.test("flattening runs a step before its nested pipeline, which inherits dir
         environment: { Y: "2" },
         pipeline: [{ runs: "# comment\nmake -j4\n", environment: { Z: "3" } }, { runs: "   " }],
       },
+      { uses: "two/steps", pipeline: [{ runs: "echo one" }, { runs: "echo two" }] },
     ],
     { HOME: "/home/build" },
   );
@@ -48,10 +49,22 @@ Deno.test("flattening runs a step before its nested pipeline, which inherits dir
       environment: { HOME: "/home/build", X: "1" },
     },
     {
-      name: "autoconf/make: make -j4",
+      name: "uses: autoconf/make",
       runs: "# comment\nmake -j4\n",
       workingDirectory: "src",
       environment: { HOME: "/home/build", Y: "2", Z: "3" },
+    },
+    {
+      name: "uses: two/steps: echo one",
+      runs: "echo one",
+      workingDirectory: undefined,
+      environment: { HOME: "/home/build" },
+    },
+    {
+      name: "uses: two/steps: echo two",
+      runs: "echo two",
+      workingDirectory: undefined,
+      environment: { HOME: "/home/build" },
     },
   ]);
 });

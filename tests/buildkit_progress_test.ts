@@ -30,22 +30,28 @@ function run(mode: "plain" | "rawjson" | "quiet") {
   return { out, summary };
 }
 
-Deno.test("progress plain: numbered steps, CACHED, durations, prefixed output, summary", () => {
+Deno.test("progress plain: numbered steps, CACHED, durations, indented output, summary", () => {
   const { out, summary } = run("plain");
   assertEquals(out.split("\n").slice(0, 6), [
     "[1/2] copy apko rootfs",
     "-> copy apko rootfs (0.0s) [CACHED]",
     "[2/2] build",
-    "[2] compiling",
-    "[2] linking done",
-    "-> build (2.5s)",
+    "   | compiling",
+    "   | linking done",
+    "-> build (2.5s) [done]",
   ]);
   assertEquals({ steps: summary.steps, cached: summary.cached, executed: summary.executed }, {
     steps: 2,
     cached: 1,
     executed: 1,
   });
-  assertStringIncludes(out, "2 steps: 1 cached, 1 executed in");
+  assertEquals(out.split("\n").slice(6, 11), [
+    "Build summary:",
+    "  total:    2 steps",
+    "  cached:   1",
+    "  executed: 1",
+    `  duration: ${(summary.durationMs / 1000).toFixed(1)}s`,
+  ]);
 });
 
 Deno.test("progress: a step BuildKit ends and starts again at once gets one end line, with its whole time", () => {
@@ -64,7 +70,7 @@ Deno.test("progress: a step BuildKit ends and starts again at once gets one end 
     vertexes: [{ ...src, started: { seconds: 100, nanos: 300_000 }, completed: ts(111.4) }],
   });
   const summary = p.finish();
-  assertEquals(out.split("\n").slice(0, 2), ["[1/1] local://src", "-> local://src (11.4s)"]);
+  assertEquals(out.split("\n").slice(0, 2), ["[1/1] local://src", "-> local://src (11.4s) [done]"]);
   assertEquals(out.match(/-> local/g)?.length, 1);
   assertEquals(summary.executed, 1);
 });
@@ -75,7 +81,7 @@ Deno.test("progress plain: a step's end is printed a moment after it ends, witho
   p.update({ vertexes: [{ digest: "r", name: "run", started: ts(1), completed: ts(3) }] });
   assertEquals(out, "[1/1] run\n");
   await new Promise((r) => setTimeout(r, 250));
-  assertEquals(out, "[1/1] run\n-> run (2.0s)\n");
+  assertEquals(out, "[1/1] run\n-> run (2.0s) [done]\n");
   p.finish();
   assertEquals(out.match(/-> run/g)?.length, 1);
 });
@@ -99,6 +105,77 @@ Deno.test("progress plain: cached steps reported in one message each print their
   ]);
   p.finish();
   assertEquals(out.match(/-> step/g)?.length, 2);
+});
+
+Deno.test("progress plain: output of a step other than the one last named says whose it is", () => {
+  let out = "";
+  const p = new ProgressWriter("plain", (s) => (out += s));
+  p.update({ vertexes: [{ digest: "a", name: "one", started: ts(1) }] });
+  p.update({ vertexes: [{ digest: "b", name: "two", started: ts(1) }] });
+  p.update({
+    logs: [{ vertex: "a", msg: enc("from one\n") }, { vertex: "b", msg: enc("from two\n") }],
+  });
+  assertEquals(out.split("\n").slice(0, 4), [
+    "[1/1] one",
+    "[2/2] two",
+    "[1] | from one",
+    "   | from two",
+  ]);
+  p.finish();
+});
+
+Deno.test("progress tty: steps in start order, live timers and output of running steps, width-aware", () => {
+  for (const columns of [70, 160]) {
+    let out = "";
+    const p = new ProgressWriter("tty", (s) => (out += s), { columns, rows: 30 });
+    // Seen before it starts (BuildKit announces every vertex first): not drawn, not numbered.
+    p.update({ vertexes: [{ digest: "w", name: "waiting step that has not started yet" }] });
+    p.update({
+      vertexes: [{
+        digest: "c",
+        name: "copy build environment",
+        cached: true,
+        started: ts(5),
+        completed: ts(5),
+      }],
+    });
+    p.update({
+      vertexes: [{
+        digest: "r",
+        name: "uses: go/build " + "x".repeat(200),
+        started: ts(Date.now() / 1000 - 3),
+      }],
+    });
+    p.update({
+      logs: [{
+        vertex: "r",
+        msg: enc(Array.from({ length: 9 }, (_, i) => `out ${i}`).join("\n") + "\n"),
+      }],
+    });
+    const frame = p.frame();
+    assert(frame.every((l) => [...l].length <= columns), `a line is wider than ${columns}`);
+    assertEquals(frame[1].slice(0, 21), " => CACHED [1/3] copy");
+    assert(frame[2].startsWith(" => [2/3] uses: go/build xxx"), frame[2]);
+    assert(/ 3\.\ds$/.test(frame[2]), `live timer: ${frame[2]}`);
+    assertEquals(
+      frame.slice(3),
+      ["out 3", "out 4", "out 5", "out 6", "out 7", "out 8"].map((o) => ` => => # ${o}`),
+    );
+    assert(!frame.join("\n").includes("waiting"), "a step that has not started is not drawn");
+    p.update({
+      vertexes: [{
+        digest: "r",
+        name: "uses: go/build " + "x".repeat(200),
+        started: ts(1),
+        completed: ts(4),
+      }],
+    });
+    p.finish();
+    const last = out.slice(out.lastIndexOf("\x1b[J") + 3).split("\n");
+    assert(last[0].startsWith("[+] Building") && last[0].endsWith("(2/3) FINISHED"), last[0]);
+    assertEquals(last.length, 3 + 6, "finished steps collapse to one line, then the summary");
+    assertEquals(last[3], "Build summary:");
+  }
 });
 
 Deno.test("progress rawjson: one JSON line per status, then the summary", () => {

@@ -1,13 +1,22 @@
-/** Every Wolfi file of the corpus loads, validates and compiles for both architectures. */
+/**
+ * Every Wolfi file of the corpus loads, validates and compiles for both
+ * architectures, and compiles to what Go melange v0.59.1 printed for it
+ * (wolfi-os-compiled/): with melange's own pipeline files, the same in every
+ * compared part, scripts included; with our built-in pipelines, the same
+ * environment packages, step structure and subpackages.
+ */
 import { assert, assertEquals } from "./assert.ts";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileSync, loadConfigSync } from "../lib/config/mod.ts";
 import { runCli } from "./cli.ts";
 import { haveShared, sharedPath } from "./shared.ts";
+import { fromMelange, fromOurs, withoutScriptsOf } from "./support/melange_view.ts";
 
 const shared = { ignore: !haveShared };
 const corpus = sharedPath("corpus", "wolfi-os");
+const compiled = sharedPath("corpus", "wolfi-os-compiled");
+const melangePipelines = sharedPath("melange-pipelines-v0.59.1");
 
 Deno.test({
   name: "corpus: every Wolfi file compiles for x86_64 and aarch64 with the corpus pipelines",
@@ -64,5 +73,85 @@ Deno.test({
     assertEquals(a.code, 0, a.stderr);
     assertEquals(a.stdout, b.stdout);
     assertEquals(JSON.parse(a.stdout).arch, "aarch64");
+  },
+});
+
+/** Where two views first differ, one line per difference (at most `max`). */
+function differences(want: unknown, got: unknown, max = 5): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (out.length >= max || JSON.stringify(a) === JSON.stringify(b)) return;
+    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+      return;
+    }
+    if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)) {
+      const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
+        walk(ra[k], rb[k], `${path}.${k}`);
+      }
+      return;
+    }
+    const show = (v: unknown) => JSON.stringify(v)?.slice(0, 200);
+    out.push(`${path || "."}: melange ${show(a)}, ours ${show(b)}`);
+  };
+  walk(want, got, "");
+  return out;
+}
+
+/** The corpus files that have melange's output beside them. */
+function comparedFiles(): string[] {
+  return readdirSync(corpus).filter((f) =>
+    f.endsWith(".yaml") && existsSync(join(compiled, f.replace(/\.yaml$/, ".json")))
+  ).sort();
+}
+
+function melangeView(file: string) {
+  const json = readFileSync(join(compiled, file.replace(/\.yaml$/, ".json")), "utf8");
+  return fromMelange(JSON.parse(json));
+}
+
+Deno.test({
+  name: "corpus: with melange's pipeline files, every file compiles to what melange printed",
+  ignore: !haveShared || !existsSync(compiled) || !existsSync(melangePipelines),
+  fn: () => {
+    const files = comparedFiles();
+    assert(files.length >= 40, `${files.length} files`);
+    const pipelineDirs = [join(corpus, "pipelines"), melangePipelines];
+    const bad: string[] = [];
+    for (const file of files) {
+      const ours = fromOurs(compileSync(loadConfigSync(join(corpus, file)), {
+        arch: "x86_64",
+        pipelineDirs,
+      }));
+      const diffs = differences(melangeView(file), ours);
+      if (diffs.length) bad.push(`${file}:\n  ${diffs.join("\n  ")}`);
+    }
+    assertEquals(bad, [], `${bad.length} of ${files.length} files differ`);
+  },
+});
+
+Deno.test({
+  name: "corpus: with our built-in pipelines, the same packages, step structure and subpackages",
+  ignore: !haveShared || !existsSync(compiled),
+  fn: () => {
+    const files = comparedFiles();
+    const pipelineDirs = [join(corpus, "pipelines")];
+    // Scripts inside a built-in pipeline are ours and melange's, each in its
+    // own words; everything else, their scripts included, must agree.
+    const builtin = (uses: string) => !existsSync(join(corpus, "pipelines", `${uses}.yaml`));
+    const bad: string[] = [];
+    for (const file of files) {
+      const ours = fromOurs(compileSync(loadConfigSync(join(corpus, file)), {
+        arch: "x86_64",
+        pipelineDirs,
+      }));
+      const diffs = differences(
+        withoutScriptsOf(melangeView(file), builtin),
+        withoutScriptsOf(ours, builtin),
+      );
+      if (diffs.length) bad.push(`${file}:\n  ${diffs.join("\n  ")}`);
+    }
+    assertEquals(bad, [], `${bad.length} of ${files.length} files differ`);
   },
 });

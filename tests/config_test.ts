@@ -154,7 +154,7 @@ Deno.test("config: if: conditions are decided as melange evaluates them", () => 
     runs: only on x86
   - if: \${{build.arch}} == "aarch64"
     runs: only on arm
-  - if: \${{package.name}} == 'demo' && (\${{build.arch}} != 'x86_64' || 'a' == 'a')
+  - if: (\${{build.arch}} != 'x86_64' || 'a' == 'a') && "\${{package.name}}" == 'demo'
     runs: both
 subpackages:
   - name: never

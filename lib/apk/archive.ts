@@ -6,8 +6,9 @@
 import { UserError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
+import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import { gzipMembers } from "./gzip.ts";
+import { type GzipMember, gzipMembers } from "./gzip.ts";
 import { signaturesOf } from "./index.ts";
 import { parsePkgInfo, type PkgInfo } from "./pkginfo.ts";
 import {
@@ -47,19 +48,13 @@ export async function readApk(
   opts: TrustOptions & { skipDatahash?: boolean },
 ): Promise<ApkFile> {
   const fail = (msg: string) => new UserError(`${opts.source}: ${msg}`);
-  let members;
+  let parts;
   try {
-    members = gzipMembers(bytes, 2);
+    parts = await controlParts(bytes);
   } catch (err) {
     throw fail((err as Error).message);
   }
-  if (!members.length) throw fail("empty file");
-  const sigs = await signaturesOf(members[0].data).catch(() => undefined);
-  let control = members[0];
-  if (sigs) {
-    if (members.length < 2) throw fail("truncated: no control part after the signature");
-    control = members[1];
-  }
+  const { signatures: sigs, control } = parts;
   const verifiedBy = verifySignatures(control.raw, sigs ?? [], keyring, opts);
   const entries = await readTar(control.data).catch((err) => {
     throw fail(`control part: ${(err as Error).message}`);
@@ -88,18 +83,57 @@ export async function readApk(
   };
 }
 
-/** Calls `onEntry` with each entry of a package's data part (gzip tar) and its contents, in order. */
+/**
+ * The signature and control members of a package. Only these are inflated:
+ * the data member after them (of any size) is left compressed.
+ */
+export async function controlParts(
+  bytes: Uint8Array,
+): Promise<{ signatures?: FoundSignature[]; control: GzipMember }> {
+  const [first] = gzipMembers(bytes, 1);
+  if (!first) throw new UserError("empty file");
+  const signatures = await signaturesOf(first.data).catch(() => undefined);
+  if (!signatures) return { control: first };
+  const next = first.raw.length;
+  if (next >= bytes.length) throw new UserError("truncated: no control part after the signature");
+  const [control] = gzipMembers(bytes.subarray(next), 1);
+  return { signatures, control: { ...control, offset: next + control.offset } };
+}
+
+/**
+ * Streams each entry of a package's data part (gzip tar, one member or
+ * several) to `onEntry` as it is inflated, which must consume `body` before
+ * resolving: however large the files, only a chunk of each is in memory.
+ */
+export async function streamData(
+  data: Uint8Array,
+  onEntry: (header: TarHeader, body: AsyncIterable<Uint8Array>) => Promise<void>,
+): Promise<void> {
+  const gunzip = zlib.createGunzip();
+  const inflated = Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)])
+    .pipe(gunzip);
+  let corrupt: Error | undefined;
+  gunzip.on("error", (err: Error) => {
+    corrupt = err;
+  });
+  try {
+    await walkTar(inflated, onEntry);
+  } catch (err) {
+    if (corrupt) throw new UserError(`corrupt data part: ${corrupt.message}`);
+    throw err;
+  }
+  if (corrupt) throw new UserError(`corrupt data part: ${(corrupt as Error).message}`);
+}
+
+/**
+ * Calls `onEntry` with each entry of a package's data part and its whole
+ * contents, in order (for small packages read into memory, as the scan does).
+ */
 export async function walkData(
   data: Uint8Array,
   onEntry: (header: TarHeader, content: Uint8Array) => void | Promise<void>,
 ): Promise<void> {
-  let tar: Uint8Array;
-  try {
-    tar = zlib.gunzipSync(data);
-  } catch (err) {
-    throw new UserError(`corrupt data part: ${(err as Error).message}`);
-  }
-  await walkTar(tar, async (header, body) => {
+  await streamData(data, async (header, body) => {
     const chunks: Uint8Array[] = [];
     for await (const c of body) chunks.push(c);
     await onEntry(header, Buffer.concat(chunks));

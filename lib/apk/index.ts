@@ -158,22 +158,26 @@ export function parseIndex(text: string, source = "APKINDEX"): ApkPackage[] {
   return out;
 }
 
-/** The `X:value` lines of one package, in apk-tools' order, without the blank line. */
-export function formatIndexEntry(p: ApkPackage): string[] {
+/**
+ * The `X:value` lines of one package, in apk-tools' order, without the blank
+ * line. `r:` and `q:` are installed-database fields: apk-tools writes them
+ * there (`installed`), never in an APKINDEX.
+ */
+export function formatIndexEntry(p: ApkPackage, opts: { installed?: boolean } = {}): string[] {
   const lines: string[] = [];
   if (p.checksum) lines.push(`C:${p.checksum}`);
   lines.push(`P:${p.name}`, `V:${p.version}`, `A:${p.arch}`, `S:${p.size}`, `I:${p.installedSize}`);
   lines.push(`T:${p.description}`, `U:${p.url}`, `L:${p.license}`);
   if (p.origin) lines.push(`o:${p.origin}`);
   if (p.maintainer) lines.push(`m:${p.maintainer}`);
-  if (p.buildTime !== undefined) lines.push(`t:${p.buildTime}`);
+  if (p.buildTime) lines.push(`t:${p.buildTime}`);
   if (p.commit) lines.push(`c:${p.commit}`);
   if (p.providerPriority) lines.push(`k:${p.providerPriority}`);
   if (p.depends.length) lines.push(`D:${p.depends.join(" ")}`);
   if (p.provides.length) lines.push(`p:${p.provides.join(" ")}`);
   if (p.installIf.length) lines.push(`i:${p.installIf.join(" ")}`);
-  if (p.replaces.length) lines.push(`r:${p.replaces.join(" ")}`);
-  if (p.replacesPriority) lines.push(`q:${p.replacesPriority}`);
+  if (opts.installed && p.replaces.length) lines.push(`r:${p.replaces.join(" ")}`);
+  if (opts.installed && p.replacesPriority) lines.push(`q:${p.replacesPriority}`);
   return lines;
 }
 

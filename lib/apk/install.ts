@@ -11,22 +11,24 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
   lchownSync,
   linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readlinkSync,
   rmSync,
   symlinkSync,
   utimesSync,
-  writeFileSync,
+  writeSync,
 } from "node:fs";
 import { join, posix } from "node:path";
 import { writeXattrs } from "../buildkit/xattr.ts";
 import type { ApkPackage } from "./index.ts";
 import type { InstalledDir, InstalledFile, InstalledPackage } from "./installed.ts";
 import type { TarHeader } from "./tar.ts";
-import { walkData } from "./archive.ts";
+import { streamData } from "./archive.ts";
 
 /** Who owns each installed path (for conflict checks across packages), with its record. */
 export type Owners = Map<string, { pkg: ApkPackage; dir: InstalledDir; file: InstalledFile }>;
@@ -106,11 +108,12 @@ export async function installData(
     }
     return d;
   };
-  await walkData(data, (h, content) => {
+  // Entries stream from the inflater to the disk: memory stays bounded whatever the file sizes.
+  await streamData(data, async (h, body) => {
     const name = checkName(h.name);
     if (!name) return;
     try {
-      writeEntry(root, name, h, content, pkg, owners, dirRecord);
+      await writeEntry(root, name, h, body, pkg, owners, dirRecord);
     } catch (err) {
       throw new UserError(`${name}: ${(err as Error).message.replace(`${name}: `, "")}`);
     }
@@ -118,15 +121,15 @@ export async function installData(
   return { pkg, dirs };
 }
 
-function writeEntry(
+async function writeEntry(
   root: string,
   name: string,
   h: TarHeader,
-  content: Uint8Array,
+  body: AsyncIterable<Uint8Array>,
   pkg: ApkPackage,
   owners: Owners,
   dirRecord: (name: string) => InstalledDir,
-): void {
+): Promise<void> {
   const parent = posix.dirname(name) === "." ? "" : posix.dirname(name);
   const realParent = resolveInRoot(root, parent, true);
   const real = realParent ? `${realParent}/${posix.basename(name)}` : posix.basename(name);
@@ -144,8 +147,10 @@ function writeEntry(
       rmSync(full, { force: true });
     }
     mkdirSync(full, { recursive: true });
-    chmodSync(full, mode);
+    // chown clears setuid/setgid bits, so it comes before chmod
     if (isRoot) lchownSync(full, h.uid, h.gid);
+    chmodSync(full, mode);
+    if (h.xattrs) writeXattrs(full, h.xattrs);
     const d = dirRecord(name);
     if (acl !== "0:0:755") d.acl = acl;
     return;
@@ -178,22 +183,21 @@ function writeEntry(
   } else if (h.type === "link") {
     const target = resolveInRoot(root, checkName(h.linkname ?? ""), true);
     linkSync(join(root, target), full);
-    checksum = sha1(content);
-  } else {
-    writeFileSync(full, content);
-    chmodSync(full, mode);
-    if (isRoot) lchownSync(full, h.uid, h.gid);
-    utimesSync(full, h.mtime, h.mtime);
     const hex = h.pax?.["APK-TOOLS.checksum.SHA1"];
-    checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : sha1(content);
+    checksum = hex
+      ? "Q1" + Buffer.from(hex, "hex").toString("base64")
+      : (owners.get(target)?.file.checksum ?? "");
+  } else {
+    const hex = h.pax?.["APK-TOOLS.checksum.SHA1"];
+    const computed = await writeStream(full, body, !hex);
+    // chown clears setuid/setgid bits and file capabilities: owner first, then mode, then xattrs
+    if (isRoot) lchownSync(full, h.uid, h.gid);
+    chmodSync(full, mode);
+    utimesSync(full, h.mtime, h.mtime);
+    checksum = hex ? "Q1" + Buffer.from(hex, "hex").toString("base64") : computed!;
   }
-  const xattrs = Object.entries(h.pax ?? {}).filter(([k]) => k.startsWith("SCHILY.xattr."));
-  if (xattrs.length && h.type === "file") {
-    writeXattrs(
-      full,
-      Object.fromEntries(xattrs.map(([k, v]) => [k.slice(13), new TextEncoder().encode(v)])),
-    );
-  }
+  // After owner and mode: chown would clear security.capability.
+  if (h.xattrs && h.type === "file") writeXattrs(full, h.xattrs);
   const fileAcl = h.type === "symlink" ? `${h.uid}:${h.gid}:777` : acl;
   const file: InstalledFile = {
     name: posix.basename(name),
@@ -213,4 +217,24 @@ function mayReplace(pkg: ApkPackage, owner: ApkPackage): boolean {
 
 function sha1(data: Uint8Array): string {
   return "Q1" + createHash("sha1").update(data).digest("base64");
+}
+
+/** Writes `body` to a new file at `path` chunk by chunk; with `hash`, returns its `Q1` SHA-1. */
+async function writeStream(
+  path: string,
+  body: AsyncIterable<Uint8Array>,
+  hash: boolean,
+): Promise<string | undefined> {
+  const h = hash ? createHash("sha1") : undefined;
+  const fd = openSync(path, "w", 0o600);
+  try {
+    for await (const chunk of body) {
+      h?.update(chunk);
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h ? "Q1" + h.digest("base64") : undefined;
 }

@@ -89,7 +89,7 @@ export function parseInstalledDb(text: string, source = "installed"): InstalledP
 export function formatInstalledDb(pkgs: InstalledPackage[]): string {
   let out = "";
   for (const p of pkgs) {
-    const lines = [...formatIndexEntry(p.pkg), ...(p.extra ?? [])];
+    const lines = [...formatIndexEntry(p.pkg, { installed: true }), ...(p.extra ?? [])];
     for (const d of p.dirs) {
       if (d.name || d.acl) lines.push(`F:${d.name}`);
       if (d.acl) lines.push(`M:${d.acl}`);

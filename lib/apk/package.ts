@@ -1,7 +1,7 @@
 /**
  * Writing .apk files as melange does: the data tar (sorted entries, a PAX
- * SHA-1 per regular file, owners and modes as built, mtimes clamped to
- * SOURCE_DATE_EPOCH, xattrs), the dependency analysis and SBOM, `.PKGINFO`
+ * SHA-1 per regular file and symlink, owners and modes as built, every
+ * mtime SOURCE_DATE_EPOCH, xattrs), the dependency analysis and SBOM, `.PKGINFO`
  * with the datahash, the control member and its signature. The same tree
  * and spec give the same bytes.
  */
@@ -12,9 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import zlib from "node:zlib";
-import tar from "tar-stream";
-import { readXattrs } from "../buildkit/xattr.ts";
+import { writeDataMember } from "./datatar.ts";
 import { type AnalysisOptions, type AnalysisTree, analyze, mergeDependencies } from "./analyze.ts";
 import { controlChecksum } from "./archive.ts";
 import { diskTree } from "./disktree.ts";
@@ -29,7 +27,13 @@ import {
   type SigningKey,
 } from "./signature.ts";
 import { type TarEntry, writeTar } from "./tar.ts";
-import { type TreeEntry, walkTree } from "./tree.ts";
+import {
+  type EntryMetadata,
+  type OwnerRemap,
+  type TreeEntry,
+  walkTree,
+  withMetadata,
+} from "./tree.ts";
 import type { PackageJob } from "./package_worker.ts";
 
 /** Scriptlets melange packages into the control member. */
@@ -53,18 +57,24 @@ export interface PackageSpec {
   description?: string;
   url?: string;
   commit?: string;
+  /** The SPDX expression of the licenses (the SBOM's declared license). */
   license?: string;
+  /** The licenses one by one, a `.PKGINFO` line each as melange writes them (default: `license`). */
+  licenses?: string[];
   origin?: string;
   dependencies?: {
     runtime?: string[];
     provides?: string[];
     replaces?: string[];
     providerPriority?: number | string;
+    replacesPriority?: number | string;
   };
   options?: AnalysisOptions;
   scriptlets?: Scriptlets;
-  /** Purl namespace for the SBOM. */
+  /** Purl namespace for the SBOM and, when given, the `maintainer` of `.PKGINFO` (as melange). */
   namespace?: string;
+  /** The build's configuration as YAML, kept as `.melange.yaml` in the control member. */
+  melangeYaml?: string;
 }
 
 /** Options of {@link writePackage}. */
@@ -75,6 +85,8 @@ export interface WriteOptions {
   algorithm?: SignatureAlgorithm;
   /** gzip level of the data member (default 6). */
   level?: number;
+  /** Owners that become others in the package (melange: the build user and group become root). */
+  remap?: OwnerRemap;
 }
 
 /** A written package. */
@@ -90,8 +102,9 @@ export async function writePackage(
   spec: PackageSpec,
   opts: WriteOptions,
   relatives?: AnalysisTree[],
+  metadata?: Map<string, EntryMetadata>,
 ): Promise<WrittenPackage> {
-  const entries = existsSync(dir) ? walkTree(dir) : [];
+  const entries = treeEntries({ dir, metadata }, opts.remap);
   const tree = diskTree(dir, entries);
   const generated = analyze({
     name: spec.name,
@@ -103,20 +116,23 @@ export async function writePackage(
   const deps = mergeDependencies(spec.dependencies ?? {}, generated, spec.options);
 
   const digests = new Map<string, Omit<SbomFile, "path">>();
-  let size = 0;
   for (const e of entries) {
     if (e.kind !== "file") continue;
     const data = await readFile(join(dir, e.path));
     digests.set(e.path, sbomDigests(data));
-    size += data.length;
   }
   const sbom = new TextEncoder().encode(spdxDocument(
     { ...spec, sourceDateEpoch: opts.sourceDateEpoch },
     [...digests].map(([path, d]) => ({ path, ...d })),
   ));
-  size += sbom.length;
+  const size = installedSize(entries, sbomPath(spec), sbom.length);
 
-  const data = await dataMember(dir, entries, digests, sbom, sbomPath(spec), opts);
+  const data = await writeDataMember(dir, entries, {
+    sourceDateEpoch: opts.sourceDateEpoch,
+    level: opts.level,
+    sbom: { path: sbomPath(spec), data: sbom },
+    sha1: new Map([...digests].map(([path, d]) => [path, d.sha1])),
+  });
   const pkginfo: PkgInfo = {
     pkgname: spec.name,
     pkgver: spec.version,
@@ -125,20 +141,21 @@ export async function writePackage(
     origin: spec.origin ?? spec.name,
     pkgdesc: spec.description,
     url: spec.url ?? "",
-    commit: spec.commit,
+    commit: spec.commit ?? "",
+    maintainer: spec.namespace,
     builddate: opts.sourceDateEpoch,
-    license: spec.license,
+    license: spec.licenses?.[0] ?? spec.license,
+    licenses: spec.licenses ?? (spec.license ? [spec.license] : []),
     depend: deps.runtime,
     provides: deps.provides,
     replaces: spec.dependencies?.replaces ?? [],
-    providerPriority: spec.dependencies?.providerPriority !== undefined
-      ? Number(spec.dependencies.providerPriority)
-      : undefined,
+    providerPriority: priority(spec.dependencies?.providerPriority),
+    replacesPriority: priority(spec.dependencies?.replacesPriority),
     triggers: spec.scriptlets?.trigger?.paths ?? [],
     datahash: createHash("sha256").update(data).digest("hex"),
   };
   const control = gzip(
-    await writeTar(controlEntries(pkginfo, spec.scriptlets, opts), { segment: true }),
+    await writeTar(controlEntries(pkginfo, spec, opts), { segment: true }),
   );
   const parts = [control, data];
   if (opts.signingKey) {
@@ -146,7 +163,7 @@ export async function writePackage(
     parts.unshift(await signatureMember(control, key, opts.algorithm ?? "sha256"));
   }
   const bytes = Buffer.concat(parts);
-  return { info: indexEntry(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
+  return { info: indexRecord(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
 }
 
 /**
@@ -156,21 +173,21 @@ export async function writePackage(
  * (a bundle without the worker module), the packages are written here.
  */
 export async function writePackages(
-  items: { dir: string; spec: PackageSpec }[],
+  items: (PackageTree & { spec: PackageSpec })[],
   opts: WriteOptions,
 ): Promise<WrittenPackage[]> {
-  const dirs = items.map((i) => i.dir);
+  const relatives = items.map(({ dir, metadata }) => ({ dir, metadata }));
   const out: WrittenPackage[] = new Array(items.length);
   const n = Math.max(1, Math.min(items.length, availableParallelism()));
   let next = 0;
   const run = async () => {
     while (next < items.length) {
       const i = next++;
-      const { dir, spec } = items[i];
+      const { dir, spec, metadata } = items[i];
       try {
         out[i] = n > 1
-          ? await inWorker({ dir, spec, opts, relatives: dirs })
-          : await writePackage(dir, spec, opts, dirs.map((d) => diskTree(d)));
+          ? await inWorker({ dir, spec, opts, relatives, metadata })
+          : await writePackage(dir, spec, opts, analysisTrees(relatives, opts), metadata);
       } catch (err) {
         throw new UserError(`packaging ${spec.name}-${spec.version}: ${(err as Error).message}`, {
           cause: err,
@@ -185,7 +202,13 @@ export async function writePackages(
 /** Writes one package in a worker, or here when no worker can start. */
 function inWorker(job: PackageJob): Promise<WrittenPackage> {
   const here = () =>
-    writePackage(job.dir, job.spec, job.opts, job.relatives.map((d) => diskTree(d)));
+    writePackage(
+      job.dir,
+      job.spec,
+      job.opts,
+      analysisTrees(job.relatives, job.opts),
+      job.metadata,
+    );
   const url = new URL("./package_worker.ts", import.meta.url);
   // A bundle has no worker module beside it: write the package here.
   if (url.protocol === "file:" && !existsSync(url)) return here();
@@ -212,8 +235,56 @@ function inWorker(job: PackageJob): Promise<WrittenPackage> {
   });
 }
 
-/** The index record of a written package. */
-function indexEntry(p: PkgInfo, checksum: string, size: number): ApkPackage {
+/** A package's tree: the directory its files are in, and their owners as built. */
+export interface PackageTree {
+  dir: string;
+  /** Owners, modes and xattrs by path, as the builder reported them (else the disk's). */
+  metadata?: Map<string, EntryMetadata>;
+}
+
+/** The entries of a tree (none when its directory is missing), owners as built and remapped. */
+function treeEntries(t: PackageTree, remap?: OwnerRemap): TreeEntry[] {
+  return withMetadata(existsSync(t.dir) ? walkTree(t.dir) : [], t.metadata, remap);
+}
+
+/** The analysis views of a package and its relatives. */
+export function analysisTrees(trees: PackageTree[], opts: WriteOptions): AnalysisTree[] {
+  return trees.map((t) => diskTree(t.dir, treeEntries(t, opts.remap)));
+}
+
+/** A priority from the build file; 0 and absent are the same to apk. */
+function priority(v: number | string | undefined): number | undefined {
+  return v === undefined || v === "" || Number(v) === 0 ? undefined : Number(v);
+}
+
+/** What a directory counts toward the installed size: ext4's size of a one-block directory. */
+const DIRECTORY_SIZE = 4096;
+
+/**
+ * The installed size as melange counts it: the size of every entry of the
+ * tree, the root included, as a walk reports them (a file's bytes, each name
+ * of a hardlinked file, a symlink's target length, a directory's size), with
+ * the SBOM and its directories. Directory sizes depend on the file system,
+ * so each counts as ext4's one block: the same tree gives the same size on
+ * any disk.
+ */
+function installedSize(entries: TreeEntry[], sbomFile: string, sbomSize: number): number {
+  const have = new Set(entries.map((e) => e.path));
+  let size = DIRECTORY_SIZE + sbomSize; // the root and the SBOM
+  const parts = sbomFile.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    if (!have.has(parts.slice(0, i).join("/"))) size += DIRECTORY_SIZE;
+  }
+  for (const e of entries) {
+    if (e.kind === "file" || e.kind === "link") size += e.stat.size;
+    else if (e.kind === "symlink") size += Buffer.byteLength(e.linkname ?? "");
+    else if (e.kind === "directory") size += DIRECTORY_SIZE;
+  }
+  return size;
+}
+
+/** The index record of a package: its `.PKGINFO`, control checksum and file size. */
+export function indexRecord(p: PkgInfo, checksum: string, size: number): ApkPackage {
   return {
     ...emptyPackage(p.pkgname, p.pkgver, p.arch),
     checksum,
@@ -223,6 +294,7 @@ function indexEntry(p: PkgInfo, checksum: string, size: number): ApkPackage {
     url: p.url ?? "",
     license: p.license ?? "",
     origin: p.origin,
+    maintainer: p.maintainer,
     buildTime: p.builddate,
     commit: p.commit,
     providerPriority: p.providerPriority,
@@ -241,121 +313,28 @@ const SCRIPTLETS = [
   "post-upgrade",
 ] as const;
 
-function controlEntries(
-  p: PkgInfo,
-  scriptlets: Scriptlets | undefined,
-  opts: WriteOptions,
-): TarEntry[] {
+/** The control member's files, in the order melange's walk writes them, owned by root. */
+function controlEntries(p: PkgInfo, spec: PackageSpec, opts: WriteOptions): TarEntry[] {
   const file = (name: string, text: string, mode: number): TarEntry => ({
-    header: { name, type: "file", mode, uid: 0, gid: 0, size: 0, mtime: opts.sourceDateEpoch },
+    header: {
+      name,
+      type: "file",
+      mode,
+      uid: 0,
+      gid: 0,
+      uname: "root",
+      gname: "root",
+      size: 0,
+      mtime: opts.sourceDateEpoch,
+    },
     data: new TextEncoder().encode(text),
   });
+  const scriptlets = spec.scriptlets;
   const out = [file(".PKGINFO", formatPkgInfo(p), 0o644)];
+  if (spec.melangeYaml !== undefined) out.push(file(".melange.yaml", spec.melangeYaml, 0o644));
   for (const s of SCRIPTLETS) if (scriptlets?.[s]) out.push(file(`.${s}`, scriptlets[s]!, 0o755));
   if (scriptlets?.trigger?.script) out.push(file(".trigger", scriptlets.trigger.script, 0o755));
-  return out;
-}
-
-/** Orders paths as a depth-first walk with sorted names does. */
-function comparePaths(a: string, b: string): number {
-  const pa = a.split("/");
-  const pb = b.split("/");
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
-  }
-  return pa.length - pb.length;
-}
-
-interface DataItem {
-  path: string;
-  entry?: TreeEntry;
-  /** Contents of a generated file (the SBOM). */
-  generated?: Uint8Array;
-}
-
-/** The data member: a gzip stream of the tree's tar plus the SBOM and its directories. */
-async function dataMember(
-  dir: string,
-  entries: TreeEntry[],
-  digests: Map<string, Omit<SbomFile, "path">>,
-  sbom: Uint8Array,
-  sbomFile: string,
-  opts: WriteOptions,
-): Promise<Uint8Array> {
-  const items: DataItem[] = entries.map((e) => ({ path: e.path, entry: e }));
-  const have = new Set(entries.map((e) => e.path));
-  const parts = sbomFile.split("/");
-  for (let i = 1; i < parts.length; i++) {
-    const d = parts.slice(0, i).join("/");
-    if (!have.has(d)) items.push({ path: d });
-  }
-  items.push({ path: sbomFile, generated: sbom });
-  items.sort((a, b) => comparePaths(a.path, b.path));
-
-  const pack = tar.pack();
-  const gz = zlib.createGzip({ level: opts.level ?? 6 });
-  const chunks: Buffer[] = [];
-  gz.on("data", (c: Buffer) => chunks.push(c));
-  const finished = new Promise<void>((resolve, reject) => {
-    gz.on("end", resolve);
-    gz.on("error", reject);
-    pack.on("error", reject);
-  });
-  pack.pipe(gz);
-  const clamp = (t: number) => Math.min(Math.floor(t), opts.sourceDateEpoch);
-  for (const item of items) {
-    const e = item.entry;
-    let body: Buffer | undefined;
-    // deno-lint-ignore no-explicit-any
-    const header: any = {
-      name: item.path,
-      mode: e ? e.stat.mode & 0o7777 : item.generated ? 0o644 : 0o755,
-      uid: e?.stat.uid ?? 0,
-      gid: e?.stat.gid ?? 0,
-      mtime: new Date(clamp(e ? e.stat.mtimeMs / 1000 : opts.sourceDateEpoch) * 1000),
-      type: e ? e.kind : item.generated ? "file" : "directory",
-    };
-    const pax: Record<string, string> = {};
-    if (item.generated) {
-      body = Buffer.from(item.generated);
-      pax["APK-TOOLS.checksum.SHA1"] = createHash("sha1").update(body).digest("hex");
-    } else if (e?.kind === "file") {
-      body = await readFile(join(dir, e.path));
-      pax["APK-TOOLS.checksum.SHA1"] = digests.get(e.path)?.sha1 ??
-        createHash("sha1").update(body).digest("hex");
-    } else if (e?.kind === "symlink" || e?.kind === "link") {
-      header.linkname = e.linkname;
-    } else if (e && (e.kind === "character-device" || e.kind === "block-device")) {
-      header.devmajor = Math.floor(e.stat.rdev / 256);
-      header.devminor = e.stat.rdev % 256;
-    }
-    if (e) Object.assign(pax, xattrRecords(join(dir, e.path)));
-    if (Object.keys(pax).length) header.pax = pax;
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body) pack.entry(header, body, cb);
-      else pack.entry(header, cb);
-    });
-  }
-  pack.finalize();
-  await finished;
-  const out = Buffer.concat(chunks);
-  out[9] = 3; // OS byte fixed (Unix) so bytes match across platforms
-  return out;
-}
-
-/** PAX records of a file's xattrs; values that are not UTF-8 text cannot go through tar-stream. */
-function xattrRecords(path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const dec = new TextDecoder("utf-8", { fatal: true });
-  for (const [k, v] of Object.entries(readXattrs(path)).sort()) {
-    try {
-      out[`SCHILY.xattr.${k}`] = dec.decode(v);
-    } catch {
-      // binary values (e.g. security.capability) are skipped rather than corrupted
-    }
-  }
-  return out;
+  return out.sort((a, b) => (a.header.name < b.header.name ? -1 : 1));
 }
 
 /**

@@ -4,22 +4,29 @@
  * one worker per package (package.ts `writePackages`).
  */
 /// <reference lib="deno.worker" />
-import { diskTree } from "./disktree.ts";
-import { type PackageSpec, type WriteOptions, writePackage } from "./package.ts";
+import {
+  analysisTrees,
+  type PackageSpec,
+  type PackageTree,
+  type WriteOptions,
+  writePackage,
+} from "./package.ts";
+import type { EntryMetadata } from "./tree.ts";
 
 /** What the worker is asked to do. */
 export interface PackageJob {
   dir: string;
   spec: PackageSpec;
   opts: WriteOptions;
-  /** Directories of the package and its subpackages, for the analysis. */
-  relatives: string[];
+  /** Trees of the package and its subpackages, for the analysis. */
+  relatives: PackageTree[];
+  metadata?: Map<string, EntryMetadata>;
 }
 
 self.onmessage = async (e: MessageEvent<PackageJob>) => {
-  const { dir, spec, opts, relatives } = e.data;
+  const { dir, spec, opts, relatives, metadata } = e.data;
   try {
-    const made = await writePackage(dir, spec, opts, relatives.map((d) => diskTree(d)));
+    const made = await writePackage(dir, spec, opts, analysisTrees(relatives, opts), metadata);
     const bytes = made.bytes.slice().buffer;
     self.postMessage({ ok: true, info: made.info, pkginfo: made.pkginfo, bytes }, [bytes]);
   } catch (err) {

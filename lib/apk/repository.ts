@@ -6,9 +6,8 @@
 import { UserError } from "../errors.ts";
 import { basename, join } from "node:path";
 import { fetchCached, fetchRevalidated, isUrl } from "./fetch.ts";
-import { controlChecksum } from "./archive.ts";
-import { gzipMembers } from "./gzip.ts";
-import { type ApkPackage, readIndexArchive, signaturesOf } from "./index.ts";
+import { controlChecksum, controlParts } from "./archive.ts";
+import { type ApkPackage, readIndexArchive } from "./index.ts";
 import type { Keyring } from "./signature.ts";
 
 /** A repository line. */
@@ -108,16 +107,13 @@ export async function fetchPackage(
     `${p.name}-${p.version}-${p.checksum ?? "none"}.apk`,
     async (bytes) => {
       if (!p.checksum) return;
-      let members;
+      let control;
       try {
-        members = gzipMembers(bytes, 2);
+        control = (await controlParts(bytes)).control;
       } catch (err) {
         throw new UserError(`${location}: ${(err as Error).message}`);
       }
-      const signed = members.length > 1 &&
-        (await signaturesOf(members[0].data).catch(() => undefined));
-      const control = signed ? members[1] : members[0];
-      const actual = control ? controlChecksum(control.raw) : "";
+      const actual = controlChecksum(control.raw);
       if (actual !== p.checksum) {
         throw new UserError(
           `${location}: checksum ${actual || "missing"} does not match the index (${p.checksum})`,

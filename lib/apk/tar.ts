@@ -7,6 +7,7 @@ import { UserError } from "../errors.ts";
 import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
+import { type RawPax, rawPaxTap } from "./paxraw.ts";
 
 /** The entry types APKs carry. */
 export type TarType =
@@ -33,8 +34,10 @@ export interface TarHeader {
   gname?: string;
   devmajor?: number;
   devminor?: number;
-  /** PAX records (checksums, xattrs). */
+  /** PAX records (checksums, xattrs), as text. */
   pax?: Record<string, string>;
+  /** Extended attributes from `SCHILY.xattr.*` records, their values byte for byte (read only). */
+  xattrs?: Record<string, Uint8Array>;
 }
 
 /** An entry with its contents. */
@@ -54,7 +57,7 @@ const TYPES = new Set<string>([
 ]);
 
 // deno-lint-ignore no-explicit-any
-function toHeader(h: any): TarHeader {
+function toHeader(h: any, raw?: RawPax): TarHeader {
   const type = h.type === "contiguous-file" ? "file" : h.type;
   if (!TYPES.has(type)) throw new UserError(`${h.name}: unsupported tar entry type ${h.type}`);
   const header: TarHeader = {
@@ -77,9 +80,18 @@ function toHeader(h: any): TarHeader {
       if (k !== "path" && k !== "linkpath") pax[k] = String(v);
     }
     if (Object.keys(pax).length) header.pax = pax;
+    const xattrs: Record<string, Uint8Array> = {};
+    for (const k of Object.keys(h.pax)) {
+      if (!k.startsWith(XATTR)) continue;
+      // the bytes as written; tar-stream's text is only a fallback
+      xattrs[k.slice(XATTR.length)] = raw?.get(k) ?? new TextEncoder().encode(String(h.pax[k]));
+    }
+    if (Object.keys(xattrs).length) header.xattrs = xattrs;
   }
   return header;
 }
+
+const XATTR = "SCHILY.xattr.";
 
 /**
  * Streams the entries of a tar (or of a tar segment without the end blocks)
@@ -90,13 +102,14 @@ export async function walkTar(
   onEntry: (header: TarHeader, body: AsyncIterable<Uint8Array>) => Promise<void>,
 ): Promise<void> {
   const extract = tar.extract();
+  const tap = rawPaxTap();
   const input = source instanceof Uint8Array
     ? Readable.from([Buffer.from(source)])
     : Readable.from(source);
   input.on("error", (err) => extract.destroy(err));
-  input.pipe(extract);
+  input.pipe(tap.stream).pipe(extract);
   for await (const entry of extract) {
-    await onEntry(toHeader(entry.header), entry as AsyncIterable<Uint8Array>);
+    await onEntry(toHeader(entry.header, tap.shift()), entry as AsyncIterable<Uint8Array>);
     entry.resume();
   }
 }

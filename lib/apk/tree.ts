@@ -18,6 +18,51 @@ export interface TreeEntry {
   stat: Stats;
   /** Symlink target, or for `link` the earlier path with the same inode. */
   linkname?: string;
+  /** Extended attributes as the builder made them (read from the disk when absent). */
+  xattrs?: Record<string, Uint8Array>;
+}
+
+/** An entry's owner, mode and xattrs as the builder made them (BuildKit's export stats). */
+export interface EntryMetadata {
+  uid: number;
+  gid: number;
+  /** Permission bits with setuid, setgid and sticky. */
+  mode: number;
+  xattrs?: Record<string, Uint8Array>;
+}
+
+/** Owners that become root in packages (melange's build user and group). */
+export interface OwnerRemap {
+  uids?: Record<number, number>;
+  gids?: Record<number, number>;
+}
+
+/**
+ * `entries` with owners, modes and xattrs taken from `metadata` (by path)
+ * rather than from the disk they were written to, which only root could
+ * have made match; owners then remapped as `remap` says.
+ */
+export function withMetadata(
+  entries: TreeEntry[],
+  metadata: Map<string, EntryMetadata> | undefined,
+  remap: OwnerRemap = {},
+): TreeEntry[] {
+  return entries.map((e) => {
+    const m = metadata?.get(e.path);
+    const uid = m?.uid ?? e.stat.uid;
+    const gid = m?.gid ?? e.stat.gid;
+    const mode = m ? (e.stat.mode & ~0o7777) | (m.mode & 0o7777) : e.stat.mode;
+    const owner = { uid: remap.uids?.[uid] ?? uid, gid: remap.gids?.[gid] ?? gid };
+    if (!m && owner.uid === uid && owner.gid === gid) return e;
+    // The disk's stat underneath (sizes, kinds, methods), the builder's owner and mode on top.
+    const stat = Object.create(e.stat) as Stats;
+    Object.defineProperties(stat, {
+      uid: { value: owner.uid, enumerable: true },
+      gid: { value: owner.gid, enumerable: true },
+      mode: { value: mode, enumerable: true },
+    });
+    return m ? { ...e, stat, xattrs: m.xattrs ?? {} } : { ...e, stat };
+  });
 }
 
 function kindOf(st: Stats): TreeKind | undefined {

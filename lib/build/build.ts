@@ -4,10 +4,11 @@
  * solve it on BuildKit (exporting only melange-out), then package, analyze
  * and index what came back.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
+import type { Stat } from "../buildkit/packet.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
 import { UserError } from "../errors.ts";
@@ -121,14 +122,17 @@ async function buildArch(
   const { addr } = await ensureDaemon(opts.connect?.addr ?? Deno.env.get("BUILDKIT_HOST"), { log });
   const client = Client.connect({ ...opts.connect, addr });
   const archDir = join(resolve(opts.outDir), arch);
-  mkdirSync(archDir, { recursive: true });
-  const staging = join(archDir, `.melange-out-${crypto.randomUUID().slice(0, 8)}`);
+  // The exported trees are staged outside the out directory (as melange's workspace is a
+  // temporary directory): a failed or killed build leaves nothing there, not even <out>/<arch>.
+  const stagingRoot = Deno.makeTempDirSync({ prefix: "melange2-build-" });
+  const staging = join(stagingRoot, "melange-out");
+  const exported = new Map<string, Stat>();
   const progress = new ProgressWriter(opts.progress ?? "auto");
   try {
     await client.solve({
       definition: definition.bytes,
       locals,
-      exports: [{ type: "local", dest: staging }],
+      exports: [{ type: "local", dest: staging, record: exported }],
       entitlements: ["security.insecure"],
       progress,
       signal: opts.signal,
@@ -151,10 +155,14 @@ async function buildArch(
       signingKey: opts.signingKey,
       sourceDateEpoch,
       signal: opts.signal,
+      log,
+      namespace: opts.namespace,
+      configFile: opts.configFile,
+      exported,
     });
   } finally {
     client.close();
-    rmSync(staging, { recursive: true, force: true });
+    rmSync(stagingRoot, { recursive: true, force: true });
   }
 }
 

@@ -1,14 +1,20 @@
 /**
  * The last stage of a build: the exported melange-out trees become APK
  * packages (analyzed, with SBOMs, signed) in `<out>/<arch>/`, and the
- * directory's signed APKINDEX.tar.gz is brought up to date. Nothing is
- * written until every package is made, so a failure leaves the out
+ * directory's signed APKINDEX.tar.gz is brought up to date under the
+ * directory's lock (lib/apk/outdir.ts). Nothing is written, and no
+ * directory made, until every package is made, so a failure leaves the out
  * directory as it was.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
-import { type ApkPackage, readIndexArchive, writeIndexArchive } from "../apk/index.ts";
+import { addToRepository, packageFileName } from "../apk/outdir.ts";
+import { DEFAULT_ACCOUNTS } from "../apk/accounts.ts";
+import type { EntryMetadata, OwnerRemap } from "../apk/tree.ts";
+import { permOf } from "../buildkit/fsmode.ts";
+import type { Stat } from "../buildkit/packet.ts";
 import type { CompiledBuild } from "../config/mod.ts";
 import { UserError } from "../errors.ts";
 
@@ -20,12 +26,57 @@ export interface PackagingOptions {
   signingKey?: string;
   sourceDateEpoch: number;
   signal?: AbortSignal;
+  /** Progress lines (waiting for another build's lock). */
+  log?: (line: string) => void;
+  /** melange's `--namespace` (purl namespace, `maintainer`). */
+  namespace?: string;
+  /** The build file, whose repository's commit packages record when the file names none. */
+  configFile?: string;
+  /**
+   * Every exported entry's stat as BuildKit sent it, by path under `staging`:
+   * owners, modes and xattrs come from here, never from what this process
+   * could apply to its own disk (a build as any user gives the same bytes).
+   */
+  exported?: Map<string, Stat>;
 }
 
-/** The file name of a package, as apk-tools and melange name it. */
-export function packageFileName(p: { name: string; version: string }): string {
-  return `${p.name}-${p.version}.apk`;
+/** The entries under `<name>/` of an export, by their path inside it. */
+function metadataUnder(exported: Map<string, Stat>, name: string): Map<string, EntryMetadata> {
+  const out = new Map<string, EntryMetadata>();
+  const prefix = `${name}/`;
+  for (const [path, stat] of exported) {
+    if (!path.startsWith(prefix)) continue;
+    out.set(path.slice(prefix.length), {
+      uid: stat.uid ?? 0,
+      gid: stat.gid ?? 0,
+      mode: permOf(stat.mode),
+      xattrs: stat.xattrs,
+    });
+  }
+  return out;
 }
+
+/**
+ * melange packages what its build user and group own as root's: the
+ * environment's `build` user (1000:1000 when the file names no users).
+ */
+export function buildUserRemap(compiled: CompiledBuild): OwnerRemap {
+  const accounts = compiled.environment.accounts;
+  const users = accounts?.users?.length ? accounts.users : DEFAULT_ACCOUNTS.users;
+  const groups = accounts?.groups?.length
+    ? accounts.groups
+    : accounts?.users?.length
+    ? []
+    : DEFAULT_ACCOUNTS.groups;
+  const remap: OwnerRemap = { uids: {}, gids: {} };
+  const user = users.find((u) => u.username === "build");
+  const group = groups.find((g) => g.groupname === "build");
+  if (user) remap.uids![user.uid ?? 1000] = 0;
+  if (group) remap.gids![group.gid ?? 1000] = 0;
+  return remap;
+}
+
+export { packageFileName };
 
 /** Packages every output of `compiled` from `staging` and updates the index; returns the files. */
 export async function packageOutputs(
@@ -35,72 +86,158 @@ export async function packageOutputs(
   opts: PackagingOptions,
 ): Promise<string[]> {
   const key = opts.signingKey ? signingKeyOf(opts.signingKey) : undefined;
-  const items = packageSpecs(compiled, arch).map((spec) => ({
+  const items = packageSpecs(compiled, arch, {
+    namespace: opts.namespace,
+    commit: opts.configFile ? repositoryCommit(opts.configFile) : undefined,
+  }).map((spec) => ({
     dir: join(staging, spec.name),
     spec,
+    metadata: opts.exported ? metadataUnder(opts.exported, spec.name) : undefined,
   }));
   const made = await writePackages(items, {
     sourceDateEpoch: opts.sourceDateEpoch,
     signingKey: key,
+    remap: buildUserRemap(compiled),
   });
   if (opts.signal?.aborted) throw new UserError("build cancelled", { exitCode: 130 });
 
-  const files = made.map((m) => join(opts.archDir, packageFileName(m.info)));
-  const index = await updatedIndex(opts.archDir, made.map((m) => m.info), key);
-  const pending: [string, Uint8Array][] = [
-    ...made.map((m, i) => [files[i], m.bytes] as [string, Uint8Array]),
-    [join(opts.archDir, "APKINDEX.tar.gz"), index],
-  ];
-  const tmps = pending.map(([file]) => `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`);
-  try {
-    pending.forEach(([, bytes], i) => writeFileSync(tmps[i], bytes));
-    pending.forEach(([file], i) => renameSync(tmps[i], file));
-  } finally {
-    for (const t of tmps) rmSync(t, { force: true });
-  }
-  return files;
+  return await addToRepository(opts.archDir, made, {
+    signingKey: key,
+    signal: opts.signal,
+    log: opts.log,
+  });
 }
 
-/** The spec of the package and of each subpackage (which inherit version, license, url). */
-export function packageSpecs(compiled: CompiledBuild, arch: string): PackageSpec[] {
+/** What the build adds to every package's spec. */
+export interface SpecContext {
+  /** melange's `--namespace`: the SBOM's purl namespace and `.PKGINFO`'s `maintainer`. */
+  namespace?: string;
+  /** The commit of the build file's repository, for packages whose file names none. */
+  commit?: string;
+}
+
+/**
+ * The spec of the package and of each subpackage, as melange fills them:
+ * subpackages share the version, the licenses and (unless they name their
+ * own) the commit; their description and url are their own.
+ */
+export function packageSpecs(
+  compiled: CompiledBuild,
+  arch: string,
+  context: SpecContext = {},
+): PackageSpec[] {
   const pkg = compiled.package;
-  const license = licenseOf(pkg.copyright);
+  const licenses = licensesOf(pkg.copyright);
+  const melangeYaml = configYaml(compiled);
   const common = {
     version: `${pkg.version}-r${pkg.epoch}`,
     epoch: Number(pkg.epoch),
     arch,
-    url: pkg.url,
-    commit: pkg.commit,
-    license,
+    commit: pkg.commit ?? context.commit,
+    license: licenses.length ? licenses.join(" AND ") : undefined,
+    licenses,
     origin: pkg.name,
+    namespace: context.namespace,
+    melangeYaml,
   };
   return [
     {
       ...common,
       name: pkg.name,
       description: pkg.description,
+      url: pkg.url,
       dependencies: dependenciesOf(pkg.dependencies),
       options: optionsOf(pkg.options),
       scriptlets: pkg.scriptlets,
     },
-    ...compiled.subpackages.map((sub) => ({
-      ...common,
-      name: sub.name,
-      description: sub.description ?? pkg.description,
-      dependencies: dependenciesOf(sub.dependencies),
-      options: optionsOf(sub.options),
-      scriptlets: sub.scriptlets,
-      url: sub.url ?? pkg.url,
-      commit: sub.commit ?? pkg.commit,
-      license: sub.copyright?.length ? licenseOf(sub.copyright) : license,
-    })),
+    ...compiled.subpackages.map((sub) => {
+      const own = sub.copyright?.length ? licensesOf(sub.copyright) : undefined;
+      return {
+        ...common,
+        name: sub.name,
+        description: sub.description,
+        url: sub.url,
+        dependencies: dependenciesOf(sub.dependencies),
+        options: optionsOf(sub.options),
+        scriptlets: sub.scriptlets,
+        commit: sub.commit ?? common.commit,
+        ...(own ? { licenses: own, license: own.length ? own.join(" AND ") : undefined } : {}),
+      };
+    }),
   ];
 }
 
-/** melange joins the licenses of `copyright` with AND. */
-function licenseOf(copyright: { license?: string }[] | undefined): string | undefined {
-  const licenses = (copyright ?? []).map((c) => c.license).filter((l): l is string => !!l);
-  return licenses.length ? licenses.join(" AND ") : undefined;
+/** The licenses of `copyright`, one per entry that names one. */
+function licensesOf(copyright: { license?: string }[] | undefined): string[] {
+  return (copyright ?? []).map((c) => c.license).filter((l): l is string => !!l);
+}
+
+/**
+ * The compiled configuration as YAML (2-space indents), which melange keeps
+ * as `.melange.yaml` in every package's control member: its sections in
+ * melange's order, pipelines as compiled (`uses:` expanded, substituted).
+ */
+export function configYaml(compiled: CompiledBuild): string {
+  const c = compiled as unknown as Record<string, unknown>;
+  const doc: Record<string, unknown> = {};
+  for (const key of ORDER) {
+    if (c[key] !== undefined) doc[key] = c[key];
+  }
+  return stringify(yamlKeys(doc), { indent: 2, lineWidth: 0 });
+}
+
+/** Top-level sections in the order of melange's Configuration. */
+const ORDER = [
+  "package",
+  "environment",
+  "capabilities",
+  "pipeline",
+  "subpackages",
+  "data",
+  "update",
+  "vars",
+  "var-transforms",
+  "options",
+  "test",
+];
+
+/**
+ * The compiled form's camelCase step keys as the YAML names them; empty
+ * maps and lists left out, as melange's `omitempty` fields are.
+ */
+function yamlKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(yamlKeys);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const value = yamlKeys(x);
+      const empty = value && typeof value === "object" && Object.keys(value).length === 0;
+      if (value !== undefined && !empty) {
+        out[k === "workingDirectory" ? "working-directory" : k] = value;
+      }
+    }
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The commit of the git repository holding `file` (HEAD), as melange
+ * records it for packages whose file names no commit; undefined outside a
+ * repository or without git. Any user may read it (safe.directory).
+ */
+export function repositoryCommit(file: string): string | undefined {
+  try {
+    const out = new Deno.Command("git", {
+      args: ["-c", "safe.directory=*", "-C", dirname(resolve(file)), "rev-parse", "HEAD"],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    const hash = new TextDecoder().decode(out.stdout).trim();
+    return out.success && /^[0-9a-f]{40,64}$/.test(hash) ? hash : undefined;
+  } catch {
+    return undefined; // no git
+  }
 }
 
 function dependenciesOf(d: any): PackageSpec["dependencies"] {
@@ -109,6 +246,7 @@ function dependenciesOf(d: any): PackageSpec["dependencies"] {
     provides: d?.provides ?? [],
     replaces: d?.replaces ?? [],
     providerPriority: d?.providerPriority ?? d?.["provider-priority"],
+    replacesPriority: d?.replacesPriority ?? d?.["replaces-priority"],
   };
 }
 
@@ -126,27 +264,4 @@ function signingKeyOf(path: string): { name: string; pem: string } {
   } catch (err) {
     throw new UserError(`--signing-key ${path}: ${(err as Error).message}`);
   }
-}
-
-/** The directory's index with these packages added (replacing older builds of the same name). */
-async function updatedIndex(
-  archDir: string,
-  built: ApkPackage[],
-  key: { name: string; pem: string } | undefined,
-): Promise<Uint8Array> {
-  const file = join(archDir, "APKINDEX.tar.gz");
-  const names = new Set(built.map((p) => p.name));
-  let kept: ApkPackage[] = [];
-  if (existsSync(file)) {
-    // Our own output directory: entries are kept only while their files are there.
-    const old = await readIndexArchive(readFileSync(file), { keys: new Map() }, {
-      allowUntrusted: true,
-      source: file,
-    });
-    kept = old.filter((p) => !names.has(p.name) && existsSync(join(archDir, packageFileName(p))));
-  }
-  const all = [...kept, ...built].sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1
-  );
-  return await writeIndexArchive(all, { signingKey: key });
 }

@@ -121,10 +121,12 @@ export function flattenSteps(
   parent?: { name: string; workingDirectory?: string },
 ): StepSpec[] {
   const out: StepSpec[] = [];
+  // A pipeline's one unnamed step is shown under the pipeline's name alone.
+  const alone = steps.filter((s) => s.runs?.trim() || s.pipeline?.length).length === 1;
   for (const step of steps) {
     const environment = mergeEnv(base, step.environment);
     const workingDirectory = step.workingDirectory ?? parent?.workingDirectory;
-    const name = stepName(step, parent?.name);
+    const name = stepName(step, alone ? undefined : parent?.name, alone ? parent?.name : undefined);
     if (step.runs?.trim()) out.push({ name, runs: step.runs, workingDirectory, environment });
     if (step.pipeline?.length) {
       out.push(...flattenSteps(step.pipeline, environment, { name, workingDirectory }));
@@ -133,11 +135,16 @@ export function flattenSteps(
   return out;
 }
 
-/** A step's name for progress and errors: its own, its pipeline's, or its first line. */
-function stepName(step: PipelineStep, parent?: string): string {
-  const own = step.name ?? step.uses ??
-    step.runs?.split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"))
-      ?.slice(0, 60) ??
-    "step";
-  return parent && !step.name ? `${parent}: ${own}` : own;
+/**
+ * A step's name for progress and errors: its own, `uses: PIPELINE`, or its
+ * first line, after its pipeline's name (or the pipeline's name alone).
+ */
+function stepName(step: PipelineStep, parent?: string, instead?: string): string {
+  if (step.name) return step.name;
+  if (instead) return instead;
+  const own = step.uses
+    ? `uses: ${step.uses}`
+    : step.runs?.split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"))
+      ?.slice(0, 60) ?? "step";
+  return parent ? `${parent}: ${own}` : own;
 }

@@ -16,6 +16,7 @@ import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { compiledPerArch, environmentSpec, type RunOptions, stepBase } from "./plan.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
+import { testResultLine } from "./report.ts";
 
 /** What `melange2 test` takes. */
 export interface TestOptions extends RunOptions {
@@ -33,17 +34,28 @@ interface TestTarget {
 
 /** Runs the tests; throws a UserError naming the package and step when one fails. */
 export async function runTests(opts: TestOptions): Promise<void> {
+  const log = opts.log ?? (() => {});
   if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
   for await (const [arch, compiled] of compiledPerArch(opts)) {
     const targets = testTargets(compiled).filter((t) => !opts.only || t.name === opts.only);
     if (opts.only && !targets.length) {
       throw new UserError(`${opts.configFile}: no package or subpackage "${opts.only}" has tests`);
     }
+    // Every package is tested and gets its line; the first failure is the error.
+    let failure: unknown;
     for (const target of targets) {
-      await runTarget(target, compiled, arch, opts).catch((err) => {
-        throw withContext(`testing ${target.name}-${target.version} (${arch})`, err);
-      });
+      const t0 = performance.now();
+      const error = await runTarget(target, compiled, arch, opts).then(
+        () => undefined,
+        (err) => withContext(`testing ${target.name}-${target.version} (${arch})`, err),
+      );
+      if (error && (opts.signal?.aborted || !(error instanceof UserError))) throw error;
+      failure ??= error;
+      const seconds = (performance.now() - t0) / 1000;
+      const message = error ? (error as Error).message : undefined;
+      log(testResultLine({ ...target, arch, seconds, error: message }));
     }
+    if (failure) throw failure;
   }
 }
 

@@ -7,12 +7,15 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import type { ExportTarget } from "./session.ts";
+import type { Stat } from "./packet.ts";
 
 /** An exporter as the user names it: `type=local,dest=DIR`, `type=tar,dest=FILE`. */
 export interface ExportSpec {
   type: "local" | "tar" | "oci" | "docker";
   dest: string;
   attrs?: Record<string, string>;
+  /** For a local export: filled with each entry's stat as the daemon sent it, by path. */
+  record?: Map<string, Stat>;
 }
 
 /** An export with its temporary target. */
@@ -52,7 +55,8 @@ export function prepareExports(specs: ExportSpec[]): PreparedExport[] {
     );
     if (spec.type === "local") {
       mkdirSync(tmp, { mode: 0o755 });
-      return { spec, target: { kind: "dir", dir: tmp }, attrs: spec.attrs ?? {}, tmp };
+      const target = { kind: "dir" as const, dir: tmp, record: spec.record };
+      return { spec, target, attrs: spec.attrs ?? {}, tmp };
     }
     return { spec, target: { kind: "file", path: tmp }, attrs: spec.attrs ?? {}, tmp };
   });

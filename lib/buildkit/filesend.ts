@@ -19,6 +19,12 @@ export interface ReceiveOptions {
   /** Keep the sender's owners (default: when running as root). */
   keepOwnership?: boolean;
   stats?: TransferStats;
+  /**
+   * Every entry's stat as the daemon sent it, by its path in the export:
+   * owners, modes and xattrs as BuildKit built them, whatever this process
+   * could apply to its own disk.
+   */
+  record?: Map<string, Stat>;
 }
 
 /** Joins a sent path under `root`, refusing anything that would leave it. */
@@ -50,9 +56,17 @@ export async function receiveDir(
 
   // What an entry gets once it exists: regular files through their writer,
   // directories and symlinks by path.
+  // Without root, some xattrs (security.*) cannot be set; `record` still has them.
+  const xattrsOf = (path: string, stat: Stat) => () => {
+    try {
+      writeXattrs(path, stat.xattrs!);
+    } catch (err) {
+      if (keepOwners) throw err;
+    }
+  };
   const metaOf = (path: string, stat: Stat): FileMeta => ({
     owner: keepOwners ? { uid: stat.uid ?? 0, gid: stat.gid ?? 0 } : undefined,
-    beforePerm: stat.xattrs ? () => writeXattrs(path, stat.xattrs!) : undefined,
+    beforePerm: stat.xattrs ? xattrsOf(path, stat) : undefined,
     perm: permOf(stat.mode),
     mtimeNs: stat.modTime ?? 0n,
   });
@@ -65,6 +79,7 @@ export async function receiveDir(
           statsDone = true;
         } else {
           const stat = p.stat;
+          opts.record?.set(posix.normalize(stat.path), stat);
           const id = index++;
           const path = safeJoin(dest, stat.path);
           const kind = kindOf(stat.mode);

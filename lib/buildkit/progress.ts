@@ -1,12 +1,13 @@
 /**
- * Solve progress for people and machines, as buildx shows it:
- * `plain` prints a line when a step starts and ends, and each step's output
- * prefixed by the step; `tty` redraws the steps with timers; `rawjson`
+ * Solve progress for people and machines. `plain` prints a line when a step
+ * starts (`[7/12] uses: go/build`), its output indented with `|`, and a line
+ * when it ends (`-> uses: go/build (18.3s) [done]` or `[CACHED]`); `tty`
+ * redraws the steps in place as buildx does (progress_tty.ts); `rawjson`
  * prints every status message as one JSON line, as buildctl does
- * (rawjson.ts). Every mode ends with a summary (steps, cached, executed,
- * duration).
+ * (rawjson.ts). People's modes end with a `Build summary:` block.
  */
 import { solveStatusJson, type StatusResponse } from "./rawjson.ts";
+import { renderFrame } from "./progress_tty.ts";
 
 /** Output modes of `--progress`. */
 export type ProgressMode = "auto" | "tty" | "plain" | "rawjson" | "quiet";
@@ -34,6 +35,12 @@ export interface SolveSummary {
   durationMs: number;
 }
 
+/** Terminal size for `tty`, when not the real one (tests). */
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
 const TAIL_LINES = 20;
 /** How long plain output waits before printing a step's end (buildctl redraws every 100 ms). */
 const END_DELAY_MS = 100;
@@ -52,6 +59,9 @@ export class ProgressWriter {
   #partial = new Map<string, string>();
   #ttyLines = 0;
   #announced = 0;
+  /** The step whose line was printed last (plain): its output needs no name. */
+  #current?: StepRecord;
+  readonly #size?: TerminalSize;
   #timer?: ReturnType<typeof setInterval>;
   /** Steps that ended and whose end line is not printed yet (plain). */
   #ending = new Set<StepRecord>();
@@ -60,17 +70,20 @@ export class ProgressWriter {
   constructor(
     mode: ProgressMode,
     write: (s: string) => void = (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
+    size?: TerminalSize,
   ) {
     this.#mode = mode === "auto" ? (Deno.stderr.isTerminal() ? "tty" : "plain") : mode;
     this.#write = write;
-    if (this.#mode === "tty") this.#timer = setInterval(() => this.#redraw(), 150);
+    this.#size = size;
+    if (this.#mode === "tty") this.#timer = setInterval(() => this.#redraw(false), 150);
   }
 
   /** Feeds one status message. */
   update(msg: StatusResponse): void {
     if (this.#mode === "rawjson") this.#write(solveStatusJson(msg) + "\n");
     const recs = (msg.vertexes ?? []).map((v) => this.#vertex(v));
-    if (this.#mode === "plain") {
+    if (this.#mode !== "plain") { for (const rec of recs) this.#announce(rec); }
+    else {
       for (const rec of recs) {
         this.#announce(rec);
         // A cached step does not run again: its end follows its start.
@@ -93,7 +106,7 @@ export class ProgressWriter {
       rec = {
         digest: v.digest,
         name: v.name ?? v.digest,
-        index: this.steps.size + 1,
+        index: 0, // numbered when it starts
         cached: false,
         tail: [],
       };
@@ -110,10 +123,13 @@ export class ProgressWriter {
     return rec;
   }
 
+  /** Numbers a step in the order steps start; plain prints its start line. */
   #announce(rec: StepRecord): void {
     if (!rec.announced && (rec.started !== undefined || rec.cached)) {
       rec.announced = true;
       rec.index = ++this.#announced;
+      if (this.#mode !== "plain") return;
+      this.#current = rec;
       this.#write(`[${rec.index}/${this.steps.size}] ${rec.name}\n`);
     }
   }
@@ -128,8 +144,8 @@ export class ProgressWriter {
 
   #printEnd(rec: StepRecord): void {
     const secs = rec.started !== undefined ? (rec.completed! - rec.started).toFixed(1) : "0.0";
-    const tag = rec.error ? ` ERROR: ${rec.error}` : rec.cached ? " [CACHED]" : "";
-    this.#write(`-> ${rec.name} (${secs}s)${tag}\n`);
+    const tag = rec.error ? `[ERROR] ${rec.error}` : rec.cached ? "[CACHED]" : "[done]";
+    this.#write(`-> ${rec.name} (${secs}s) ${tag}\n`);
   }
 
   #log(digest: string, text: string): void {
@@ -142,33 +158,40 @@ export class ProgressWriter {
         rec.tail.push(line);
         if (rec.tail.length > TAIL_LINES) rec.tail.shift();
       }
-      if (this.#mode === "plain") this.#write(`[${rec?.index ?? "?"}] ${line}\n`);
+      if (this.#mode !== "plain") continue;
+      // Output of the step last named reads as its own; another step's says whose it is.
+      const who = rec && rec === this.#current ? "  " : `[${rec?.index ?? "?"}]`;
+      this.#write(`${who} | ${line}\n`);
     }
   }
 
-  #redraw(): void {
-    const now = Date.now() / 1000;
-    const lines = [...this.steps.values()].map((r) => {
-      const end = r.completed ?? now;
-      const secs = r.started !== undefined ? (end - r.started).toFixed(1) : "0.0";
-      const state = r.error
-        ? " ERROR"
-        : r.cached
-        ? " CACHED"
-        : r.completed !== undefined
-        ? " DONE"
-        : "";
-      return `[${r.index}] ${r.name.slice(0, 100)} ${secs}s${state}`;
+  /** The lines the terminal display shows now (no colors when the size was given). */
+  frame(done = false): string[] {
+    const size = this.#size ?? terminalSize();
+    return renderFrame({
+      steps: [...this.steps.values()].sort((a, b) => order(a) - order(b)),
+      total: this.steps.size,
+      now: Date.now() / 1000,
+      elapsed: (performance.now() - this.#start) / 1000,
+      columns: size.columns,
+      rows: size.rows,
+      done,
+      color: !this.#size,
     });
-    const up = this.#ttyLines ? `\x1b[${this.#ttyLines}A` : "";
-    this.#write(up + lines.map((l) => `\x1b[2K${l}\n`).join(""));
+  }
+
+  #redraw(done: boolean): void {
+    const lines = this.frame(done);
+    // Up to the frame's first line, clear to the end of the screen, draw: one write.
+    const up = this.#ttyLines ? `\x1b[${this.#ttyLines}A\r` : "";
+    this.#write(`${up}\x1b[J${lines.join("\n")}\n`);
     this.#ttyLines = lines.length;
   }
 
   /** Stops redrawing and prints the summary. */
   finish(): SolveSummary {
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    if (this.#mode === "tty") this.#redraw();
+    if (this.#mode === "tty") this.#redraw(true);
     if (this.#mode === "plain") this.#printEnds();
     const steps = [...this.steps.values()];
     const summary: SolveSummary = {
@@ -178,18 +201,37 @@ export class ProgressWriter {
       durationMs: Math.round(performance.now() - this.#start),
     };
     if (this.#mode === "rawjson") this.#write(JSON.stringify({ summary }) + "\n");
-    else if (this.#mode !== "quiet") {
-      this.#write(
-        `${summary.steps} steps: ${summary.cached} cached, ${summary.executed} executed in ${
-          (summary.durationMs / 1000).toFixed(1)
-        }s\n`,
-      );
-    }
+    else if (this.#mode !== "quiet") this.#write(summaryBlock(summary));
     return summary;
   }
 
   /** The first step that failed, if any. */
   failedStep(): StepRecord | undefined {
     return [...this.steps.values()].find((s) => s.error);
+  }
+}
+
+/** The `Build summary:` block people's modes end with. */
+export function summaryBlock(s: SolveSummary): string {
+  return [
+    "Build summary:",
+    `  total:    ${s.steps} steps`,
+    `  cached:   ${s.cached}`,
+    `  executed: ${s.executed}`,
+    `  duration: ${(s.durationMs / 1000).toFixed(1)}s`,
+    "",
+  ].join("\n");
+}
+
+/** Steps appear in the order they started; ones not started yet go last. */
+function order(r: StepRecord): number {
+  return r.announced ? r.index : Infinity;
+}
+
+function terminalSize(): TerminalSize {
+  try {
+    return Deno.consoleSize();
+  } catch {
+    return { columns: 80, rows: 24 };
   }
 }

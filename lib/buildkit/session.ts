@@ -12,7 +12,7 @@ import { root, type } from "./proto.ts";
 import type { MessageStream } from "./stream.ts";
 import { sendDir, type TransferStats } from "./filesync.ts";
 import { receiveDir } from "./filesend.ts";
-import { decodePacket, encodePacket, type Packet } from "./packet.ts";
+import { decodePacket, encodePacket, type Packet, type Stat } from "./packet.ts";
 import { type Credentials, credentialsFor } from "./auth.ts";
 import { h2Server, type Transport } from "./h2server.ts";
 import { grpcServer, type Handler, type ServerCall, Status } from "./grpcserver.ts";
@@ -27,7 +27,9 @@ export interface LocalDir {
 }
 
 /** Where an exporter's output goes: a directory (local) or a file (tar, oci). */
-export type ExportTarget = { kind: "dir"; dir: string } | { kind: "file"; path: string };
+export type ExportTarget =
+  | { kind: "dir"; dir: string; record?: Map<string, Stat> }
+  | { kind: "file"; path: string };
 
 /** What the session serves. */
 export interface SessionConfig {
@@ -142,7 +144,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
       // The local exporter speaks fsutil packets on this stream, the others
       // send their output as BytesMessages.
       const done = target.kind === "dir"
-        ? receiveDir(packetStream(call), target.dir, { stats: received })
+        ? receiveDir(packetStream(call), target.dir, { stats: received, record: target.record })
         : writeStream(call, target.path, received);
       done.then(() => call.end(), fail(call));
     }],

@@ -5,18 +5,23 @@
  * completed with what the pipelines need. The output is plain data.
  */
 import { archVars, normalizeArch } from "./arch.ts";
-import { type Ctx, decide, deepSubst, fail } from "./context.ts";
+import { type Ctx, decide, fail } from "./context.ts";
 import { goReplaceAll } from "./goregexp.ts";
 import type { Config } from "./load.ts";
-import { pipelineLoader } from "./pipelines.ts";
+import { type PipelineFile, pipelineLoader } from "./pipelines.ts";
 import { compileSteps } from "./steps.ts";
-import { substitute, type Vars } from "./subst.ts";
+import { replaceKnownDeep, substitute, type Vars } from "./subst.ts";
 import type { CompiledBuild, CompiledEnvironment, CompiledSubpackage } from "./types.ts";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
   arch: string;
   pipelineDirs?: string[];
+  /**
+   * Where `uses:` pipelines come from, instead of a loader of `pipelineDirs`:
+   * one loader can serve many compiles (it keeps what it read).
+   */
+  loader?: (name: string) => PipelineFile;
 }
 
 const WORKSPACE = "/home/build";
@@ -31,53 +36,45 @@ export function compile(config: Config, opts: CompileOptions): Promise<CompiledB
 export function compileSync(config: Config, opts: CompileOptions): CompiledBuild {
   const d = config.data;
   const arch = normalizeArch(opts.arch);
-  const ctx: Ctx = { config, load: pipelineLoader(opts.pipelineDirs ?? []) };
+  const ctx: Ctx = { config, load: opts.loader ?? pipelineLoader(opts.pipelineDirs ?? []) };
   const vars = baseVars(config, arch);
-  const sub = (v: string, path: string, scope = vars) => {
-    try {
-      return substitute(v, scope);
-    } catch (err) {
-      fail(config, path, err);
-    }
-  };
+  // As melange does when it reads a file, the package's fields and `vars`
+  // (and a range subpackage's `range.*`) are first replaced as plain text
+  // everywhere in the file; only steps are then substituted strictly.
+  const early = parseTimeVars(vars);
 
   // Every package's output directory, subpackage names as unrolled.
-  const unrolled = unrollSubpackages(config, vars).map((u) => ({
-    ...u,
-    name: sub(u.sp.name, `${u.path}.name`, u.scope),
-  }));
-  for (const name of [d.package.name, ...unrolled.map((u) => u.name)]) {
-    const dir = `${OUT}/${name}`;
-    vars.set(`targets.package.${name}`, dir);
-    for (const u of unrolled) u.scope.set(`targets.package.${name}`, dir);
+  const unrolled = unrollSubpackages(config, early);
+  for (const name of [d.package.name, ...unrolled.map((u) => u.sp.name)]) {
+    vars.set(`targets.package.${name}`, `${OUT}/${name}`);
   }
 
   const needs: string[] = [];
-  const pkg = deepSubst(d.package, vars, "package", ctx);
-  const pipeline = compileSteps(d.pipeline ?? [], vars, "pipeline", ctx, needs);
+  const pkg = replaceKnownDeep(d.package, early);
+  const pipeline = compileSteps(
+    replaceKnownDeep(d.pipeline ?? [], early),
+    vars,
+    "pipeline",
+    ctx,
+    needs,
+  );
   const subpackages: CompiledSubpackage[] = [];
-  for (const { sp, scope, path, name } of unrolled) {
-    const subVars = new Map(scope);
+  for (const { sp, path } of unrolled) {
+    const name: string = sp.name;
+    const subVars = new Map(vars);
     for (const [k, v] of Object.entries(subpackageVars(name))) subVars.set(k, v);
     const { pipeline: steps, test, range: _r, if: _i, name: _n, ...rest } = sp;
     // melange compiles a subpackage's steps, and adds what they need to the
     // build environment, whether or not its condition holds.
     const compiledSteps = compileSteps(steps ?? [], subVars, `${path}.pipeline`, ctx, needs);
     if (sp.if && !decide(sp.if, subVars, `${path}.if`, ctx)) continue;
-    const compiled: CompiledSubpackage = {
-      ...deepSubst(rest, subVars, path, ctx),
-      name,
-      pipeline: compiledSteps,
-    };
+    const compiled: CompiledSubpackage = { ...rest, name, pipeline: compiledSteps };
     // A subpackage without its own commit has the package's.
     if (compiled.commit === undefined && pkg.commit !== undefined) compiled.commit = pkg.commit;
-    if (test) compiled.test = compileTest(test, subVars, `${path}.test`, ctx, name, d.environment);
+    if (test) compiled.test = compileTest(test, subVars, `${path}.test`, ctx, name);
     subpackages.push(compiled);
   }
-  const environment = compiledEnvironment(
-    deepSubst(d.environment ?? {}, vars, "environment", ctx),
-    needs,
-  );
+  const environment = compiledEnvironment(replaceKnownDeep(d.environment ?? {}, early), needs);
   const out: CompiledBuild = {
     package: { ...pkg, epoch: Number(d.package.epoch ?? 0) },
     arch,
@@ -85,12 +82,29 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     pipeline,
     subpackages,
   };
-  if (d.test) out.test = compileTest(d.test, vars, "test", ctx, d.package.name, d.environment);
+  if (d.test) out.test = compileTest(replaceKnownDeep(d.test, early), vars, "test", ctx, pkg.name);
   for (const key of ["capabilities", "vars", "options", "update"]) {
     if (d[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = d[key];
   }
   return out;
 }
+
+/** The variables melange replaces when it reads a file: the package's fields and `vars`. */
+function parseTimeVars(vars: Vars): Vars {
+  const early: Vars = new Map();
+  for (const [k, v] of vars) {
+    if (k.startsWith("vars.") || PARSE_TIME.has(k)) early.set(k, v);
+  }
+  return early;
+}
+
+const PARSE_TIME = new Set([
+  "package.name",
+  "package.version",
+  "package.description",
+  "package.epoch",
+  "package.full-version",
+]);
 
 /** The variables every part of the file sees. */
 function baseVars(config: Config, arch: string): Vars {
@@ -157,8 +171,12 @@ function subpackageVars(name: string): Record<string, string> {
   };
 }
 
-/** Subpackages with their scopes; a `range:` subpackage once per data item, keys sorted. */
-function unrollSubpackages(config: Config, vars: Vars) {
+/**
+ * Subpackages with melange's read-time replacement applied; a `range:`
+ * subpackage once per data item (keys sorted), `range.key` and `range.value`
+ * replaced with the rest.
+ */
+function unrollSubpackages(config: Config, early: Vars) {
   const d = config.data;
   const data = new Map<string, Record<string, string>>(
     (d.data ?? []).map((
@@ -166,20 +184,20 @@ function unrollSubpackages(config: Config, vars: Vars) {
     ) => [x.name, x.items ?? {}]),
   );
   // deno-lint-ignore no-explicit-any
-  const out: { sp: any; scope: Vars; path: string }[] = [];
+  const out: { sp: any; path: string }[] = [];
   (d.subpackages ?? []).forEach((sp: { range?: string }, i: number) => {
     const path = `subpackages[${i}]`;
     if (!sp.range) {
-      out.push({ sp, scope: vars, path });
+      out.push({ sp: replaceKnownDeep(sp, early), path });
       return;
     }
     const items = data.get(sp.range);
     if (!items) fail(config, `${path}.range`, `no data named "${sp.range}"`);
     for (const key of Object.keys(items).sort()) {
-      const scope = new Map(vars);
+      const scope = new Map(early);
       scope.set("range.key", key);
       scope.set("range.value", items[key]);
-      out.push({ sp, scope, path });
+      out.push({ sp: replaceKnownDeep(sp, scope), path });
     }
   });
   return out;
@@ -222,11 +240,11 @@ function compileTest(
   path: string,
   ctx: Ctx,
   packageName: string,
-  // deno-lint-ignore no-explicit-any
-  _buildEnv: any,
 ) {
   const needs: string[] = [];
   const pipeline = compileSteps(test.pipeline ?? [], vars, `${path}.pipeline`, ctx, needs);
-  const env = deepSubst(test.environment ?? {}, vars, `${path}.environment`, ctx);
-  return { environment: compiledEnvironment(env, needs, [packageName]), pipeline };
+  return {
+    environment: compiledEnvironment(test.environment ?? {}, needs, [packageName]),
+    pipeline,
+  };
 }

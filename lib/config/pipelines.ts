@@ -3,8 +3,6 @@
  * `--pipeline-dir` in order, then the built-in library. Parsed files are
  * validated once and kept per compile.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { builtinPipeline } from "../pipelines/mod.ts";
 import { problemsMessage } from "./load.ts";
@@ -49,12 +47,17 @@ export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
     let text: string | undefined;
     let source = "";
     for (const dir of dirs) {
-      const file = join(dir, `${name}.yaml`);
-      if (existsSync(file)) {
-        text = readFileSync(file, "utf8");
-        source = file;
-        break;
+      const file = `${dir.replace(/\/+$/, "")}/${name}.yaml`;
+      try {
+        text = Deno.readTextFileSync(file);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+          continue;
+        }
+        throw new UserError(`reading pipeline ${file}: ${(err as Error).message}`);
       }
+      source = file;
+      break;
     }
     if (text === undefined) {
       text = builtinPipeline(name);

@@ -92,10 +92,6 @@ function stepScope(
     ][]
   ) {
     if (!own[k]) own[k] = input.default ?? "";
-    const want = SHA_LENGTHS[k];
-    if (want && own[k] && (!/^[0-9a-fA-F]+$/.test(own[k]) || own[k].length !== want)) {
-      fail(ctx.config, `${path}.with.${k}`, `${k} must be ${want} hexadecimal digits`);
-    }
     if (input.required && !own[k]) {
       fail(ctx.config, path, `required input "${k}" of pipeline "${s.uses}" is missing`);
     }
@@ -117,6 +113,12 @@ function stepScope(
       scope.set(`inputs.${k}`, substitute(scope.get(`inputs.${k}`)!, scope));
     } catch (err) {
       fail(ctx.config, s.with && k in s.with ? `${path}.with.${k}` : path, err);
+    }
+    // Checked once substituted: `expected-sha256: ${{vars.sha}}` is fine.
+    const want = SHA_LENGTHS[k];
+    const v = scope.get(`inputs.${k}`)!;
+    if (want && v && (!/^[0-9a-fA-F]+$/.test(v) || v.length !== want)) {
+      fail(ctx.config, `${path}.with.${k}`, `${k} must be ${want} hexadecimal digits, got "${v}"`);
     }
   }
   return scope;
@@ -147,17 +149,14 @@ function compileStep(
     ? sub(s["working-directory"], "working-directory")
     : parent?.workdir;
   const out: CompiledStep = {};
-  if (step.name) out.name = sub(step.name, "name");
+  // melange never substitutes a step's name when it compiles (a build
+  // file's names had the package's fields and vars replaced when read).
+  if (step.name) out.name = step.name;
   if (step.uses) out.uses = step.uses;
   if (s.runs) out.runs = sub(s.runs, "runs");
   if (workdir) out.workingDirectory = workdir;
-  if (s.environment && Object.keys(s.environment).length) {
-    out.environment = Object.fromEntries(
-      Object.entries(s.environment as Record<string, string>).map((
-        [k, v],
-      ) => [k, sub(v, `environment.${k}`)]),
-    );
-  }
+  // Nor its environment, which reaches the shell as written.
+  if (s.environment && Object.keys(s.environment).length) out.environment = { ...s.environment };
   if (s.pipeline?.length) {
     out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
       scope,

@@ -49,6 +49,46 @@ export function substitute(text: string, vars: Vars, quote = false): string {
   return out;
 }
 
+/**
+ * melange's parse-time replacement (a Go `strings.Replacer`): each exact
+ * `${{name}}`, no spaces inside the braces, whose name is in `vars` becomes
+ * its value, in one pass (a value is not looked into again). Anything else,
+ * unknown names and malformed references included, stays as written.
+ */
+export function replaceKnown(text: string, vars: Vars): string {
+  let at = text.indexOf("${{");
+  if (at < 0) return text;
+  let out = "";
+  let i = 0;
+  while (at >= 0) {
+    const end = text.indexOf("}}", at + 3);
+    if (end < 0) break;
+    const value = vars.get(text.slice(at + 3, end));
+    if (value === undefined) {
+      out += text.slice(i, at + 3);
+      i = at + 3;
+    } else {
+      out += text.slice(i, at) + value;
+      i = end + 2;
+    }
+    at = text.indexOf("${{", i);
+  }
+  return out + text.slice(i);
+}
+
+/** {@link replaceKnown} on every string inside `value`, which is not changed. */
+// deno-lint-ignore no-explicit-any
+export function replaceKnownDeep(value: any, vars: Vars): any {
+  if (typeof value === "string") return replaceKnown(value, vars);
+  if (Array.isArray(value)) return value.map((v) => replaceKnownDeep(v, vars));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) out[k] = replaceKnownDeep(value[k], vars);
+    return out;
+  }
+  return value;
+}
+
 const GO_ESCAPES: Record<string, string> = {
   "\x07": "\\a",
   "\b": "\\b",

@@ -1,0 +1,197 @@
+/**
+ * Substitution as melange does it in two passes: when it reads a file, the
+ * package's fields, `vars` and a range's `range.*` are replaced as plain
+ * text everywhere; when it compiles, a step's `runs`, `with`, `needs`,
+ * `working-directory` and `if` are substituted strictly. Each test is the
+ * smallest form of a Wolfi file that our compiler once got wrong.
+ */
+import { assertEquals, assertStringIncludes, assertThrows } from "./assert.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { compileSync, loadConfigText } from "../lib/config/mod.ts";
+import type { CompiledStep } from "../lib/config/mod.ts";
+import { replaceKnown } from "../lib/config/subst.ts";
+import { withTempDir } from "./support/tmp.ts";
+
+const HEAD = `package:
+  name: demo
+  version: 1.2.3
+  epoch: 0
+  description: a demo
+`;
+
+function compile(yaml: string, pipelineDirs: string[] = []) {
+  return compileSync(loadConfigText(yaml, "demo.yaml"), { arch: "x86_64", pipelineDirs });
+}
+
+const runs = (steps: CompiledStep[]): string[] =>
+  steps.flatMap((s) => [...(s.runs ? [s.runs] : []), ...runs(s.pipeline ?? [])]);
+
+const SHA256 = "a".repeat(64);
+const SHA512 = "b".repeat(128);
+const COMMIT = "c".repeat(40);
+
+Deno.test("subst: checksum and commit inputs are checked once substituted (nginx-mainline, glibc)", () => {
+  const c = compile(
+    HEAD + `vars:
+  hash: ${SHA256}
+  commit: ${COMMIT}
+data:
+  - name: sums
+    items:
+      one: ${SHA512}
+pipeline:
+  - uses: fetch
+    with:
+      uri: https://example.com/demo-\${{package.version}}.tar.gz
+      expected-sha256: \${{vars.hash}}
+  - uses: git-checkout
+    with:
+      repository: https://example.com/demo.git
+      tag: v\${{package.version}}
+      expected-commit: \${{vars.commit}}
+subpackages:
+  - range: sums
+    name: demo-\${{range.key}}
+    pipeline:
+      - uses: fetch
+        with:
+          uri: https://example.com/\${{range.key}}.tar.gz
+          expected-sha512: \${{range.value}}
+`,
+  );
+  const all = runs(c.pipeline).join("\n");
+  assertStringIncludes(all, SHA256);
+  assertStringIncludes(all, COMMIT);
+  assertStringIncludes(runs(c.subpackages[0].pipeline).join("\n"), SHA512);
+  // A substituted value that is not a checksum is still refused.
+  const err = assertThrows(() =>
+    compile(
+      HEAD + `vars:
+  hash: not-a-sha
+pipeline:
+  - uses: fetch
+    with:
+      uri: https://example.com/x.tar.gz
+      expected-sha256: \${{vars.hash}}
+`,
+    )
+  );
+  assertStringIncludes(
+    err.message,
+    'demo.yaml:12:24: pipeline[0].with.expected-sha256: expected-sha256 must be 64 hexadecimal digits, got "not-a-sha"',
+  );
+});
+
+Deno.test("subst: a step's name is not substituted when compiling (py/collect-wheels)", () =>
+  withTempDir((dir) => {
+    mkdirSync(join(dir, "py"));
+    // The pipeline's step name mentions an input it does not declare.
+    writeFileSync(
+      join(dir, "py", "collect.yaml"),
+      `name: collect
+inputs:
+  dir:
+    default: dist
+pipeline:
+  - name: collect wheels for \${{inputs.python}} from \${{inputs.dir}}
+    runs: ls \${{inputs.dir}}
+`,
+    );
+    const c = compile(
+      HEAD + `vars:
+  py: "3.12"
+pipeline:
+  - name: build \${{package.name}} for \${{vars.py}} into \${{targets.destdir}}
+    uses: py/collect
+`,
+      [dir],
+    );
+    // The build file's own name had the package's fields and vars replaced
+    // when read; nothing else is, in either name.
+    assertEquals(c.pipeline[0].name, "build demo for 3.12 into ${{targets.destdir}}");
+    assertEquals(
+      c.pipeline[0].pipeline![0].name,
+      "collect wheels for ${{inputs.python}} from ${{inputs.dir}}",
+    );
+    assertEquals(c.pipeline[0].pipeline![0].runs, "ls dist");
+  }));
+
+Deno.test('subst: range.key in an if: is replaced as text, so an empty key compares as "" (openblas)', () => {
+  const c = compile(
+    HEAD + `data:
+  - name: flavours
+    items:
+      "": plain
+      openmp: with OpenMP
+subpackages:
+  - range: flavours
+    name: demo-x\${{range.key}}
+    pipeline:
+      - if: '"\${{range.key}}" == ""'
+        runs: echo plain build
+      - if: '"\${{range.key}}" != ""'
+        runs: echo \${{range.value}} build
+`,
+  );
+  assertEquals(c.subpackages.map((s) => [s.name, runs(s.pipeline)]), [
+    ["demo-x", ["echo plain build"]],
+    ["demo-xopenmp", ["echo with OpenMP build"]],
+  ]);
+  // Read-time values are text, not quoted strings: bare, they are not a
+  // valid condition, as in melange; compile-time variables are quoted.
+  assertThrows(
+    () => compile(HEAD + "pipeline:\n  - if: ${{package.name}} == 'demo'\n    runs: x\n"),
+    Error,
+    `unexpected character "d"`,
+  );
+  const arch = compile(HEAD + "pipeline:\n  - if: ${{build.arch}} == 'x86_64'\n    runs: x\n");
+  assertEquals(runs(arch.pipeline), ["x"]);
+});
+
+Deno.test("subst: variables inside data: item values are substituted where the value is used (mesa)", () => {
+  const c = compile(
+    HEAD + `vars:
+  soname: libgallium
+data:
+  - name: libs
+    items:
+      gallium: \${{vars.soname}}-\${{package.version}}.so*
+subpackages:
+  - range: libs
+    name: demo-\${{range.key}}
+    pipeline:
+      - runs: mv /usr/lib/\${{range.value}} \${{targets.subpkgdir}}/usr/lib/
+`,
+  );
+  assertEquals(
+    c.subpackages[0].pipeline[0].runs,
+    "mv /usr/lib/libgallium-1.2.3.so* /home/build/melange-out/demo-gallium/usr/lib/",
+  );
+});
+
+Deno.test("subst: a malformed reference outside a step is plain text (openjph)", () => {
+  const c = compile(
+    HEAD.replace("a demo", '"tools of ${{package.name} and ${{ nope }}"') + `subpackages:
+  - name: \${{package.name}}-doc
+    description: docs for \${{package.name}
+pipeline:
+  - runs: echo ok
+`,
+  );
+  assertEquals(c.package.description, "tools of ${{package.name} and ${{ nope }}");
+  assertEquals(c.subpackages[0].description, "docs for ${{package.name}");
+  // In a script it is an error, as in melange.
+  assertThrows(
+    () => compile(HEAD + "pipeline:\n  - runs: echo ${{package.name}\n"),
+    Error,
+    "pipeline[0].runs: unterminated variable reference ${{package.name",
+  );
+});
+
+Deno.test("subst: read-time replacement is one pass of exact names, like Go's strings.Replacer", () => {
+  const vars = new Map([["a", "${{b}}"], ["b", "B"]]);
+  assertEquals(replaceKnown("${{a}}/${{b}}", vars), "${{b}}/B");
+  assertEquals(replaceKnown("${{ a }} ${{c}} ${{a} ${{${{b}}", vars), "${{ a }} ${{c}} ${{a} ${{B");
+  assertEquals(replaceKnown("no refs", vars), "no refs");
+});

@@ -1,0 +1,159 @@
+/**
+ * What two compiles of a melange file must agree on, taken from Go melange's
+ * `compile` JSON and from ours alike: the environment's packages (as a set),
+ * the steps (names, `uses:`, working directories, scripts normalized, nesting),
+ * the subpackages and the test sections. Go melange keeps `if:`-false steps
+ * and subpackages with their condition substituted; they are decided here.
+ */
+import sh from "mvdan-sh";
+import type { CompiledBuild, CompiledStep } from "../../lib/config/mod.ts";
+import { evaluate } from "../../lib/config/subst.ts";
+
+/** One step as compared. */
+export interface StepView {
+  name?: string;
+  uses?: string;
+  runs?: string;
+  workdir?: string;
+  pipeline: StepView[];
+}
+
+/** A test section as compared. */
+export interface TestView {
+  packages: string[];
+  pipeline: StepView[];
+}
+
+/** A compiled file as compared. */
+export interface BuildView {
+  packages: string[];
+  pipeline: StepView[];
+  subpackages: { name: string; pipeline: StepView[]; test?: TestView }[];
+  test?: TestView;
+}
+
+const parser = sh.syntax.NewParser(sh.syntax.KeepComments(false));
+const printer = sh.syntax.NewPrinter();
+
+/**
+ * A script without comments, re-printed by mvdan/sh's printer (what melange
+ * does to every script it compiles); a script it cannot parse has its comment
+ * lines dropped and its lines trimmed.
+ */
+export function normalizeScript(script: string): string | undefined {
+  let out: string;
+  try {
+    // Blank lines go: melange prints statement by statement, dropping those
+    // between top-level statements only.
+    // Whole comment lines go first: left to the parser, their positions can
+    // still move a keyword (`elif`) onto a line of its own.
+    const text = script.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+    out = printer.Print(parser.Parse(text, "runs")).split("\n").filter((l: string) => l.trim())
+      .join("\n");
+  } catch {
+    out = script.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"))
+      .join("\n");
+  }
+  return out.trim() || undefined;
+}
+
+const uniqSorted = (xs: string[]) => [...new Set(xs)].sort();
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+function melangeSteps(steps: Json[] | undefined): StepView[] {
+  return (steps ?? []).filter((s) => !s.if || evaluate(s.if)).map((s) => {
+    const v: StepView = { pipeline: melangeSteps(s.pipeline) };
+    if (s.name) v.name = s.name;
+    if (s.uses) v.uses = s.uses;
+    const runs = s.runs ? normalizeScript(s.runs) : undefined;
+    if (runs) v.runs = runs;
+    if (s["working-directory"]) v.workdir = s["working-directory"];
+    return v;
+  });
+}
+
+function melangeTest(t: Json): TestView | undefined {
+  if (!t) return undefined;
+  return {
+    packages: uniqSorted(t.environment?.contents?.packages ?? []),
+    pipeline: melangeSteps(t.pipeline),
+  };
+}
+
+/** The view of what Go melange's `compile` printed. */
+export function fromMelange(j: Json): BuildView {
+  const v: BuildView = {
+    packages: uniqSorted(j.environment?.contents?.packages ?? []),
+    pipeline: melangeSteps(j.pipeline),
+    subpackages: (j.subpackages ?? []).filter((s: Json) => !s.if || evaluate(s.if)).map((
+      s: Json,
+    ) => {
+      const sv: BuildView["subpackages"][0] = { name: s.name, pipeline: melangeSteps(s.pipeline) };
+      const t = melangeTest(s.test);
+      if (t) sv.test = t;
+      return sv;
+    }),
+  };
+  const t = melangeTest(j.test);
+  if (t) v.test = t;
+  return v;
+}
+
+function ourSteps(steps: CompiledStep[]): StepView[] {
+  return steps.map((s) => {
+    const v: StepView = { pipeline: ourSteps(s.pipeline ?? []) };
+    if (s.name) v.name = s.name;
+    if (s.uses) v.uses = s.uses;
+    const runs = s.runs ? normalizeScript(s.runs) : undefined;
+    if (runs) v.runs = runs;
+    if (s.workingDirectory) v.workdir = s.workingDirectory;
+    return v;
+  });
+}
+
+/** The view of our compile. */
+export function fromOurs(c: CompiledBuild): BuildView {
+  const test = (t: CompiledBuild["test"]): TestView | undefined =>
+    t && { packages: uniqSorted(t.environment.contents.packages), pipeline: ourSteps(t.pipeline) };
+  const v: BuildView = {
+    packages: uniqSorted(c.environment.contents.packages),
+    pipeline: ourSteps(c.pipeline),
+    subpackages: c.subpackages.map((s) => {
+      const sv: BuildView["subpackages"][0] = { name: s.name, pipeline: ourSteps(s.pipeline) };
+      const t = test(s.test);
+      if (t) sv.test = t;
+      return sv;
+    }),
+  };
+  const t = test(c.test);
+  if (t) v.test = t;
+  return v;
+}
+
+/**
+ * The view without the scripts of the steps inside any `uses:` of `names`
+ * (pipelines written differently on each side, whose structure must still
+ * agree).
+ */
+export function withoutScriptsOf(v: BuildView, names: (uses: string) => boolean): BuildView {
+  const steps = (xs: StepView[], inside: boolean): StepView[] =>
+    xs.map((s) => {
+      const hide = inside || (s.uses !== undefined && names(s.uses));
+      const out: StepView = { ...s, pipeline: steps(s.pipeline, hide) };
+      if (inside) delete out.runs;
+      return out;
+    });
+  const test = (t?: TestView) => t && { ...t, pipeline: steps(t.pipeline, false) };
+  return {
+    ...v,
+    pipeline: steps(v.pipeline, false),
+    subpackages: v.subpackages.map((s) => ({
+      ...s,
+      pipeline: steps(s.pipeline, false),
+      ...(s.test ? { test: test(s.test) } : {}),
+    })),
+    ...(v.test ? { test: test(v.test) } : {}),
+  };
+}
