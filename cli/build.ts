@@ -1,7 +1,6 @@
 /** `melange2 build` and `melange2 test`, with melange's flag names. */
 import { type Command, Option } from "commander";
 import { build } from "../lib/build/build.ts";
-import { hostArch } from "../lib/build/arch.ts";
 import { runTests } from "../lib/build/test.ts";
 import { packagesReport } from "../lib/build/report.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
@@ -17,7 +16,7 @@ function addCommonFlags(cmd: Command): Command {
   return addConnectFlags(cmd)
     .option(
       "--arch <arch>",
-      "architecture to build for (repeatable; default: this machine's)",
+      "architectures (repeatable, comma-separated; melange's names or amd64, arm64...; `all`; `host`; default: every one the daemon runs and the repositories have)",
       list,
     )
     .option(
@@ -58,7 +57,7 @@ function addCommonFlags(cmd: Command): Command {
 function runOptions(file: string, opts: Record<string, any>, signal: AbortSignal): RunOptions {
   return {
     configFile: file,
-    archs: opts.arch?.length ? opts.arch : [hostArch()],
+    archs: opts.arch,
     sourceDir: opts.sourceDir,
     outDir: opts.outDir,
     repositoryAppend: opts.repositoryAppend,

@@ -7,8 +7,15 @@
  * and Go from the machine's Go toolchain. No network is needed.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
+import {
+  crossCompileGo,
+  type DebSource,
+  QEMU,
+  run as runIn,
+  SKIP_PREFIXES,
+} from "./local_repo_debs.ts";
 
 /** A staged package: its tree and what goes into `.PKGINFO`. */
 export interface StagedPackage {
@@ -45,15 +52,6 @@ const TOOLCHAIN_SKIP = new Set([
   ...GLIBC_DEBS,
 ]);
 
-/** Paths never packaged: documentation and translations. */
-const SKIP_PREFIXES = [
-  "/usr/share/doc",
-  "/usr/share/man",
-  "/usr/share/info",
-  "/usr/share/locale",
-  "/usr/share/lintian",
-];
-
 async function run(cmd: string, ...args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) {
@@ -86,6 +84,16 @@ async function closure(roots: string[], skip: Set<string>): Promise<string[]> {
     }
   }
   return [...seen].sort();
+}
+
+/** This machine's installed Debian packages, as a source of staged trees. */
+export function installedSource(): DebSource {
+  return {
+    arch: Deno.build.arch === "aarch64" ? "aarch64" : "x86_64",
+    closure,
+    copy: copyDebFiles,
+    version: debVersion,
+  };
 }
 
 /** Copies the files `dpkg -L` lists for `debs` into `dir`, keeping symlinks and modes. */
@@ -133,12 +141,34 @@ export const BUSYBOX = join(
   "debs/busybox/bin/busybox",
 );
 
-/** busybox with a link for every applet, in the places busybox itself lists. */
-async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPackage> {
+/**
+ * busybox with a link for every applet, in the places busybox itself lists.
+ * A foreign architecture's busybox (from its Debian package) lists them
+ * under QEMU, with the staged glibc as its library root.
+ */
+async function stageBusybox(
+  dir: string,
+  skip: Set<string>,
+  src: DebSource,
+  glibc: string,
+): Promise<StagedPackage> {
   mkdirSync(join(dir, "bin"), { recursive: true });
-  copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
+  let list: string;
+  let version: string;
+  if (src === HOST) {
+    copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
+    list = await run(BUSYBOX, "--list-full");
+    version = await debVersion("busybox-static");
+  } else {
+    const unpacked = `${dir}.deb`;
+    await src.copy(["busybox"], unpacked);
+    copyFileSync(join(unpacked, "bin/busybox"), join(dir, "bin/busybox"));
+    rmSync(unpacked, { recursive: true, force: true });
+    list = await runIn(QEMU[src.arch], ["-L", glibc, join(dir, "bin/busybox"), "--list-full"]);
+    version = await src.version("busybox");
+  }
   Deno.chmodSync(join(dir, "bin/busybox"), 0o755);
-  for (const applet of (await run(BUSYBOX, "--list-full")).split("\n").filter(Boolean)) {
+  for (const applet of list.split("\n").filter(Boolean)) {
     // Applets the toolchain ships for real (ar, strings...) are left to it.
     if (skip.has(`/${applet}`) || applet === "bin/busybox") continue;
     const target = join(dir, applet);
@@ -148,7 +178,7 @@ async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPacka
   }
   return {
     name: "busybox",
-    version: `${await debVersion("busybox-static")}-r0`,
+    version: `${version}-r0`,
     description: "busybox from Debian's busybox, with GNU tar and find",
     license: "GPL-2.0-only",
     dir,
@@ -277,27 +307,32 @@ async function treeFiles(dir: string): Promise<string[]> {
   );
 }
 
-/** Stages busybox, glibc, build-base, go, the CA bundle and the tool packages under `root`. */
-export async function stageTrees(root: string): Promise<StagedPackage[]> {
+const HOST = installedSource();
+
+/**
+ * Stages busybox, glibc, build-base, go, the CA bundle and the tool packages
+ * under `root`, from `src`'s Debian packages (default: the installed ones).
+ */
+export async function stageTrees(root: string, src: DebSource = HOST): Promise<StagedPackage[]> {
   const glibc = join(root, "glibc");
-  await copyDebFiles(GLIBC_DEBS, glibc);
+  await src.copy(GLIBC_DEBS, glibc);
   const toolchain = join(root, "build-base");
-  const toolchainDebs = await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
-  await copyDebFiles(toolchainDebs, toolchain);
+  const toolchainDebs = await src.closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
+  await src.copy(toolchainDebs, toolchain);
   symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
   // Each Debian package goes into one staged package only.
   const taken = new Set([...GLIBC_DEBS, ...toolchainDebs, ...TOOLCHAIN_SKIP, ...TOOL_SKIP]);
   const tools: StagedPackage[] = [];
   for (const t of TOOL_PACKAGES) {
-    const debs = await closure(t.debs, taken);
+    const debs = await src.closure(t.debs, taken);
     for (const d of debs) taken.add(d);
     const dir = join(root, t.name);
     mkdirSync(dir, { recursive: true });
-    await copyDebFiles(debs, dir);
+    await src.copy(debs, dir);
     linkAlternatives(dir);
     tools.push({
       name: t.name,
-      version: `${await debVersion(t.debs[0])}-r0`,
+      version: `${await src.version(t.debs[0])}-r0`,
       description: t.description,
       license: t.license,
       dir,
@@ -311,15 +346,15 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   // and its find has no -delete, as Wolfi's do (fetch and perl/cleanup rely
   // on them): GNU tar and find come with busybox instead.
   const busyboxDir = join(root, "busybox");
-  await copyDebFiles(await closure(["tar", "findutils"], taken), busyboxDir);
+  await src.copy(await src.closure(["tar", "findutils"], taken), busyboxDir);
   for (const f of await treeFiles(busyboxDir)) realFiles.add(f);
-  const busybox = await stageBusybox(busyboxDir, realFiles);
-  const go = await stageGo(join(root, "go"));
+  const busybox = await stageBusybox(busyboxDir, realFiles, src, glibc);
+  const go = await stageGo(join(root, "go"), src);
   return [
     busybox,
     {
       name: "glibc",
-      version: `${await debVersion("libc6")}-r0`,
+      version: `${await src.version("libc6")}-r0`,
       description: "the GNU C library, from Debian's libc6 and libgcc-s1",
       license: "LGPL-2.1-or-later",
       dir: glibc,
@@ -327,7 +362,7 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
     },
     {
       name: "build-base",
-      version: `${await debVersion("gcc-12")}-r0`,
+      version: `${await src.version("gcc-12")}-r0`,
       description: "a C toolchain (gcc, binutils, make, libc headers) from Debian packages",
       license: "GPL-3.0-or-later",
       dir: toolchain,
@@ -341,20 +376,32 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   ];
 }
 
-/** The machine's Go toolchain at /usr/lib/go, with `go` and `gofmt` in /usr/bin. */
-async function stageGo(dir: string): Promise<StagedPackage> {
+/**
+ * The machine's Go toolchain at /usr/lib/go, with `go` and `gofmt` in
+ * /usr/bin; for a foreign architecture, its commands cross-compiled.
+ */
+async function stageGo(dir: string, src: DebSource): Promise<StagedPackage> {
   const goroot = (await run("go", "env", "GOROOT")).trim();
   const version = (await run("go", "env", "GOVERSION")).trim().replace(/^go/, "");
   const dest = join(dir, "usr/lib/go");
   mkdirSync(dest, { recursive: true });
   // What `go build` needs: the tools, the standard library's sources, go.env.
   for (
-    const part of ["bin", "pkg/tool", "pkg/include", "src", "lib", "go.env", "VERSION", "LICENSE"]
+    const part of [
+      ...(src === HOST ? ["bin", "pkg/tool"] : []),
+      "pkg/include",
+      "src",
+      "lib",
+      "go.env",
+      "VERSION",
+      "LICENSE",
+    ]
   ) {
     if (!existsSync(join(goroot, part))) continue;
     mkdirSync(dirname(join(dest, part)), { recursive: true });
     await run("cp", "-a", join(goroot, part), join(dest, part));
   }
+  if (src !== HOST) await crossCompileGo(src.arch, goroot, dest);
   // The commands' own sources and every testdata directory are not needed to build programs.
   await run("rm", "-rf", join(dest, "src/cmd"));
   await run(

@@ -234,8 +234,25 @@ install_buildkit
 install_llbref
 start_buildkitd
 
+# The local repository's foreign architecture (aarch64 beside x86_64, or the
+# other way round) is made from Debian's packages of that architecture.
+add_foreign_arch() {
+  local foreign
+  case "$(dpkg --print-architecture)" in
+  amd64) foreign=arm64 ;;
+  arm64) foreign=amd64 ;;
+  *) return ;;
+  esac
+  apt-cache show --no-all-versions "libc6:$foreign" >/dev/null 2>&1 && return
+  log "adding Debian's $foreign architecture (for the local repository's $foreign packages)"
+  dpkg --add-architecture "$foreign"
+  apt-get update -qq >&2
+}
+add_foreign_arch
+
 # The signed local repository the examples build from (made once, kept in
-# /var/cache/melange2/local-repo, remade only when its inputs change).
+# /var/cache/melange2/local-repo, remade only when its inputs change), with
+# x86_64/ and aarch64/ (its busybox listed under QEMU, registered above).
 make_local_repo() {
   local here
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
