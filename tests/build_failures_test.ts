@@ -26,6 +26,8 @@ Deno.test({
         fixture("failing.yaml"),
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "plain",
         "--out-dir",
@@ -64,6 +66,8 @@ Deno.test({
         fixture("failing.yaml"),
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "quiet",
         "--out-dir",
@@ -86,7 +90,16 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       const key = await makeKey(dir);
-      const common = ["--buildkit-addr", ADDR, "--progress", "plain", "--out-dir", `${dir}/p`];
+      const common = [
+        "--buildkit-addr",
+        ADDR,
+        "--arch",
+        "host",
+        "--progress",
+        "plain",
+        "--out-dir",
+        `${dir}/p`,
+      ];
       const built = await runCli([
         "build",
         fixture("failing-test.yaml"),
@@ -122,6 +135,8 @@ Deno.test({
           fixture("slow.yaml"),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "plain",
           "--out-dir",
@@ -163,6 +178,8 @@ Deno.test({
           repoPath("examples", example),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "quiet",
           "--namespace",
@@ -194,6 +211,8 @@ Deno.test({
           repoPath("examples", example),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "quiet",
           "--signing-key",
@@ -229,6 +248,8 @@ Deno.test({
         repoPath("examples", "greeting.yaml"),
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "quiet",
         "--keyring-append",
@@ -333,6 +354,8 @@ Deno.test({
         `${dir}/only-riscv.yaml`,
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--out-dir",
         `${dir}/packages`,
       ]);

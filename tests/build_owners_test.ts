@@ -68,6 +68,8 @@ Deno.test({
             `${dir}/keys/melange2-local.rsa.pub`,
             "--buildkit-addr",
             TCP,
+            "--arch",
+            "host",
             "--progress",
             "plain",
             "--out-dir",

@@ -34,6 +34,8 @@ Deno.test({
           "hello.yaml",
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "plain",
         ],

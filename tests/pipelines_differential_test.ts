@@ -156,6 +156,8 @@ async function build(dir: string, out: string, extra: string[]) {
     key,
     "--buildkit-addr",
     ADDR,
+    "--arch",
+    "host",
     "--progress",
     "plain",
     "--vars-file",

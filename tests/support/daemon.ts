@@ -4,6 +4,7 @@
  * platforms (a daemon without emulation). Its own state, its own socket.
  */
 import { findBuildkitd, socketAnswers } from "../../lib/build/daemon.ts";
+import { Client } from "../../lib/buildkit/client.ts";
 
 /** A running private daemon; stop() ends it and removes its state. */
 export interface PrivateDaemon {
@@ -15,15 +16,18 @@ export interface PrivateDaemon {
 export const canStartDaemon: boolean = Deno.uid() === 0 && findBuildkitd() !== undefined;
 
 /**
- * Starts buildkitd with its own --root and socket. `platforms` overrides the
- * worker's detected platforms (buildkitd.toml `[worker.oci] platforms`).
+ * Starts buildkitd with its own --root and socket. With `noEmulation`, the
+ * daemon finds no emulator: it detects the platforms it runs by executing
+ * small test programs in $TMPDIR, which is then a noexec tmpfs of a mount
+ * namespace of its own (binfmt_misc itself is the machine's), so it reports
+ * only this machine's platform, as a daemon on a machine without QEMU does.
  */
-export async function startDaemon(opts: { platforms?: string[] } = {}): Promise<PrivateDaemon> {
+export async function startDaemon(opts: { noEmulation?: boolean } = {}): Promise<PrivateDaemon> {
   const bin = findBuildkitd();
   if (!bin) throw new Error("buildkitd is not installed: bash scripts/setup.sh");
   const dir = await Deno.makeTempDir({ prefix: "melange2-bk-" });
   const addr = `unix://${dir}/buildkitd.sock`;
-  const args = [
+  const daemonArgs = [
     "--addr",
     addr,
     "--root",
@@ -31,12 +35,24 @@ export async function startDaemon(opts: { platforms?: string[] } = {}): Promise<
     "--allow-insecure-entitlement",
     "security.insecure",
   ];
-  if (opts.platforms) {
-    const list = opts.platforms.map((p) => JSON.stringify(p)).join(", ");
-    await Deno.writeTextFile(`${dir}/buildkitd.toml`, `[worker.oci]\n  platforms = [${list}]\n`);
-    args.push("--config", `${dir}/buildkitd.toml`);
+  let cmd = bin;
+  let args = daemonArgs;
+  if (opts.noEmulation) {
+    await Deno.mkdir(`${dir}/noexec`);
+    cmd = "unshare";
+    args = [
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `mount -t tmpfs -o noexec tmpfs "$0/noexec" && TMPDIR="$0/noexec" exec "$@"`,
+      dir,
+      bin,
+      ...daemonArgs,
+    ];
   }
-  const child = new Deno.Command(bin, { args, stdout: "null", stderr: "null" }).spawn();
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
   for (let i = 0; i < 150 && !(await socketAnswers(addr)); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -54,4 +70,22 @@ export async function startDaemon(opts: { platforms?: string[] } = {}): Promise<
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * A daemon that runs linux/arm64: the tests' own (ADDR) when it does, else a
+ * private one started now (the shared one may have started before the
+ * set-up registered QEMU, and only looks for emulators when it starts).
+ */
+export async function arm64Daemon(addr: string): Promise<PrivateDaemon> {
+  const client = Client.connect({ addr });
+  try {
+    const workers = await client.listWorkers();
+    if (workers.some((w) => (w.platforms ?? []).some((p: any) => p.Architecture === "arm64"))) {
+      return { addr, stop: () => Promise.resolve() };
+    }
+  } finally {
+    client.close();
+  }
+  return await startDaemon();
 }
