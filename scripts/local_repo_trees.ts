@@ -4,7 +4,9 @@
  * (unpacked by setup.sh), a C toolchain from the installed Debian packages
  * of gcc, binutils, make and libc6-dev (their files as `dpkg -L` lists them), the tools the built-in
  * pipelines need (scanelf, autoconf, automake, libtool, wget...) from theirs,
- * and Go from the machine's Go toolchain. No network is needed.
+ * and Go from the machine's Go toolchain. No network is needed. A foreign
+ * architecture's trees are the same packages of that architecture, from
+ * Debian's archive (local_repo_debs.ts).
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { copyFileSync, rmSync } from "node:fs";
