@@ -418,7 +418,7 @@ pipeline:
 });
 
 Deno.test({
-  name: "build: an --out-dir that is a file is said so, not as ENOTDIR",
+  name: "build: an --out-dir that is a file is said so in words",
   ...needs,
   fn: () =>
     withTempDir(async (dir) => {
@@ -434,8 +434,8 @@ Deno.test({
       assertEquals(res.code, 1);
       assertEquals(
         res.stderr.trim().split("\n").at(-1),
-        `error: --out-dir ${dir}/file: cannot make ${dir}/file/${ARCH}: ` +
-          "a part of the path is not a directory",
+        `error: --out-dir ${dir}/file: creating ${dir}/file/${ARCH}: ` +
+          "a part of the path is a file, not a directory (ENOTDIR)",
       );
     }),
 });

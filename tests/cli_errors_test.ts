@@ -99,7 +99,7 @@ Deno.test("a signing key that is not an RSA private key is refused before the bu
       ["junk.rsa", "is not an RSA private key in PEM form; make a key pair with: melange2 keygen"],
       ["ed.key", "is an ed25519 key, and APK signatures need RSA; make one with: melange2 keygen"],
       ["k.rsa.pub", "is a public key; give its private half (the file without .pub)"],
-      ["absent.rsa", "does not exist"],
+      ["absent.rsa", "no such file"],
     ];
     for (const [key, message] of cases) {
       const r = await runCli([

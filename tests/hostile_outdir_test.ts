@@ -101,14 +101,11 @@ Deno.test({
         // The output is received outside the out directory (lib/build/build.ts stages it in a
         // temporary directory); what does not fit is the package written into it.
         const full = new RegExp(
-          `^error: --out-dir ${small}/out: writing ${small}/out/x86_64/\\S+: no space left on the device \\(ENOSPC\\)$`,
+          `^error: --out-dir ${small}/out: writing ${small}/out/x86_64(/\\S+)?: no space left on the device \\(ENOSPC\\)$`,
         );
         const bigMsg = await build(big, `${small}/out`);
         assert(full.test(bigMsg), bigMsg);
         assertEquals(readdirSync(small), [], "the out directory made for the build is removed");
-        const msg = await build(medium, `${small}/out`);
-        assert(full.test(msg), msg);
-        assertEquals(readdirSync(small), []);
         assertEquals(
           await build(medium, `${ro}/out`),
           `error: --out-dir ${ro}/out: creating ${ro}/out/x86_64: the file system is read-only (EROFS)`,

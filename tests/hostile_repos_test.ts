@@ -165,16 +165,16 @@ function cases(servers: { hangup: string; closed: string }): RepoCase[] {
   add(
     "missing directory",
     (dir, b) => ({ repo: join(dir, "nope"), key: b.key }),
-    /reading .*nope\/x86_64\/APKINDEX\.tar\.gz: no such file/,
+    /repository .*nope does not exist: check the path/,
   );
   add("a file, not a directory", (dir, b) => {
     writeFileSync(join(dir, "file"), "x");
     return { repo: join(dir, "file"), key: b.key };
-  }, /reading .*file\/x86_64\/APKINDEX\.tar\.gz: .*not a directory/);
+  }, /repository .*file is not a directory/);
   add("no arch directory", (dir, b) => {
     mkdirSync(join(dir, "repo"));
     return { repo: join(dir, "repo"), key: b.key };
-  }, /reading .*repo\/x86_64\/APKINDEX\.tar\.gz: no such file/);
+  }, /repository .*repo has no index for x86_64 \(.*repo\/x86_64\/APKINDEX\.tar\.gz is missing\)/);
   add(
     "index is a directory",
     idx((a) => {

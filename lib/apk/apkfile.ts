@@ -28,19 +28,18 @@ export async function openApk(
   keyring: Keyring,
   opts: TrustOptions,
 ): Promise<ApkStream> {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (err) {
-    throw new UserError(`reading ${path}: ${(err as Error).message}`);
-  }
+  const size = regularFileSize(path);
   let head: ApkHead | undefined;
   for (let n = Math.min(FIRST_READ, size);; n = Math.min(n * 2, size)) {
     try {
       head = await readApkHead(readHead(path, n), keyring, opts);
       break;
     } catch (err) {
-      if (n >= size) throw err; // the whole file, so the package itself is at fault
+      // The whole file was read, so the package itself is at fault: say which file.
+      if (n >= size) {
+        const message = (err as Error).message;
+        throw new UserError(message.includes(path) ? message : `${path}: ${message}`);
+      }
     }
   }
   const start = head.dataOffset;
@@ -77,4 +76,21 @@ function readHead(path: string, n: number): Uint8Array {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The size of a package file, refusing what is not a regular file (a FIFO would hang a read). */
+function regularFileSize(path: string): number {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such file" : (err as Error).message;
+    throw new UserError(`reading ${path}: ${why}`);
+  }
+  if (st.isDirectory()) throw new UserError(`reading ${path}: is a directory, not a file`);
+  if (!st.isFile()) {
+    throw new UserError(`reading ${path}: not a regular file (a FIFO, socket or device)`);
+  }
+  return st.size;
 }

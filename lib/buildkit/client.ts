@@ -230,6 +230,8 @@ export class Client {
     }
     if (err.code === grpc.status.UNAVAILABLE) {
       const known = explainTls(details, this.addr);
+      // "the daemon at ... requires ..." names the address itself.
+      if (known?.startsWith("the daemon at ")) return new UserError(known);
       if (known) return new UserError(`TLS with BuildKit at ${this.addr} failed: ${known}`);
       const tls = /certificate|SSL|TLS|handshake|alert/i.test(details);
       if (tls) {
@@ -268,11 +270,8 @@ function reason(details: string): string {
   if (/ENOENT/.test(text)) return `${text} (no such socket)`;
   if (/ECONNREFUSED/.test(text)) return `${text} (nothing listens there)`;
   if (/EACCES/.test(text)) return `${text} (permission denied)`;
-  if (/^Failed to connect$/.test(text)) {
-    return `${text} (something answers but not with plain gRPC: a daemon that wants TLS ` +
-      "needs --tlscacert, --tlscert and --tlskey)";
-  }
-  if (/EPIPE|ECONNRESET|closed/.test(text)) {
+  // A server that hangs up on gRPC shows as one or the other, depending on timing.
+  if (/^Failed to connect$/.test(text) || /EPIPE|ECONNRESET|closed/.test(text)) {
     return `${text} (the server hung up: is it BuildKit, and does it want TLS? ` +
       "see --tlscacert, --tlscert and --tlskey)";
   }

@@ -169,7 +169,7 @@ export function explainTls(details: string, addr: string): string | undefined {
   ) {
     return `${certOf} is not signed by the CA in --tlscacert (or no --tlscacert was given)`;
   }
-  if (/certificate required|alert number 116/i.test(details)) {
+  if (/certificate ?required|alert number 116/i.test(details)) {
     return `the daemon at ${addr} requires a client certificate: give --tlscert and --tlskey`;
   }
   if (
