@@ -46,11 +46,3 @@ function normalizeArch(archIn: string, variantIn: string): [string, string] {
   }
   return [arch, variant];
 }
-
-/** True when both name the same platform, field by field. */
-export function samePlatform(a: Platform | undefined, b: Platform | undefined): boolean {
-  if (!a || !b) return a === b;
-  return a.os === b.os && a.architecture === b.architecture &&
-    (a.variant ?? "") === (b.variant ?? "") && (a.osVersion ?? "") === (b.osVersion ?? "") &&
-    (a.osFeatures ?? []).join("\0") === (b.osFeatures ?? []).join("\0");
-}

@@ -5,6 +5,7 @@
  */
 import { finishOp, MarshalCache } from "./op.ts";
 import { parseGitRemote } from "./giturl.ts";
+import { clean } from "./gopath.ts";
 import { goJSONStrings } from "./gojson.ts";
 import { normalizeImageRef } from "./reference.ts";
 import type { Constraints, MarshalledOp, OpOptions, Output, Vertex } from "./types.ts";
@@ -181,7 +182,7 @@ export function gitSource(remote: string, fragment = "", opts: GitOptions = {}):
   if (opts.subdir !== undefined) subdir = opts.subdir;
   let id = parsed.url;
   if (parsed.ok) {
-    id = `${parsed.remote.host}${cleanPath(`/${parsed.remote.path}`)}`;
+    id = `${parsed.remote.host}${clean(`/${parsed.remote.path}`)}`;
     if (ref || subdir) id += `#${ref}${subdir ? `:${subdir}` : ""}`;
   }
   const attrs: Record<string, string> = {};
@@ -217,18 +218,7 @@ export function gitSource(remote: string, fragment = "", opts: GitOptions = {}):
 function splitFragment(fragment: string): [string, string] {
   const colon = fragment.indexOf(":");
   if (colon < 0) return [fragment, ""];
-  return [fragment.slice(0, colon), cleanPath(`/${fragment.slice(colon + 1)}`).slice(1)];
-}
-
-/** Go's path.Clean for absolute paths. */
-function cleanPath(p: string): string {
-  const parts: string[] = [];
-  for (const part of p.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join("/")}`;
+  return [fragment.slice(0, colon), clean(`/${fragment.slice(colon + 1)}`).slice(1)];
 }
 
 /** Options of {@link httpSource}. */

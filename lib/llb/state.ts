@@ -386,7 +386,7 @@ function traceRunOptions(opts: RunOptions): Record<string, unknown> {
 export class ExecState extends State {
   constructor(readonly exec: ExecOp, readonly base: State, readonly runNode: TraceNode) {
     const root = exec.outputOf("/");
-    super(root, adoptFrom(base, root), new TraceNode("root", { run: runNode }));
+    super(root, adopt(base.settings, root), new TraceNode("root", { run: runNode }));
   }
 
   /** The changed root file system (this state itself, as a plain State). */
@@ -404,10 +404,6 @@ export class ExecState extends State {
       new TraceNode("mount", { run: this.runNode, target }),
     );
   }
-}
-
-function adoptFrom(base: State, out: Output | null): Settings {
-  return adopt(base.settings, out);
 }
 
 /** The empty file system. */
