@@ -15,7 +15,8 @@ import { runCli } from "./cli.ts";
 Deno.test("addresses: the flag beats BUILDKIT_HOST, which beats the default socket", () => {
   assertEquals(resolveAddress("tcp://a:1", "unix:///b"), "tcp://a:1");
   assertEquals(resolveAddress(undefined, "unix:///b"), "unix:///b");
-  assertEquals(resolveAddress(undefined, undefined), "unix:///run/buildkit/buildkitd.sock");
+  // An empty BUILDKIT_HOST is unset (passing undefined would read the real one).
+  assertEquals(resolveAddress(undefined, ""), "unix:///run/buildkit/buildkitd.sock");
 });
 
 Deno.test({
