@@ -20,7 +20,7 @@ function addCommonFlags(cmd: Command): Command {
   return addConnectFlags(cmd)
     .option(
       "--arch <arch>",
-      "architecture to build for (repeatable; default: this machine's)",
+      "architectures (repeatable, comma-separated; melange's names or amd64, arm64...; `all`; `host`; default: every one the daemon runs and the repositories have)",
       list,
     )
     .option(
@@ -112,7 +112,7 @@ function runOptions(
   const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
   return {
     configFile: file,
-    archs: opts.arch?.length ? opts.arch : [hostArch()],
+    archs: opts.arch,
     sourceDir: opts.sourceDir,
     outDir: opts.outDir,
     repositoryAppend: opts.repositoryAppend,

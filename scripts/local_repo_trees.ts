@@ -4,12 +4,21 @@
  * (unpacked by setup.sh), a C toolchain from the installed Debian packages
  * of gcc, binutils, make and libc6-dev (their files as `dpkg -L` lists them), the tools the built-in
  * pipelines need (scanelf, autoconf, automake, libtool, wget...) from theirs,
- * and Go from the machine's Go toolchain. No network is needed.
+ * and Go from the machine's Go toolchain. No network is needed. A foreign
+ * architecture's trees are the same packages of that architecture, from
+ * Debian's archive (local_repo_debs.ts).
  */
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { linkAlternatives, TOOL_PACKAGES, TOOL_SKIP } from "./local_repo_tools.ts";
+import {
+  crossCompileGo,
+  type DebSource,
+  QEMU,
+  run as runIn,
+  SKIP_PREFIXES,
+} from "./local_repo_debs.ts";
 
 /** A staged package: its tree and what goes into `.PKGINFO`. */
 export interface StagedPackage {
@@ -49,15 +58,6 @@ const TOOLCHAIN_SKIP = new Set([
   "libcom-err2",
   ...GLIBC_DEBS,
 ]);
-
-/** Paths never packaged: documentation and translations. */
-const SKIP_PREFIXES = [
-  "/usr/share/doc",
-  "/usr/share/man",
-  "/usr/share/info",
-  "/usr/share/locale",
-  "/usr/share/lintian",
-];
 
 async function run(cmd: string, ...args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
@@ -109,6 +109,16 @@ async function closure(roots: string[], skip: Set<string>): Promise<string[]> {
   return [...seen].sort();
 }
 
+/** This machine's installed Debian packages, as a source of staged trees. */
+export function installedSource(): DebSource {
+  return {
+    arch: Deno.build.arch === "aarch64" ? "aarch64" : "x86_64",
+    closure,
+    copy: copyDebFiles,
+    version: debVersion,
+  };
+}
+
 /** Copies the files `dpkg -L` lists for `debs` into `dir`, keeping symlinks and modes. */
 async function copyDebFiles(debs: string[], dir: string): Promise<void> {
   for (const deb of debs) {
@@ -154,12 +164,34 @@ export const BUSYBOX = join(
   "debs/busybox/bin/busybox",
 );
 
-/** busybox with a link for every applet, in the places busybox itself lists. */
-async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPackage> {
+/**
+ * busybox with a link for every applet, in the places busybox itself lists.
+ * A foreign architecture's busybox (from its Debian package) lists them
+ * under QEMU, with the staged glibc as its library root.
+ */
+async function stageBusybox(
+  dir: string,
+  skip: Set<string>,
+  src: DebSource,
+  glibc: string,
+): Promise<StagedPackage> {
   mkdirSync(join(dir, "bin"), { recursive: true });
-  copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
+  let list: string;
+  let version: string;
+  if (src === HOST) {
+    copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
+    list = await run(BUSYBOX, "--list-full");
+    version = await debVersion("busybox-static");
+  } else {
+    const unpacked = `${dir}.deb`;
+    await src.copy(["busybox"], unpacked);
+    copyFileSync(join(unpacked, "bin/busybox"), join(dir, "bin/busybox"));
+    rmSync(unpacked, { recursive: true, force: true });
+    list = await runIn(QEMU[src.arch], ["-L", glibc, join(dir, "bin/busybox"), "--list-full"]);
+    version = await src.version("busybox");
+  }
   Deno.chmodSync(join(dir, "bin/busybox"), 0o755);
-  for (const applet of (await run(BUSYBOX, "--list-full")).split("\n").filter(Boolean)) {
+  for (const applet of list.split("\n").filter(Boolean)) {
     // Applets the toolchain ships for real (ar, strings...) are left to it.
     if (skip.has(`/${applet}`) || applet === "bin/busybox") continue;
     const target = join(dir, applet);
@@ -169,7 +201,7 @@ async function stageBusybox(dir: string, skip: Set<string>): Promise<StagedPacka
   }
   return {
     name: "busybox",
-    version: `${await debVersion("busybox-static")}-r0`,
+    version: `${version}-r0`,
     description: "busybox from Debian's busybox, with GNU tar and find",
     license: "GPL-2.0-only",
     dir,
@@ -201,13 +233,18 @@ async function treeFiles(dir: string): Promise<string[]> {
   );
 }
 
-/** Stages busybox, glibc, build-base, go, the CA bundle and the tool packages under `root`. */
-export async function stageTrees(root: string): Promise<StagedPackage[]> {
+const HOST = installedSource();
+
+/**
+ * Stages busybox, glibc, build-base, go, the CA bundle and the tool packages
+ * under `root`, from `src`'s Debian packages (default: the installed ones).
+ */
+export async function stageTrees(root: string, src: DebSource = HOST): Promise<StagedPackage[]> {
   const glibc = join(root, "glibc");
-  await copyDebFiles(GLIBC_DEBS, glibc);
+  await src.copy(GLIBC_DEBS, glibc);
   const toolchain = join(root, "build-base");
-  const toolchainDebs = await closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
-  await copyDebFiles(toolchainDebs, toolchain);
+  const toolchainDebs = await src.closure(TOOLCHAIN_ROOTS, TOOLCHAIN_SKIP);
+  await src.copy(toolchainDebs, toolchain);
   symlinkSync("gcc", join(toolchain, "usr/bin/cc"));
   // Each Debian package goes into one staged package only, its owner; a
   // package that needs one owned by another depends on that other.
@@ -220,22 +257,22 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   // on them): GNU tar and find come with busybox instead, with the libraries
   // they load, so that busybox alone can run them.
   const busyboxDir = join(root, "busybox");
-  const busyboxDebs = (await closure(["tar", "findutils"], skip)).filter((d) => !owner.has(d));
+  const busyboxDebs = (await src.closure(["tar", "findutils"], skip)).filter((d) => !owner.has(d));
   for (const d of busyboxDebs) owner.set(d, "busybox");
-  await copyDebFiles(busyboxDebs, busyboxDir);
+  await src.copy(busyboxDebs, busyboxDir);
   const tools: StagedPackage[] = [];
   for (const t of TOOL_PACKAGES) {
-    const all = await closure(t.debs, new Set([...skip].filter((d) => !t.debs.includes(d))));
+    const all = await src.closure(t.debs, new Set([...skip].filter((d) => !t.debs.includes(d))));
     const mine = all.filter((d) => !owner.has(d));
     const others = all.map((d) => owner.get(d)).filter((o): o is string => !!o);
     for (const d of mine) owner.set(d, t.name);
     const dir = join(root, t.name);
     mkdirSync(dir, { recursive: true });
-    await copyDebFiles(mine, dir);
+    await src.copy(mine, dir);
     linkAlternatives(dir);
     tools.push({
       name: t.name,
-      version: `${await debVersion(t.debs[0])}-r0`,
+      version: `${await src.version(t.debs[0])}-r0`,
       description: t.description,
       license: t.license,
       dir,
@@ -246,13 +283,13 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   const realFiles = new Set(await treeFiles(toolchain));
   for (const t of tools) for (const f of await treeFiles(t.dir)) realFiles.add(f);
   for (const f of await treeFiles(busyboxDir)) realFiles.add(f);
-  const busybox = await stageBusybox(busyboxDir, realFiles);
-  const go = await stageGo(join(root, "go"));
+  const busybox = await stageBusybox(busyboxDir, realFiles, src, glibc);
+  const go = await stageGo(join(root, "go"), src);
   return [
     busybox,
     {
       name: "glibc",
-      version: `${await debVersion("libc6")}-r0`,
+      version: `${await src.version("libc6")}-r0`,
       description:
         "the GNU C library, from Debian's libc6 and libgcc-s1 (with libcrypt1 and zlib1g)",
       license: "LGPL-2.1-or-later",
@@ -261,7 +298,7 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
     },
     {
       name: "build-base",
-      version: `${await debVersion("gcc-12")}-r0`,
+      version: `${await src.version("gcc-12")}-r0`,
       description: "a C toolchain (gcc, binutils, make, libc headers) from Debian packages",
       license: "GPL-3.0-or-later",
       dir: toolchain,
@@ -275,20 +312,32 @@ export async function stageTrees(root: string): Promise<StagedPackage[]> {
   ];
 }
 
-/** The machine's Go toolchain at /usr/lib/go, with `go` and `gofmt` in /usr/bin. */
-async function stageGo(dir: string): Promise<StagedPackage> {
+/**
+ * The machine's Go toolchain at /usr/lib/go, with `go` and `gofmt` in
+ * /usr/bin; for a foreign architecture, its commands cross-compiled.
+ */
+async function stageGo(dir: string, src: DebSource): Promise<StagedPackage> {
   const goroot = (await run("go", "env", "GOROOT")).trim();
   const version = (await run("go", "env", "GOVERSION")).trim().replace(/^go/, "");
   const dest = join(dir, "usr/lib/go");
   mkdirSync(dest, { recursive: true });
   // What `go build` needs: the tools, the standard library's sources, go.env.
   for (
-    const part of ["bin", "pkg/tool", "pkg/include", "src", "lib", "go.env", "VERSION", "LICENSE"]
+    const part of [
+      ...(src === HOST ? ["bin", "pkg/tool"] : []),
+      "pkg/include",
+      "src",
+      "lib",
+      "go.env",
+      "VERSION",
+      "LICENSE",
+    ]
   ) {
     if (!existsSync(join(goroot, part))) continue;
     mkdirSync(dirname(join(dest, part)), { recursive: true });
     await run("cp", "-a", join(goroot, part), join(dest, part));
   }
+  if (src !== HOST) await crossCompileGo(src.arch, goroot, dest);
   // The commands' own sources and every testdata directory are not needed to build programs.
   await run("rm", "-rf", join(dest, "src/cmd"));
   await run(

@@ -4,6 +4,8 @@
 #
 #   Deno 2.9.x      from the npm registry          -> $MELANGE2_TOOLS/deno
 #   runc            from Debian                    -> /usr/sbin/runc
+#   qemu-user-static from Debian, registered with binfmt_misc (fix-binary) so
+#                   buildkitd runs aarch64 (and melange's other) steps emulated
 #   buildkitd/ctl   v0.32.2 built with the local Go -> $MELANGE2_TOOLS/buildkit
 #   llbref          scripts/llbref against BuildKit v0.32.2's client/llb -> $MELANGE2_TOOLS/llbref
 #   apko            v1.2.33 built with the local Go -> $MELANGE2_TOOLS/apko (the apko
@@ -64,6 +66,51 @@ install_debian_tools() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# QEMU user emulation for melange's foreign architectures. Debian's package
+# ships binfmt.d lines with the F (fix-binary) flag, which opens the emulator
+# when registered so that it also works inside containers (where its path does
+# not exist); without systemd nothing registers them, so the set-up does. It
+# must happen before buildkitd starts: the daemon detects its platforms once.
+QEMU_ARCHS=(aarch64 arm ppc64le s390x riscv64 loongarch64)
+BINFMT=/proc/sys/fs/binfmt_misc
+
+install_qemu() {
+  if ! dpkg-query -W -f='${Status}' qemu-user-static 2>/dev/null | grep -q "ok installed"; then
+    log "installing qemu-user-static from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq qemu-user-static >&2
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    log "not root: cannot register the QEMU binfmt_misc handlers (foreign architectures will not build)"
+    return
+  fi
+  if [ ! -e "$BINFMT/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null || {
+      log "cannot mount binfmt_misc at $BINFMT: foreign architectures will not build"
+      return
+    }
+  fi
+  local arch conf name flags
+  for arch in "${QEMU_ARCHS[@]}"; do
+    conf="/usr/lib/binfmt.d/qemu-$arch.conf"
+    [ -f "$conf" ] || continue
+    name=$(cut -d: -f2 "$conf")
+    flags=$(cut -d: -f8 "$conf")
+    case "$flags" in *F*) ;; *) flags="${flags}F" ;; esac
+    if [ -e "$BINFMT/$name" ]; then
+      # Registered already: keep it when it is enabled and fixes the binary.
+      if grep -qx enabled "$BINFMT/$name" && grep -q "^flags: .*F" "$BINFMT/$name"; then
+        continue
+      fi
+      echo -1 >"$BINFMT/$name"
+    fi
+    log "registering $name with binfmt_misc (flags $flags)"
+    # The conf's fields, with the flags the containers need.
+    printf '%s' "$(cut -d: -f1-7 "$conf"):$flags" >"$BINFMT/register"
+  done
 }
 
 # The local repository's busybox: Debian's dynamic build, unpacked (not
@@ -271,14 +318,32 @@ free_port() {
 install_deno
 install_runc
 install_debian_tools
+install_qemu
 fetch_busybox
 install_buildkit
 install_llbref
 install_apko
 start_buildkitd
 
+# The local repository's foreign architecture (aarch64 beside x86_64, or the
+# other way round) is made from Debian's packages of that architecture.
+add_foreign_arch() {
+  local foreign
+  case "$(dpkg --print-architecture)" in
+  amd64) foreign=arm64 ;;
+  arm64) foreign=amd64 ;;
+  *) return ;;
+  esac
+  apt-cache show --no-all-versions "libc6:$foreign" >/dev/null 2>&1 && return
+  log "adding Debian's $foreign architecture (for the local repository's $foreign packages)"
+  dpkg --add-architecture "$foreign"
+  apt-get update -qq >&2
+}
+add_foreign_arch
+
 # The signed local repository the examples build from (made once, kept in
-# /var/cache/melange2/local-repo, remade only when its inputs change).
+# /var/cache/melange2/local-repo, remade only when its inputs change), with
+# x86_64/ and aarch64/ (its busybox listed under QEMU, registered above).
 make_local_repo() {
   local here
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

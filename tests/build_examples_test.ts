@@ -20,7 +20,7 @@ const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
 /** `melange2 build` then `melange2 test` of an example; returns the arch directory. */
 async function buildAndTest(dir: string, example: string, extra: string[] = []): Promise<string> {
   const key = existsSync(`${dir}/test.rsa`) ? `${dir}/test.rsa` : await makeKey(dir);
-  const common = ["--buildkit-addr", ADDR, "--progress", "plain", ...extra];
+  const common = ["--buildkit-addr", ADDR, "--arch", "host", "--progress", "plain", ...extra];
   const built = await runCli([
     "build",
     repoPath("examples", example),
@@ -142,6 +142,8 @@ Deno.test({
           repoPath("examples", "greeting.yaml"),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "quiet",
           "--out-dir",
@@ -184,6 +186,8 @@ Deno.test({
       const common = [
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "quiet",
         "--out-dir",

@@ -26,6 +26,8 @@ Deno.test({
         fixture("failing.yaml"),
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "plain",
         "--out-dir",
@@ -71,6 +73,8 @@ Deno.test({
         fixture("failing.yaml"),
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "quiet",
         "--out-dir",
@@ -93,7 +97,16 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       const key = await makeKey(dir);
-      const common = ["--buildkit-addr", ADDR, "--progress", "plain", "--out-dir", `${dir}/p`];
+      const common = [
+        "--buildkit-addr",
+        ADDR,
+        "--arch",
+        "host",
+        "--progress",
+        "plain",
+        "--out-dir",
+        `${dir}/p`,
+      ];
       const built = await runCli([
         "build",
         fixture("failing-test.yaml"),
@@ -129,6 +142,8 @@ Deno.test({
           fixture("slow.yaml"),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "plain",
           "--out-dir",
@@ -170,6 +185,8 @@ Deno.test({
           repoPath("examples", example),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "quiet",
           "--cache-namespace",
@@ -201,6 +218,8 @@ Deno.test({
           repoPath("examples", example),
           "--buildkit-addr",
           ADDR,
+          "--arch",
+          "host",
           "--progress",
           "quiet",
           "--signing-key",
@@ -236,6 +255,8 @@ Deno.test({
         repoPath("examples", "greeting.yaml"),
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "quiet",
         "--keyring-append",
@@ -340,6 +361,8 @@ Deno.test({
         `${dir}/only-riscv.yaml`,
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--out-dir",
         `${dir}/packages`,
       ]);

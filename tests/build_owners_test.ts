@@ -69,6 +69,8 @@ Deno.test({
             `${dir}/keys/melange2-local.rsa.pub`,
             "--buildkit-addr",
             TCP,
+            "--arch",
+            "host",
             "--progress",
             "plain",
             "--out-dir",

@@ -67,6 +67,8 @@ Deno.test({
         "hello.yaml",
         "--buildkit-addr",
         ADDR,
+        "--arch",
+        "host",
         "--progress",
         "plain",
       ]);

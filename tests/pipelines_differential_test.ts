@@ -160,6 +160,8 @@ async function build(dir: string, file: string, out: string, extra: string[]) {
     key,
     "--buildkit-addr",
     ADDR,
+    "--arch",
+    "host",
     "--progress",
     "plain",
     ...extra,

@@ -1,5 +1,6 @@
 /**
- * `melange2 build`: a melange file to signed APK packages. Per architecture:
+ * `melange2 build`: a melange file to signed APK packages. Per architecture
+ * (all of them at once, each on its own platform):
  * compile the file, prepare the build environment, build the LLB graph,
  * solve it on BuildKit (exporting only melange-out), then package, analyze
  * and index what came back.
@@ -26,13 +27,8 @@ import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { exportDiskFull, makeArchDir } from "./outdir.ts";
 import { packageOutputs } from "./packaging.ts";
-import {
-  buildSteps,
-  compiledPerArch,
-  entitlementsFor,
-  environmentSpec,
-  type RunOptions,
-} from "./plan.ts";
+import { buildSteps, entitlementsFor, environmentSpec, type RunOptions } from "./plan.ts";
+import { allOrFirstError, progressFor, selectArchs } from "./perarch.ts";
 
 /** Everything `melange2 build` takes. */
 export interface BuildOptions extends RunOptions {
@@ -76,14 +72,27 @@ export interface BuildResult {
   packages: Record<string, string[]>;
 }
 
-/** Builds every architecture in turn. */
+/** Builds every selected architecture (lib/build/perarch.ts), side by side. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   checkOptions(opts);
-  const result: BuildResult = { packages: {} };
-  for await (const [arch, compiled] of compiledPerArch(opts)) {
-    const written = await buildArch(compiled, arch, opts);
-    if (written) result.packages[arch] = written;
+  const dumping = !!(opts.dumpLlb || opts.dumpLlbRecipe);
+  const selected = await selectArchs(opts, { noDaemon: dumping });
+  if (dumping && selected.length > 1) {
+    throw new UserError(
+      `--dump-llb and --dump-llb-recipe write one architecture's graph; name one with --arch ` +
+        `(asked for ${selected.map(([a]) => a).join(", ")})`,
+    );
   }
+  const progress = progressFor(opts.progress, selected.length);
+  const written = await allOrFirstError(
+    selected,
+    opts.signal,
+    ([arch, compiled], signal) => buildArch(compiled, arch, { ...opts, progress, signal }),
+  );
+  const result: BuildResult = { packages: {} };
+  selected.forEach(([arch], i) => {
+    if (written[i]) result.packages[arch] = written[i]!;
+  });
   return result;
 }
 

@@ -65,7 +65,8 @@ export function buildSteps(compiled: CompiledBuild, sourceDateEpoch: number): St
 /** What {@link compiledPerArch} needs. */
 export interface PerArchOptions extends LoadOptions {
   configFile: string;
-  archs: string[];
+  /** `--arch` values; none: the run's default (lib/build/perarch.ts). */
+  archs?: string[];
   pipelineDirs?: string[];
   log?: (line: string) => void;
 }
@@ -82,7 +83,7 @@ export async function* compiledPerArch(
     varsFile: opts.varsFile,
     envFile: opts.envFile,
   });
-  for (const arch of opts.archs.map(normalizeArch)) {
+  for (const arch of (opts.archs ?? []).map(normalizeArch)) {
     const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
     const targets = compiled.package["target-architecture"];
     if (!buildsFor(targets, arch)) {

@@ -15,13 +15,8 @@ import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { melangeIgnore } from "./melangeignore.ts";
-import {
-  compiledPerArch,
-  entitlementsFor,
-  environmentSpec,
-  type RunOptions,
-  stepBase,
-} from "./plan.ts";
+import { entitlementsFor, environmentSpec, type RunOptions, stepBase } from "./plan.ts";
+import { allOrFirstError, progressFor, selectArchs } from "./perarch.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
 import { testResultLine } from "./report.ts";
 
@@ -43,7 +38,10 @@ interface TestTarget {
 export async function runTests(opts: TestOptions): Promise<void> {
   const log = opts.log ?? (() => {});
   if (!existsSync(opts.configFile)) throw new UserError(`${opts.configFile}: no such file`);
-  for await (const [arch, compiled] of compiledPerArch(opts)) {
+  const selected = await selectArchs(opts, { extraRepositories: [resolve(opts.outDir)] });
+  const progress = progressFor(opts.progress, selected.length);
+  await allOrFirstError(selected, opts.signal, async ([arch, compiled], signal) => {
+    const archOpts = { ...opts, progress, signal };
     const targets = testTargets(compiled).filter((t) => !opts.only || t.name === opts.only);
     if (opts.only && !targets.length) {
       throw new UserError(`${opts.configFile}: no package or subpackage "${opts.only}" has tests`);
@@ -52,18 +50,18 @@ export async function runTests(opts: TestOptions): Promise<void> {
     let failure: unknown;
     for (const target of targets) {
       const t0 = performance.now();
-      const error = await runTarget(target, compiled, arch, opts).then(
+      const error = await runTarget(target, compiled, arch, archOpts).then(
         () => undefined,
         (err) => withContext(`testing ${target.name}-${target.version} (${arch})`, err),
       );
-      if (error && (opts.signal?.aborted || !(error instanceof UserError))) throw error;
+      if (error && (signal.aborted || !(error instanceof UserError))) throw error;
       failure ??= error;
       const seconds = (performance.now() - t0) / 1000;
       const message = error ? (error as Error).message : undefined;
       log(testResultLine({ ...target, arch, seconds, error: message }));
     }
     if (failure) throw failure;
-  }
+  });
 }
 
 /** The package and subpackages that have test pipelines. */
