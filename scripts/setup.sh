@@ -72,7 +72,8 @@ install_debian_tools() {
 # ships binfmt.d lines with the F (fix-binary) flag, which opens the emulator
 # when registered so that it also works inside containers (where its path does
 # not exist); without systemd nothing registers them, so the set-up does. It
-# must happen before buildkitd starts: the daemon detects its platforms once.
+# happens before buildkitd starts (a daemon already running finds the handlers
+# too: BuildKit probes its emulators again when asked for its workers).
 QEMU_ARCHS=(aarch64 arm ppc64le s390x riscv64 loongarch64)
 BINFMT=/proc/sys/fs/binfmt_misc
 
