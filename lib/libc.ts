@@ -57,10 +57,15 @@ export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 const BILLION = 1_000_000_000n;
 
+/** The last libc call's errno. */
+export function lastErrno(l: Libc): number {
+  const at = l.__errno_location();
+  return at ? new Deno.UnsafePointerView(at).getInt32() : 0;
+}
+
 /** The last libc call's error, as strerror words it (e.g. "No space left on device"). */
 export function lastError(l: Libc): string {
-  const at = l.__errno_location();
-  const errno = at ? new Deno.UnsafePointerView(at).getInt32() : 0;
+  const errno = lastErrno(l);
   const text = l.strerror(errno);
   return text ? new Deno.UnsafePointerView(text).getCString() : `errno ${errno}`;
 }

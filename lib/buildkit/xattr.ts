@@ -4,7 +4,7 @@
  * where libc cannot be loaded (not Linux), files go without xattrs.
  */
 
-import { cstr, libc } from "../libc.ts";
+import { cstr, lastErrno, lastError, libc } from "../libc.ts";
 
 /** The extended attributes of `path` (not following symlinks); empty when none. */
 export function readXattrs(path: string): Record<string, Uint8Array> {
@@ -28,7 +28,15 @@ export function readXattrs(path: string): Record<string, Uint8Array> {
   return out;
 }
 
-/** Sets extended attributes on `path` (not following symlinks). */
+/** EOPNOTSUPP: the filesystem (or the kernel) has no such attribute namespace. */
+const EOPNOTSUPP = 95;
+
+/**
+ * Sets extended attributes on `path` (not following symlinks). Attributes
+ * the filesystem does not support are skipped, as apk-tools skips them:
+ * packages built on other systems carry names such as
+ * `com.docker.grpcfuse.ownership` that Linux has no namespace for.
+ */
 export function writeXattrs(path: string, xattrs: Record<string, Uint8Array>): void {
   const l = libc();
   const names = Object.keys(xattrs);
@@ -38,7 +46,8 @@ export function writeXattrs(path: string, xattrs: Record<string, Uint8Array>): v
   for (const name of names) {
     const v = xattrs[name];
     if (l.lsetxattr(p, cstr(name), v, BigInt(v.length), 0) !== 0) {
-      throw new Error(`setting extended attribute ${name} on ${path} failed`);
+      if (lastErrno(l) === EOPNOTSUPP) continue;
+      throw new Error(`setting extended attribute ${name} on ${path}: ${lastError(l)}`);
     }
   }
 }
