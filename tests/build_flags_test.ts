@@ -75,6 +75,8 @@ Deno.test({
 
       const res = await runCli([
         "build",
+        "--arch",
+        "host",
         "--buildkit-addr",
         ADDR,
         "--progress",
@@ -232,7 +234,10 @@ test:
 `;
         writeFileSync(`${dir}/authed.yaml`, file(true));
         writeFileSync(`${dir}/unkeyed.yaml`, file(false));
-        const common = ["--buildkit-addr", ADDR, "--progress", "plain", "--out-dir", `${dir}/p`];
+        const common = [
+          ...["--arch", "host", "--buildkit-addr", ADDR],
+          ...["--progress", "plain", "--out-dir", `${dir}/p`],
+        ];
         // The password keeps its colon, as Go's SplitN(auth, ":", 4) leaves it.
         const auth = { HTTP_AUTH: "basic:127.0.0.1:melange:s3:cret" };
 
