@@ -1,0 +1,336 @@
+/**
+ * Planning a many-package build: every build file compiled for one
+ * architecture, the packages each build and test environment needs matched
+ * to the files that build them (by name, `provides` and versions, ranked
+ * as apk ranks candidates: lib/apk/resolve.ts), closed over the runtime
+ * dependencies of what is installed, and put in topological order.
+ *
+ * `so:`, `cmd:` and `pc:` names are only known once a package is built
+ * (melange's analysis adds them), so a need for one that no file declares
+ * and no earlier build (`built`) provides is `deferred`: the scheduler
+ * matches it against packages as they finish. Cycles are reported with one
+ * path through each; edges inside a cycle to packages a bootstrap
+ * repository offers are cut (that need is met from the bootstrap
+ * repository), as are test needs inside a cycle (tests run after builds).
+ */
+import { UserError } from "../errors.ts";
+import { buildsFor, type CompiledBuild, compileSync, loadConfigSync } from "../config/mod.ts";
+import { pipelineLoader } from "../config/pipelines.ts";
+import { type ApkPackage, emptyPackage } from "../apk/index.ts";
+import { candidates, type PackageUniverse, universe } from "../apk/resolve.ts";
+import type { RepositoryPackage } from "../apk/repository.ts";
+import { type Dependency, parseDependency } from "../apk/version.ts";
+import { cyclePath, cycles, type DependencyMap, topologicalOrder } from "./graph.ts";
+
+/** One build file's package, as planned. */
+export interface PlannedPackage {
+  /** The origin package's name (the node's name). */
+  name: string;
+  /** `version-rEPOCH`. */
+  version: string;
+  file: string;
+  /** The package and its subpackages. */
+  outputs: string[];
+  /** Packages of this run to build first (after cuts), sorted. */
+  needs: string[];
+  /** Needs no file of this run provides: met from the repositories. */
+  external: string[];
+  /** `so:`/`cmd:`/`pc:` needs a package of this run may provide once built. */
+  deferred: string[];
+  /** `!name` entries of its environments: never chosen as a provider for it. */
+  conflicts: string[];
+  /** The file compiled for the plan's architecture. */
+  compiled: CompiledBuild;
+}
+
+/** Why one package needs another. */
+export interface PlanEdge {
+  /** The package that needs. */
+  from: string;
+  /** The package built first. */
+  to: string;
+  kind: "environment" | "test" | "runtime";
+  /** The dependency as written (`b-dev>=2`, or the runtime dependency followed). */
+  dep: string;
+  /** Which output of `to` provides it. */
+  output: string;
+}
+
+/** A cycle left after cuts: its packages, one path through them and the edges inside. */
+export interface PlanCycle {
+  packages: string[];
+  path: string[];
+  edges: PlanEdge[];
+}
+
+/** A planned run for one architecture. */
+export interface Plan {
+  arch: string;
+  /** In topological order; packages in or behind a cycle are absent. */
+  packages: PlannedPackage[];
+  edges: PlanEdge[];
+  /** Edges not followed, and why. */
+  cut: (PlanEdge & { why: string })[];
+  cycles: PlanCycle[];
+  /** Files not built for this architecture (their `target-architecture`). */
+  excluded: { file: string; name: string; reason: string }[];
+}
+
+/** Options of {@link planBuilds}. */
+export interface PlanOptions {
+  arch: string;
+  pipelineDirs?: string[];
+  varsFile?: string;
+  envFile?: string | string[];
+  /** What the bootstrap repositories offer: needs inside a cycle they meet are cut. */
+  bootstrap?: ApkPackage[];
+  /** Packages built before (the out directory's index): their so:/cmd: provides count. */
+  built?: ApkPackage[];
+  /** Follow test environments too (default true). */
+  tests?: boolean;
+}
+
+const DEFERRABLE = /^(so|cmd|pc):/;
+const PLAN_REPO = { url: "plan:" };
+
+/** Reads, compiles and plans `files` (see the module doc). */
+export function planBuilds(files: string[], opts: PlanOptions): Plan {
+  const loader = pipelineLoader(opts.pipelineDirs ?? []);
+  const nodes = new Map<string, PlannedPackage>();
+  const excluded: Plan["excluded"] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let compiled: CompiledBuild;
+    try {
+      const config = loadConfigSync(file, { varsFile: opts.varsFile, envFile: opts.envFile });
+      compiled = compileSync(config, { arch: opts.arch, loader });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      problems.push(err.message.startsWith(file) ? err.message : `${file}: ${err.message}`);
+      continue;
+    }
+    const name = compiled.package.name;
+    if (!buildsFor(compiled.package["target-architecture"], opts.arch)) {
+      const targets = compiled.package["target-architecture"]?.join(", ");
+      excluded.push({ file, name, reason: `built for ${targets} only` });
+      continue;
+    }
+    const other = nodes.get(name);
+    if (other) {
+      problems.push(`${file}: package ${name} is also built by ${other.file}`);
+      continue;
+    }
+    nodes.set(name, {
+      name,
+      version: `${compiled.package.version}-r${compiled.package.epoch}`,
+      file,
+      outputs: [name, ...compiled.subpackages.map((s) => s.name)],
+      needs: [],
+      external: [],
+      deferred: [],
+      conflicts: [],
+      compiled,
+    });
+  }
+  if (problems.length) {
+    const more = problems.length > 10 ? `\n(and ${problems.length - 10} more)` : "";
+    throw new UserError(problems.slice(0, 10).join("\n") + more);
+  }
+  const u = universe(
+    [{ repository: PLAN_REPO, arch: opts.arch, packages: outputsOf(nodes) }],
+    opts.arch,
+  );
+  const builtOrigins = builtProvides(opts.built ?? [], nodes);
+  const edges: PlanEdge[] = [];
+  for (const node of nodes.values()) edges.push(...needsOf(node, u, builtOrigins, opts));
+  return order(opts.arch, nodes, edges, excluded, opts.bootstrap ?? []);
+}
+
+/** Every output of every file as an index record, origin and priority included. */
+function outputsOf(nodes: Map<string, PlannedPackage>): ApkPackage[] {
+  const out: ApkPackage[] = [];
+  for (const node of nodes.values()) {
+    const c = node.compiled;
+    const parts = [{ ...c.package }, ...c.subpackages];
+    for (const part of parts) {
+      const p = emptyPackage(part.name, node.version, c.arch);
+      p.origin = node.name;
+      p.depends = [...(part.dependencies?.runtime ?? [])];
+      p.provides = [...(part.dependencies?.provides ?? [])];
+      const prio = Number(part.dependencies?.["provider-priority"]);
+      if (Number.isFinite(prio)) p.providerPriority = prio;
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/** so:/cmd:/pc: names packages built before provide, by the origin of this run that builds them. */
+function builtProvides(
+  built: ApkPackage[],
+  nodes: Map<string, PlannedPackage>,
+): Map<string, { origin: string; output: string }> {
+  const map = new Map<string, { origin: string; output: string }>();
+  for (const p of built) {
+    const origin = p.origin ?? p.name;
+    if (!nodes.has(origin)) continue;
+    for (const prov of p.provides) {
+      const name = prov.split("=")[0];
+      if (DEFERRABLE.test(name) && !map.has(name)) map.set(name, { origin, output: p.name });
+    }
+  }
+  return map;
+}
+
+/** The edges of one package: its environments' needs, closed over runtime dependencies. */
+function needsOf(
+  node: PlannedPackage,
+  u: PackageUniverse,
+  built: Map<string, { origin: string; output: string }>,
+  opts: PlanOptions,
+): PlanEdge[] {
+  const c = node.compiled;
+  const lists: [PlanEdge["kind"], string[]][] = [["environment", c.environment.contents.packages]];
+  if (opts.tests !== false) {
+    for (const t of [c.test, ...c.subpackages.map((s) => s.test)]) {
+      if (t) lists.push(["test", t.environment.contents.packages]);
+    }
+  }
+  const deps = lists.flatMap(([kind, list]) =>
+    list.map((text) => ({ kind, dep: parse(text, node) }))
+  );
+  const conflicts = new Set(deps.filter((d) => d.dep.conflict).map((d) => d.dep.name));
+  node.conflicts = [...conflicts].sort();
+  const edges = new Map<string, PlanEdge>();
+  const external = new Set<string>();
+  const deferred = new Set<string>();
+  const seen = new Set<string>();
+  const follow = (kind: PlanEdge["kind"], dep: Dependency, text: string) => {
+    const key = `${kind}\0${text}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const pick = candidates(u, dep).find((p) => !conflicts.has(p.name));
+    if (!pick) {
+      const earlier = built.get(dep.name);
+      if (earlier) return addEdge(edges, node, kind, text, earlier.origin, earlier.output);
+      (DEFERRABLE.test(dep.name) ? deferred : external).add(text);
+      return;
+    }
+    addEdge(edges, node, kind, text, (pick as RepositoryPackage).origin!, pick.name);
+    for (const r of pick.depends) {
+      const rd = parse(r, node);
+      if (!rd.conflict) follow(kind === "environment" ? "runtime" : kind, rd, r);
+    }
+  };
+  for (const { kind, dep } of deps) {
+    if (!dep.conflict) follow(kind, dep, formatted(dep));
+  }
+  node.external = [...external].sort();
+  node.deferred = [...deferred].sort();
+  return [...edges.values()];
+}
+
+function formatted(d: Dependency): string {
+  return `${d.name}${d.tag ? `@${d.tag}` : ""}${d.op ? `${d.op}${d.version}` : ""}`;
+}
+
+function parse(text: string, node: PlannedPackage): Dependency {
+  try {
+    return parseDependency(text);
+  } catch (err) {
+    throw new UserError(`${node.file}: ${(err as Error).message}`);
+  }
+}
+
+function addEdge(
+  edges: Map<string, PlanEdge>,
+  node: PlannedPackage,
+  kind: PlanEdge["kind"],
+  dep: string,
+  to: string,
+  output: string,
+): void {
+  // A package needing its own output gets it from the repositories (an earlier build).
+  if (to === node.name) return;
+  // One edge per package needed; the build environment's reason wins over a test's.
+  const rank = { environment: 0, runtime: 1, test: 2 };
+  const had = edges.get(to);
+  if (had && rank[had.kind] <= rank[kind]) return;
+  edges.set(to, { from: node.name, to, kind, dep, output });
+}
+
+/** Cuts what a bootstrap repository or a test edge breaks, then orders what is left. */
+function order(
+  arch: string,
+  nodes: Map<string, PlannedPackage>,
+  all: PlanEdge[],
+  excluded: Plan["excluded"],
+  bootstrap: ApkPackage[],
+): Plan {
+  const offered = universe(
+    [{ repository: { url: "bootstrap:" }, arch, packages: bootstrap }],
+    arch,
+  );
+  let edges = all;
+  const cut: Plan["cut"] = [];
+  for (let round = 0; round < 2; round++) {
+    const inCycle = new Map<string, number>();
+    cycles(dependencyMap(nodes, edges)).forEach((scc, i) => scc.forEach((n) => inCycle.set(n, i)));
+    if (!inCycle.size) break;
+    edges = edges.filter((e) => {
+      const same = inCycle.has(e.from) && inCycle.get(e.from) === inCycle.get(e.to);
+      if (!same) return true;
+      if (e.kind === "test") {
+        cut.push({ ...e, why: "a test need inside a cycle (tests run after the builds)" });
+        return false;
+      }
+      if (round === 1 && candidates(offered, parseDependency(e.dep)).length) {
+        cut.push({ ...e, why: "met from the bootstrap repository" });
+        return false;
+      }
+      return true;
+    });
+  }
+  const deps = dependencyMap(nodes, edges);
+  for (const node of nodes.values()) node.needs = [...deps.get(node.name)!].sort();
+  const found = cycles(deps).map((packages) => {
+    const inside = new Set(packages);
+    return {
+      packages,
+      path: cyclePath(packages, deps),
+      edges: edges.filter((e) => inside.has(e.from) && inside.has(e.to)),
+    };
+  });
+  const packages = topologicalOrder(deps).map((n) => nodes.get(n)!);
+  return { arch, packages, edges, cut, cycles: found, excluded };
+}
+
+function dependencyMap(nodes: Map<string, PlannedPackage>, edges: PlanEdge[]): DependencyMap {
+  const deps: DependencyMap = new Map();
+  for (const name of nodes.keys()) deps.set(name, new Set());
+  for (const e of edges) deps.get(e.from)!.add(e.to);
+  return deps;
+}
+
+/**
+ * The cycles of a plan as one error message: each cycle's path with the
+ * need behind every step, and how to break it.
+ */
+export function cyclesMessage(plan: Plan): string {
+  const lines = [`the packages' dependencies form ${plan.cycles.length} cycle(s) (${plan.arch}):`];
+  for (const c of plan.cycles) {
+    const why = (from: string, to: string) => {
+      const e = c.edges.find((x) => x.from === from && x.to === to)!;
+      return `${to} (${e.kind}: ${e.dep})`;
+    };
+    const steps = c.path.slice(1).map((to, i) => why(c.path[i], to));
+    lines.push(`  ${c.path[0]} needs ${steps.join(", which needs ")}`);
+  }
+  const names = [...new Set(plan.cycles.flatMap((c) => c.edges.map((e) => e.output)))].sort();
+  lines.push(
+    `break a cycle with --bootstrap-repository DIR|URL: a repository that already has one of ` +
+      `${names.slice(0, 8).join(", ")}${names.length > 8 ? ", ..." : ""} (its need is then met ` +
+      `from there, and the package is rebuilt in this run)`,
+  );
+  return lines.join("\n");
+}
