@@ -43,14 +43,17 @@ export interface PoolConfig {
 /** Go melange2's defaults. */
 export const POOL_DEFAULTS = { defaultMaxJobs: 4, failureThreshold: 3, recoveryTimeoutMs: 30_000 };
 
-/** A pool of the daemons named by `--buildkit-addr`, each for `arch`, sharing one TLS set-up. */
+/**
+ * A pool of the daemons named by `--buildkit-addr`, sharing one TLS set-up.
+ * Their architecture is `*`: each build asks its daemon whether it runs the
+ * package's (lib/build/archs.ts) and says so clearly when it does not.
+ */
 export function poolFromAddrs(
   addrs: string[],
-  arch: string,
   tls?: Omit<ConnectOptions, "addr">,
   maxJobs = 0,
 ): PoolConfig {
-  const backends = addrs.map((addr) => ({ addr, arch, labels: {}, maxJobs, tls }));
+  const backends = addrs.map((addr) => ({ addr, arch: "*", labels: {}, maxJobs, tls }));
   return { ...POOL_DEFAULTS, backends: checkBackends(backends, "--buildkit-addr") };
 }
 

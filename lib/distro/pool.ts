@@ -74,10 +74,14 @@ export class Pool {
     }
   }
 
-  /** The backends that could ever run a job of `arch` with `selector` (open circuits too). */
+  /**
+   * The backends that could ever run a job of `arch` with `selector` (open
+   * circuits too); a backend of arch `*` (from `--buildkit-addr`) runs any.
+   */
   matching(arch: string, selector: Record<string, string> = {}): Backend[] {
     return this.config.backends.filter((b) =>
-      b.arch === arch && Object.entries(selector).every(([k, v]) => b.labels[k] === v)
+      (b.arch === arch || b.arch === "*") &&
+      Object.entries(selector).every(([k, v]) => b.labels[k] === v)
     );
   }
 
