@@ -217,7 +217,7 @@ export function register(program: Command): void {
       positive,
     )
     .option(
-      "-k, --keep-going",
+      "--keep-going",
       "many files: after a failure, build everything that does not need it",
     )
     .option(

@@ -125,6 +125,7 @@ export async function buildMany(opts: ManyOptions): Promise<ManyResult> {
       maxAttempts: opts.maxAttempts,
       signal: opts.signal,
       onEvent: (e) => display.event(e),
+      label: (id) => labels.get(id)?.name ?? id,
     });
   } finally {
     display.stop();

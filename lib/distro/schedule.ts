@@ -77,6 +77,8 @@ export interface ScheduleOptions {
   onEvent?: (e: ScheduleEvent) => void;
   /** The pool to use (default: a new one of `config`). */
   pool?: Pool;
+  /** How reasons name a job (default: its id). */
+  label?: (id: string) => string;
 }
 
 /** Runs `jobs` (see the module doc); resolves with every job's result, in `jobs`' order. */
@@ -289,12 +291,28 @@ class Scheduler {
     this.opts.onEvent?.({ kind: "end", result: r });
     if (r.status !== "failed") return;
     if (!this.opts.keepGoing) this.#stopped = true;
-    for (const d of this.#below(r.id)) {
-      if (this.#waiting.has(d)) this.#skip(d, `needs ${r.id}, which failed`);
+    const name = this.opts.label ?? ((id: string) => id);
+    // Breadth first from the failed job: each dependent is told the way it needs it.
+    const via = new Map<string, string>();
+    const queue = [r.id];
+    while (queue.length) {
+      const n = queue.shift()!;
+      for (const d of this.#dependents.get(n) ?? []) {
+        if (via.has(d) || !this.#waiting.has(d)) continue;
+        via.set(d, n);
+        queue.push(d);
+      }
+    }
+    for (const [d, from] of via) {
+      const through = from === r.id ? "" : ` (through ${name(from)})`;
+      this.#skip(d, `needs ${name(r.id)}${through}, which failed`);
     }
     if (this.#stopped) {
       for (const id of [...this.#waiting]) {
-        this.#skip(id, `not started: ${r.id} failed (--keep-going builds what does not need it)`);
+        this.#skip(
+          id,
+          `not started: ${name(r.id)} failed (--keep-going builds what does not need it)`,
+        );
       }
     }
   }
