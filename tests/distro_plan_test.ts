@@ -1,0 +1,269 @@
+/**
+ * Planning many build files (lib/distro/plan.ts) and the pieces that need
+ * no daemon: the wolfi-os corpus's graph against edges derived by hand from
+ * its files, the generated 12-package graph, versions and conflicts as apk
+ * ranks them, cycles and the bootstrap way out, Go melange2's backends
+ * file, and the circuit breaker on a clock the test moves.
+ */
+import { assert, assertEquals, assertStringIncludes, assertThrows } from "./assert.ts";
+import { sharedPath } from "./shared.ts";
+import { withTempDir } from "./support/tmp.ts";
+import { twelvePackages, writeGraph } from "./support/distro_graph.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { cyclesMessage, type Plan, planBuilds } from "../lib/distro/plan.ts";
+import { findSources } from "../lib/distro/sources.ts";
+import { parseBackends, parseDuration } from "../lib/distro/backends.ts";
+import { Pool } from "../lib/distro/pool.ts";
+import { emptyPackage } from "../lib/apk/index.ts";
+import { UserError } from "../lib/errors.ts";
+
+const REPO = { repository: "/nonexistent/repo", publicKey: "/nonexistent/repo/key.rsa.pub" };
+
+/** `from -> to` for every edge not to busybox, sorted. */
+function edgesOf(plan: Plan, skip = new Set<string>()): string[] {
+  return plan.edges.filter((e) => !skip.has(e.to)).map((e) => `${e.from} -> ${e.to}`).sort();
+}
+
+/** Every edge's target comes before its source in the plan's order. */
+function assertTopological(plan: Plan): void {
+  const at = new Map(plan.packages.map((p, i) => [p.name, i]));
+  for (const e of plan.edges) {
+    assert(at.get(e.to)! < at.get(e.from)!, `${e.to} should come before ${e.from}`);
+  }
+}
+
+const corpus = sharedPath("corpus", "wolfi-os");
+
+Deno.test({
+  name: "plan: the wolfi-os corpus's graph is the one read by hand from its files",
+  ignore: !existsSync(corpus),
+  fn() {
+    const src = findSources([corpus]);
+    assertEquals(src.pipelineDirs, [join(corpus, "pipelines")]);
+    const plan = planBuilds(src.files, { arch: "x86_64", pipelineDirs: src.pipelineDirs });
+    assertEquals(plan.cycles, []);
+    assertEquals(plan.packages.length, 48);
+    // Read from the files: each environment (or test environment) line and the file that
+    // builds it. orthanc-gdcm's boost-dev~1.88 is not boost 1.92.0's (apk's ~), so it comes
+    // from the repositories; k3s's `mount` in dependencies.runtime is no build need, its tests'
+    // is; py3-supported-setuptools-rust is a subpackage of py3-setuptools-rust.
+    assertEquals(edgesOf(plan, new Set(["busybox"])), [
+      "apache-arrow -> boost", // boost-dev
+      "apache2 -> nghttp2", // nghttp2-dev
+      "ascan -> 7zip", // test: 7zip
+      "avahi -> intltool",
+      "ceph-20 -> apache-arrow", // apache-arrow-dev
+      "ceph-20 -> boost", // boost-dev
+      "ceph-20 -> util-linux", // util-linux-dev
+      "conda-base -> conda", // conda~${{package.version}} = conda~26.7.1
+      "k3s -> util-linux", // test: mount
+      "orthanc-gdcm -> util-linux", // libuuid, util-linux-dev
+      "py3-bcrypt -> py3-setuptools-rust", // py3-supported-setuptools-rust
+    ]);
+    const kinds = new Map(plan.edges.map((e) => [`${e.from}->${e.to}`, e]));
+    assertEquals(kinds.get("ascan->7zip")?.kind, "test");
+    assertEquals(kinds.get("k3s->util-linux")?.kind, "test");
+    assertEquals(kinds.get("k3s->util-linux")?.output, "mount");
+    assertEquals(kinds.get("conda-base->conda")?.dep, "conda~26.7.1");
+    assertEquals(
+      kinds.get("py3-bcrypt->py3-setuptools-rust")?.output,
+      "py3-supported-setuptools-rust",
+    );
+    // conda's tests need conda-base, which needs conda to build: the test need is cut.
+    assertEquals(plan.cut.map((e) => `${e.from} -> ${e.to} (${e.kind})`), [
+      "conda -> conda-base (test)",
+    ]);
+    // busybox is built first: 42 files need it (their own lines, or their pipelines' needs).
+    assertEquals(plan.edges.filter((e) => e.to === "busybox").length, 42);
+    assert(plan.packages.findIndex((p) => p.name === "busybox") < 2);
+    // util-linux's `cmd:su` is provided by no file: it waits for builds, not for the plan.
+    assertEquals(plan.packages.find((p) => p.name === "util-linux")!.deferred, ["cmd:su"]);
+    assertEquals(
+      plan.packages.find((p) => p.name === "orthanc-gdcm")!.external.includes("boost-dev~1.88"),
+      true,
+    );
+    assertTopological(plan);
+  },
+});
+
+Deno.test("plan: the generated 12-package graph, diamonds and subpackage needs, in order", () =>
+  withTempDir((dir) => {
+    const files = writeGraph(dir, twelvePackages(), REPO);
+    const plan = planBuilds(files, { arch: "x86_64" });
+    assertEquals(edgesOf(plan), [
+      "after-after-bad -> after-bad",
+      "after-bad -> bad",
+      "after-bad -> c",
+      "b -> a",
+      "bad -> a",
+      "c -> a",
+      "d -> b",
+      "d -> c",
+      "e -> d",
+      "f -> d",
+      "g -> e",
+      "g -> f",
+      "h -> g",
+      "h -> lone",
+    ]);
+    assertEquals(plan.edges.find((e) => e.from === "b")!.output, "a-dev");
+    assertEquals(
+      plan.packages.map((p) => p.name),
+      ["a", "b", "bad", "c", "after-bad", "after-after-bad", "d", "e", "f", "g", "lone", "h"],
+    );
+    assertTopological(plan);
+  }));
+
+/** Writes minimal build files: name -> [version, environment packages, provides]. */
+function files(dir: string, spec: Record<string, [string, string[], string[]?]>): string[] {
+  return Object.entries(spec).map(([name, [version, env, provides]]) => {
+    const text = [
+      `package: {name: ${name}, version: "${version}", epoch: 0, description: x,`,
+      `  copyright: [{license: MIT}], dependencies: {provides: [${(provides ?? []).join(", ")}]}}`,
+      `environment: {contents: {packages: [${env.map((e) => `"${e}"`).join(", ")}]}}`,
+      `pipeline: [{runs: "true"}]`,
+    ].join("\n");
+    const file = join(dir, `${name}.yaml`);
+    Deno.writeTextFileSync(file, text + "\n");
+    return file;
+  });
+}
+
+Deno.test("plan: versions, provides and conflicts choose the provider as apk would", () =>
+  withTempDir((dir) => {
+    const plan = planBuilds(
+      files(dir, {
+        "go-1.21": ["1.21.9", [], ["go=1.21.9"]],
+        "go-1.22": ["1.22.3", [], ["go=1.22.3"]],
+        "new": ["1", ["go"]],
+        "old": ["1", ["go<1.22"]],
+        "exact": ["1", ["go-1.22=1.22.3-r0"]],
+        "none": ["1", ["go>2"]],
+        "shunned": ["1", ["go", "!go-1.22"]],
+      }),
+      { arch: "x86_64" },
+    );
+    const to = (n: string) => plan.edges.filter((e) => e.from === n).map((e) => e.to);
+    assertEquals(to("new"), ["go-1.22"]); // the highest provided version
+    assertEquals(to("old"), ["go-1.21"]);
+    assertEquals(to("exact"), ["go-1.22"]);
+    assertEquals(to("none"), []);
+    assertEquals(plan.packages.find((p) => p.name === "none")!.external, ["go>2"]);
+    assertEquals(to("shunned"), ["go-1.21"]); // `!go-1.22` rules it out
+    assertEquals(plan.packages.find((p) => p.name === "shunned")!.conflicts, ["go-1.22"]);
+  }));
+
+Deno.test("plan: a cycle is reported with its path, and a bootstrap repository breaks it", () =>
+  withTempDir((dir) => {
+    const list = files(dir, {
+      x: ["1", ["y-dev"]],
+      y: ["1", ["z"], ["y-dev=1-r0"]],
+      z: ["1", ["x"]],
+      w: ["1", ["x"]],
+    });
+    const plan = planBuilds(list, { arch: "x86_64" });
+    assertEquals(plan.cycles.map((c) => c.path), [["x", "y", "z", "x"]]);
+    assertEquals(plan.packages.map((p) => p.name), []); // w waits behind the cycle
+    const msg = cyclesMessage(plan);
+    assertStringIncludes(msg, "x needs y (environment: y-dev), which needs z (environment: z)");
+    assertStringIncludes(msg, "--bootstrap-repository");
+    // A bootstrap repository with z: y's need of z is met there, and the rest is ordered.
+    const boot = planBuilds(list, {
+      arch: "x86_64",
+      bootstrap: [emptyPackage("z", "0.9-r0", "x86_64")],
+    });
+    assertEquals(boot.cycles, []);
+    assertEquals(boot.cut.map((e) => `${e.from} -> ${e.to}: ${e.why}`), [
+      "y -> z: met from the bootstrap repository",
+    ]);
+    assertEquals(boot.packages.map((p) => p.name), ["y", "x", "w", "z"]);
+  }));
+
+Deno.test("plan: bad files are one error naming each file; a package built twice is refused", () =>
+  withTempDir((dir) => {
+    const good = files(dir, { a: ["1", []] });
+    Deno.writeTextFileSync(join(dir, "broken.yaml"), "package: [\n");
+    Deno.mkdirSync(join(dir, "sub"));
+    const twice = files(join(dir, "sub"), { a: ["2", []] });
+    const err = assertThrows(
+      () => planBuilds([...good, join(dir, "broken.yaml"), ...twice], { arch: "x86_64" }),
+      UserError,
+    );
+    assertStringIncludes(err.message, `${join(dir, "broken.yaml")}:`);
+    assertStringIncludes(err.message, `package a is also built by ${good[0]}`);
+  }));
+
+Deno.test("backends: Go melange2's file format, with its defaults and clear errors", () => {
+  const cfg = parseBackends({
+    backends: [
+      { addr: "tcp://x86:1234", arch: "x86_64", maxJobs: 2, labels: { tier: "standard" } },
+      { addr: "tcp://arm:1234", arch: "arm64", tlscacert: "ca.pem" },
+    ],
+    failureThreshold: 2,
+    recoveryTimeout: "1m30s",
+  }, "/etc/melange/backends.yaml");
+  assertEquals(cfg.defaultMaxJobs, 4);
+  assertEquals(cfg.failureThreshold, 2);
+  assertEquals(cfg.recoveryTimeoutMs, 90_000);
+  assertEquals(cfg.backends[1].arch, "aarch64");
+  assertEquals(cfg.backends[1].tls?.tlsCaCert, "/etc/melange/ca.pem");
+  assertEquals(parseDuration(30_000_000_000, "x"), 30_000); // yaml.v3: an integer is nanoseconds
+  const bad = (doc: unknown) => assertThrows(() => parseBackends(doc, "b.yaml"), UserError).message;
+  assertEquals(bad({ backends: [{ arch: "x86_64" }] }), "b.yaml: backends[0]: addr is required");
+  assertStringIncludes(
+    bad({ backends: [{ addr: "a", arch: "x86_64", maxjobs: 1 }] }),
+    "unknown field maxjobs",
+  );
+  assertStringIncludes(bad({ backends: [], recoveryTimeout: "soon" }), "at least one backend");
+  assertStringIncludes(
+    bad({ backends: [{ addr: "a", arch: "x86_64" }], recoveryTimeout: "soon" }),
+    "expected a duration",
+  );
+});
+
+Deno.test("pool: least loaded by arch and labels, per-backend limits, and the circuit breaker", () => {
+  let now = 0;
+  const pool = new Pool({
+    backends: [
+      { addr: "a", arch: "x86_64", labels: {}, maxJobs: 2 },
+      { addr: "b", arch: "x86_64", labels: { tier: "big" }, maxJobs: 1 },
+      { addr: "c", arch: "aarch64", labels: {}, maxJobs: 1 },
+    ],
+    defaultMaxJobs: 4,
+    failureThreshold: 2,
+    recoveryTimeoutMs: 1000,
+  }, { now: () => now });
+  const a1 = pool.acquire("x86_64")!;
+  assertEquals(a1.addr, "a");
+  assertEquals(pool.acquire("x86_64")!.addr, "b"); // a is half loaded, b empty
+  assertEquals(pool.acquire("x86_64")!.addr, "a");
+  assertEquals(pool.acquire("x86_64"), undefined); // every slot taken
+  assertEquals(pool.acquire("aarch64", { tier: "big" }), undefined);
+  assertEquals(pool.acquire("aarch64")!.addr, "c");
+  // Two daemon failures in a row on a open its circuit; a job's own failure ("ok") does not count.
+  pool.release(a1, "daemon-failure");
+  pool.release(a1, "daemon-failure");
+  assertEquals(pool.events.map((e) => `${e.addr} ${e.state}`), ["a open"]);
+  assertEquals(pool.acquire("x86_64", {}), undefined); // b is full, a is open
+  now = 999;
+  assertEquals(pool.acquire("x86_64"), undefined);
+  now = 1000; // recovery: one trial job at a time
+  const trial = pool.acquire("x86_64")!;
+  assertEquals(trial.addr, "a");
+  assertEquals(pool.acquire("x86_64"), undefined);
+  pool.release(trial, "daemon-failure"); // the trial failed: open again, for another second
+  now = 1500;
+  assertEquals(pool.acquire("x86_64"), undefined);
+  now = 2000;
+  const again = pool.acquire("x86_64")!;
+  pool.release(again, "ok");
+  assertEquals(pool.events.map((e) => `${e.at} ${e.addr} ${e.state}`), [
+    "0 a open",
+    "1000 a half-open",
+    "1000 a open",
+    "2000 a half-open",
+    "2000 a closed",
+  ]);
+  assertEquals(pool.acquire("x86_64")!.addr, "a");
+});
