@@ -87,25 +87,26 @@ export class Pool {
 
   /**
    * Takes a slot on the least-loaded available backend for `arch` and
-   * `selector`, avoiding those in `avoid` while another is free; undefined
-   * when none has a slot now.
+   * `selector`; undefined when none has a slot now. Backends in `avoid`
+   * (those a job's daemon failed on) are left out while the pool has any
+   * other that matches, even a busy one: the job waits for it.
    */
   acquire(
     arch: string,
     selector: Record<string, string> = {},
     avoid: ReadonlySet<string> = new Set(),
   ): Backend | undefined {
+    const all = this.matching(arch, selector);
+    const others = all.filter((b) => !avoid.has(b.addr));
     let best: Backend | undefined;
-    let bestRank = Infinity;
-    for (const b of this.matching(arch, selector)) {
+    let bestLoad = Infinity;
+    for (const b of others.length ? others : all) {
       const s = this.#state.get(b.addr)!;
       if (!this.#admits(b, s)) continue;
       const load = s.running / this.maxJobs(b);
-      // A backend this job already failed on is taken only when no other has a slot.
-      const rank = (avoid.has(b.addr) ? 1 : 0) * 10 + load;
-      if (rank < bestRank) {
+      if (load < bestLoad) {
         best = b;
-        bestRank = rank;
+        bestLoad = load;
       }
     }
     if (!best) return undefined;

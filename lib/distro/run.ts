@@ -17,7 +17,7 @@ import { loadSigningKey } from "../apk/signature.ts";
 import type { PoolConfig } from "./backends.ts";
 import { cyclesMessage, type Plan, planBuilds } from "./plan.ts";
 import { type CircuitEvent, Pool } from "./pool.ts";
-import { type Job, type JobResult, schedule } from "./schedule.ts";
+import { type Job, type JobResult, schedule, type ScheduleEvent } from "./schedule.ts";
 import { type BaseBuildOptions, type LiveJob, packageRunner } from "./runner.ts";
 import { findSources } from "./sources.ts";
 import { type JobLabel, resultsTable, RunDisplay } from "./display.ts";
@@ -38,6 +38,8 @@ export interface ManyOptions {
   signal?: AbortSignal;
   /** Progress output; default: none. */
   display?: { mode: "tty" | "plain" | "quiet"; write: (s: string) => void; columns?: number };
+  /** Every scheduler event, after the display has it. */
+  onEvent?: (e: ScheduleEvent) => void;
   /** Plan only: no daemon is asked, nothing is built. */
   planOnly?: boolean;
 }
@@ -124,7 +126,10 @@ export async function buildMany(opts: ManyOptions): Promise<ManyResult> {
       keepGoing: opts.keepGoing,
       maxAttempts: opts.maxAttempts,
       signal: opts.signal,
-      onEvent: (e) => display.event(e),
+      onEvent: (e) => {
+        display.event(e);
+        opts.onEvent?.(e);
+      },
       label: (id) => labels.get(id)?.name ?? id,
     });
   } finally {

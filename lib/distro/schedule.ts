@@ -39,7 +39,9 @@ export interface JobResult {
   /** The backend of its last attempt. */
   backend?: string;
   attempts: number;
+  /** Wall-clock times (ms since the epoch) of its last attempt. */
   startedAt?: number;
+  endedAt?: number;
   durationMs: number;
   /** Names it provides (for others' deferred needs), from the runner. */
   provides?: string[];
@@ -247,6 +249,7 @@ class Scheduler {
           ...this.#result(job.id, out.status),
           backend: backend.addr,
           startedAt,
+          endedAt: Date.now(),
           durationMs: performance.now() - t0,
           provides: out.provides,
           cachedSteps: out.cachedSteps,
@@ -271,6 +274,7 @@ class Scheduler {
           ...this.#result(job.id, "failed", why),
           backend: backend.addr,
           startedAt,
+          endedAt: Date.now(),
           durationMs: performance.now() - t0,
         });
       },
