@@ -16,6 +16,8 @@
 import { UserError } from "../errors.ts";
 import { buildsFor, type CompiledBuild, compileSync, loadConfigSync } from "../config/mod.ts";
 import { pipelineLoader } from "../config/pipelines.ts";
+import { readInputText } from "../config/readtext.ts";
+import { compileCache } from "./compilecache.ts";
 import { type ApkPackage, emptyPackage } from "../apk/index.ts";
 import { candidates, type PackageUniverse, universe } from "../apk/resolve.ts";
 import type { RepositoryPackage } from "../apk/repository.ts";
@@ -88,6 +90,10 @@ export interface PlanOptions {
   built?: ApkPackage[];
   /** Follow test environments too (default true). */
   tests?: boolean;
+  /** Keep compiled files between runs (compilecache.ts; default true). */
+  cache?: boolean;
+  /** Where (default: `~/.cache/melange2/compiled`). */
+  cacheDir?: string;
 }
 
 const DEFERRABLE = /^(so|cmd|pc):/;
@@ -96,14 +102,17 @@ const PLAN_REPO = { url: "plan:" };
 /** Reads, compiles and plans `files` (see the module doc). */
 export function planBuilds(files: string[], opts: PlanOptions): Plan {
   const loader = pipelineLoader(opts.pipelineDirs ?? []);
+  const cache = opts.cache === false ? undefined : compileCache(inputsOf(opts), opts.cacheDir);
   const nodes = new Map<string, PlannedPackage>();
   const excluded: Plan["excluded"] = [];
   const problems: string[] = [];
   for (const file of files) {
     let compiled: CompiledBuild;
     try {
-      const config = loadConfigSync(file, { varsFile: opts.varsFile, envFile: opts.envFile });
-      compiled = compileSync(config, { arch: opts.arch, loader });
+      const load = () => loadConfigSync(file, { varsFile: opts.varsFile, envFile: opts.envFile });
+      compiled = cache
+        ? cache.compile(file, readInputText(file), load, opts.arch, loader)
+        : compileSync(load(), { arch: opts.arch, loader });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       problems.push(err.message.startsWith(file) ? err.message : `${file}: ${err.message}`);
@@ -144,6 +153,22 @@ export function planBuilds(files: string[], opts: PlanOptions): Plan {
   const edges: PlanEdge[] = [];
   for (const node of nodes.values()) edges.push(...needsOf(node, u, builtOrigins, opts));
   return order(opts.arch, nodes, edges, excluded, opts.bootstrap ?? []);
+}
+
+/** What compiling reads besides the file: the vars and env files' text. */
+function inputsOf(opts: PlanOptions): string[] {
+  const envFiles = typeof opts.envFile === "string" ? [opts.envFile] : opts.envFile ?? [];
+  const read = (f: string) => {
+    try {
+      return readInputText(f);
+    } catch {
+      return "\0unreadable"; // loading the file reports it
+    }
+  };
+  return [
+    `vars:${opts.varsFile ? read(opts.varsFile) : ""}`,
+    ...envFiles.map((f) => `env:${read(f)}`),
+  ];
 }
 
 /** Every output of every file as an index record, origin and priority included. */
