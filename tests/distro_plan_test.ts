@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "./assert.ts";
 import { sharedPath } from "./shared.ts";
 import { withTempDir } from "./support/tmp.ts";
+import { runCli } from "./cli.ts";
 import { twelvePackages, writeGraph } from "./support/distro_graph.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -267,3 +268,67 @@ Deno.test("pool: least loaded by arch and labels, per-backend limits, and the ci
   ]);
   assertEquals(pool.acquire("x86_64")!.addr, "a");
 });
+
+Deno.test("cli: many files refuse one-file flags, bad backends files and cycles with one clear error", () =>
+  withTempDir(async (dir) => {
+    files(dir, { x: ["1", ["y"]], y: ["1", ["x"]] });
+    const llb = await runCli(["build", dir, "--dump-llb", join(dir, "x.llb")]);
+    assertEquals(llb.code, 1);
+    assertEquals(
+      llb.stderr.trim(),
+      "error: --dump-llb names one file's build: give it one file, not a directory",
+    );
+    Deno.writeTextFileSync(join(dir, "pool.yml"), "backends:\n  - addr: unix:///x.sock\n");
+    const pool = await runCli(["build", dir, "--backends", join(dir, "pool.yml")]);
+    assertEquals(pool.code, 1);
+    assertStringIncludes(pool.stderr, "backends[0] (unix:///x.sock): arch is required");
+    const cycle = await runCli([
+      "build",
+      join(dir, "x.yaml"),
+      join(dir, "y.yaml"),
+      "--buildkit-addr",
+      "unix:///nowhere.sock",
+      "--arch",
+      "x86_64",
+    ]);
+    assertEquals(cycle.code, 1);
+    assertStringIncludes(
+      cycle.stderr,
+      "x needs y (environment: y), which needs x (environment: x)",
+    );
+    assert(!cycle.stderr.includes("    at "), cycle.stderr); // no stack trace
+    assert(!existsSync(join(dir, "packages")), "a refused run wrote its out directory");
+  }));
+
+Deno.test("plan: kept compiled files are used only while the pipelines they used are unchanged", () =>
+  withTempDir((dir) => {
+    const cacheDir = join(dir, "cache");
+    Deno.mkdirSync(join(dir, "pipelines"));
+    const pipe = (need: string) =>
+      Deno.writeTextFileSync(
+        join(dir, "pipelines", "tool.yaml"),
+        `name: tool\nneeds:\n  packages:\n    - ${need}\npipeline:\n  - runs: "true"\n`,
+      );
+    const list = files(dir, { a: ["1", []], b: ["1", []], user: ["1", []] });
+    Deno.writeTextFileSync(
+      list[2],
+      Deno.readTextFileSync(list[2]).replace(
+        'pipeline: [{runs: "true"}]',
+        "pipeline: [{uses: tool}]",
+      ),
+    );
+    const plan = () =>
+      planBuilds(list, { arch: "x86_64", pipelineDirs: [join(dir, "pipelines")], cacheDir });
+    pipe("a");
+    assertEquals(edgesOf(plan()), ["user -> a"]);
+    assert(Deno.readDirSync(cacheDir).next().value, "nothing was kept");
+    assertEquals(edgesOf(plan()), ["user -> a"]); // from the records
+    pipe("b"); // the pipeline changed: user.yaml is compiled again
+    assertEquals(edgesOf(plan()), ["user -> b"]);
+    const uncached = planBuilds(list, {
+      arch: "x86_64",
+      pipelineDirs: [join(dir, "pipelines")],
+      cache: false,
+    });
+    assertEquals(uncached.packages.map((p) => p.compiled), plan().packages.map((p) => p.compiled));
+  }));
