@@ -16,6 +16,7 @@ import { cyclesMessage, type Plan, planBuilds } from "../lib/distro/plan.ts";
 import { findSources } from "../lib/distro/sources.ts";
 import { parseBackends, parseDuration } from "../lib/distro/backends.ts";
 import { Pool } from "../lib/distro/pool.ts";
+import { currentStep, resultsTable, RunDisplay } from "../lib/distro/display.ts";
 import { emptyPackage } from "../lib/apk/index.ts";
 import { UserError } from "../lib/errors.ts";
 
@@ -332,3 +333,82 @@ Deno.test("plan: kept compiled files are used only while the pipelines they used
     });
     assertEquals(uncached.packages.map((p) => p.compiled), plan().packages.map((p) => p.compiled));
   }));
+
+Deno.test("display: plain lines per event, a live block on a terminal, the final table", () => {
+  const labels = new Map([
+    ["x86_64/a", { name: "a", arch: "x86_64", version: "1-r0" }],
+    ["x86_64/b", { name: "b", arch: "x86_64", version: "2-r1" }],
+  ]);
+  const steps = new Map([
+    ["d1", {
+      digest: "d1",
+      name: "fetch",
+      index: 1,
+      cached: true,
+      started: 1,
+      completed: 2,
+      tail: [],
+    }],
+    ["d2", { digest: "d2", name: "build a", index: 2, cached: false, started: 3, tail: [] }],
+  ]);
+  let plain = "";
+  const p = new RunDisplay({ mode: "plain", write: (s) => plain += s, labels, live: new Map() });
+  p.event({ kind: "start", id: "x86_64/a", backend: "tcp://d1:1", attempt: 1 });
+  p.event({
+    kind: "end",
+    result: {
+      id: "x86_64/a",
+      status: "built",
+      attempts: 1,
+      durationMs: 1500,
+      backend: "tcp://d1:1",
+    },
+  });
+  p.event({
+    kind: "end",
+    result: {
+      id: "x86_64/b",
+      status: "skipped",
+      attempts: 0,
+      durationMs: 0,
+      reason: "needs a, which failed",
+    },
+  });
+  p.stop();
+  assertEquals(plain.split("\n").filter(Boolean), [
+    "[0/2 done, 1 running, 1 queued, 0 failed, 0 skipped] start a-1-r0 on tcp://d1:1",
+    "[1/2 done, 0 running, 1 queued, 0 failed, 0 skipped] a-1-r0 built in 1.5s on tcp://d1:1",
+    "[1/2 done, 0 running, 0 queued, 0 failed, 1 skipped] b-2-r1 skipped: needs a, which failed",
+  ]);
+  let tty = "";
+  const live = new Map([["x86_64/b", { steps }]]);
+  const t = new RunDisplay({ mode: "tty", write: (s) => tty += s, labels, live, columns: 80 });
+  t.event({ kind: "start", id: "x86_64/b", backend: "tcp://d2:1", attempt: 2 });
+  t.stop();
+  assertStringIncludes(tty, "start b-2-r1 on tcp://d2:1 (attempt 2)\n");
+  assert(/ {2}b-2-r1 {2}tcp:\/\/d2:1 {2}0\.\ds {2}build a\n/.test(tty), tty);
+  assertEquals(currentStep(steps), "build a");
+  const table = resultsTable([
+    {
+      id: "x86_64/a",
+      status: "built",
+      attempts: 2,
+      durationMs: 1500,
+      backend: "tcp://d1:1",
+      cachedSteps: 3,
+    },
+    {
+      id: "x86_64/b",
+      status: "failed",
+      attempts: 1,
+      durationMs: 200,
+      backend: "tcp://d2:1",
+      reason: 'step "x" failed: exit code: 1\nlast output',
+    },
+  ], labels);
+  assertEquals(table.split("\n"), [
+    "PACKAGE  VERSION  BACKEND     DURATION  CACHED  RESULT",
+    "a        1-r0     tcp://d1:1  1.5s      3       built (attempt 2)",
+    'b        2-r1     tcp://d2:1  0.2s      -       failed: step "x" failed: exit code: 1',
+  ]);
+});
