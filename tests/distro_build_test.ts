@@ -64,7 +64,8 @@ Deno.test({
             paths: [join(dir, "graph")],
             archs: [ARCH],
             pool: poolOf(daemons),
-            base: { outDir: out, signingKey: key },
+            // The CLI's defaults (the namespace is the packages' maintainer).
+            base: { outDir: out, signingKey: key, namespace: "unknown" },
             keepGoing: true,
           });
         const result = await run();
