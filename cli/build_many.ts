@@ -1,5 +1,5 @@
 /** `melange2 build` of several files or a directory: the pool from the flags, then lib/distro. */
-import { UserError } from "../lib/errors.ts";
+import { Interrupted, UserError } from "../lib/errors.ts";
 import type { BuildOptions } from "../lib/build/build.ts";
 import { parseArchs } from "../lib/build/archs.ts";
 import { ensureDaemon } from "../lib/build/daemon.ts";
@@ -68,6 +68,7 @@ export async function buildManyCommand(
     },
   });
   console.error(result.table);
+  if (signal.aborted) throw new Interrupted("interrupted: running builds were cancelled");
   const failed = result.results.filter((r) => r.status === "failed").map((r) => r.name);
   const skipped = result.results.filter((r) => r.status === "skipped").length;
   if (failed.length || skipped) {
