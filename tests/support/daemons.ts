@@ -52,7 +52,13 @@ export async function ownDaemon(): Promise<OwnDaemon> {
         await child.status;
         child = undefined;
       }
-      await new Deno.Command("umount", { args: ["-R", `${dir}/state`], stderr: "null" }).output();
+      // A daemon killed under a build leaves its container's mounts: unmount all, deepest first.
+      const mounts = Deno.readTextFileSync("/proc/self/mounts").split("\n")
+        .map((l) => l.split(" ")[1]).filter((m) => m?.startsWith(`${dir}/`))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) {
+        await new Deno.Command("umount", { args: ["-l", m], stderr: "null" }).output();
+      }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
