@@ -10,6 +10,7 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { withTempDir } from "./support/tmp.ts";
 import { canStartDaemon } from "./support/daemon.ts";
+import { startTlsDaemon } from "./support/buildkit.ts";
 import { type OwnDaemon, ownDaemon } from "./support/daemons.ts";
 import { type GraphPackage, twelvePackages, writeGraph } from "./support/distro_graph.ts";
 import { runCli } from "./cli.ts";
@@ -212,6 +213,63 @@ Deno.test({
         const halfOpen = result.circuits.filter((c) => c.addr === victim!.addr)[1].at;
         assert(halfOpen - opened >= 4000, `half-open after ${halfOpen - opened} ms`);
         assert(result.results.some((x) => x.backend === victim!.addr && x.status === "built"));
+      })
+    ),
+});
+
+Deno.test({
+  name: "distro: the CLI with a backends file: a TLS backend and a plain one share the builds",
+  ...needs,
+  fn: () =>
+    withTempDir((dir) =>
+      withDaemons(1, async ([plain]) => {
+        const tls = await startTlsDaemon(11800 + Math.floor(Math.random() * 150));
+        try {
+          writeGraph(join(dir, "graph"), [
+            { name: "one", needs: [], seconds: 2 },
+            { name: "two", needs: [], seconds: 2 },
+            { name: "three", needs: ["one", "two"] },
+          ], localRepo);
+          // TLS files relative to the backends file, as Go melange2's users keep them beside it.
+          Deno.writeTextFileSync(
+            join(tls.dir, "pool.yaml"),
+            [
+              "backends:",
+              `  - addr: ${plain.addr}`,
+              `    arch: ${ARCH}`,
+              "    maxJobs: 1",
+              `  - addr: ${tls.addr}`,
+              `    arch: ${ARCH}`,
+              "    maxJobs: 1",
+              "    labels: {tier: tls}",
+              "    tlscacert: ca.pem",
+              "    tlscert: client.pem",
+              "    tlskey: client.key",
+              "failureThreshold: 2",
+              "recoveryTimeout: 10s",
+            ].join("\n") + "\n",
+          );
+          const res = await runCli([
+            "build",
+            join(dir, "graph"),
+            "--backends",
+            join(tls.dir, "pool.yaml"),
+            "--out-dir",
+            join(dir, "out"),
+            "--arch",
+            ARCH,
+            "--progress",
+            "plain",
+          ]);
+          assertEquals(res.code, 0, res.stderr);
+          const rows = res.stderr.split("\n").filter((l) => /^(one|two|three) /.test(l));
+          assertEquals(rows.length, 3, res.stderr);
+          assert(rows.some((l) => l.includes(tls.addr)), res.stderr);
+          assert(rows.some((l) => l.includes(plain.addr)), res.stderr);
+          assert(rows.every((l) => l.endsWith("built")), res.stderr);
+        } finally {
+          await tls.stop();
+        }
       })
     ),
 });
