@@ -15,7 +15,9 @@ import { join } from "node:path";
 import { cyclesMessage, type Plan, planBuilds } from "../lib/distro/plan.ts";
 import { findSources } from "../lib/distro/sources.ts";
 import { parseBackends, parseDuration } from "../lib/distro/backends.ts";
-import { Pool } from "../lib/distro/pool.ts";
+import { isDaemonFailure, Pool } from "../lib/distro/pool.ts";
+import { type Job, schedule } from "../lib/distro/schedule.ts";
+import type { PoolConfig } from "../lib/distro/backends.ts";
 import { currentStep, resultsTable, RunDisplay } from "../lib/distro/display.ts";
 import { emptyPackage } from "../lib/apk/index.ts";
 import { UserError } from "../lib/errors.ts";
@@ -411,4 +413,90 @@ Deno.test("display: plain lines per event, a live block on a terminal, the final
     "a        1-r0     tcp://d1:1  1.5s      3       built (attempt 2)",
     'b        2-r1     tcp://d2:1  0.2s      -       failed: step "x" failed: exit code: 1',
   ]);
+});
+
+/** A pool of `n` backends of one slot each, for the scheduler's own tests. */
+function slots(n: number, failureThreshold = 1): PoolConfig {
+  return {
+    backends: Array.from({ length: n }, (_, i) => ({
+      addr: `d${i}`,
+      arch: "x86_64",
+      labels: {},
+      maxJobs: 1,
+    })),
+    defaultMaxJobs: 1,
+    failureThreshold,
+    recoveryTimeoutMs: 60_000,
+  };
+}
+
+const job = (id: string, needs: string[] = [], deferred?: string[]): Job => ({
+  id,
+  arch: "x86_64",
+  needs,
+  deferred,
+});
+
+Deno.test("schedule: deferred so:/cmd: needs wait for the package that provides them", async () => {
+  const order: string[] = [];
+  const results = await schedule(
+    [job("app", [], ["so:libz.so.1"]), job("zlib"), job("tool", ["zlib"])],
+    slots(1),
+    (j) => {
+      order.push(j.id);
+      return Promise.resolve({
+        status: "built",
+        provides: j.id === "zlib" ? ["so:libz.so.1"] : [],
+      });
+    },
+  );
+  // app is first by name and by chain length, but waits until zlib (its provider) is built.
+  assertEquals(order, ["zlib", "app", "tool"]);
+  assertEquals(results.map((r) => r.status), ["built", "built", "built"]);
+});
+
+Deno.test("schedule: without --keep-going nothing new starts after a failure", async () => {
+  const started: string[] = [];
+  const results = await schedule(
+    [job("a"), job("b"), job("c", ["a"])],
+    slots(1),
+    (j) => {
+      started.push(j.id);
+      return j.id === "a"
+        ? Promise.reject(new Error("exit 1"))
+        : Promise.resolve({ status: "built" });
+    },
+    { label: (id) => `pkg-${id}` },
+  );
+  assertEquals(started, ["a"]);
+  assertEquals(results.map((r) => [r.status, r.reason]), [
+    ["failed", "exit 1"],
+    ["skipped", "not started: pkg-a failed (--keep-going builds what does not need it)"],
+    ["skipped", "needs pkg-a, which failed"],
+  ]);
+});
+
+Deno.test("schedule: a daemon failure moves the job to another daemon; three failures give up", async () => {
+  const tried: string[] = [];
+  const dead = new Error(
+    "cannot reach BuildKit at d0: connect ECONNREFUSED (nothing listens there)",
+  );
+  assert(isDaemonFailure(dead));
+  assert(!isDaemonFailure(new Error('step "build" failed: exit code: 1')));
+  const results = await schedule(
+    [job("a"), job("b")],
+    slots(3, 10), // no circuit opens here: that is the pool test's
+    (j, b) => {
+      tried.push(`${j.id}@${b.addr}`);
+      if (j.id === "a" && b.addr === "d0") return Promise.reject(dead);
+      if (j.id === "b") return Promise.reject(dead);
+      return Promise.resolve({ status: "built" });
+    },
+  );
+  assertEquals(results[0].status, "built");
+  assertEquals(results[0].attempts, 2);
+  assert(tried.includes("a@d0") && results[0].backend !== "d0", tried.join(" "));
+  assertEquals(results[1].status, "failed");
+  assertEquals(results[1].attempts, 3);
+  assertStringIncludes(results[1].reason!, "(the daemons failed 3 time(s); gave up)");
 });
