@@ -39,7 +39,6 @@ const { values } = parseArgs({
   },
 });
 const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
-const tmp = Deno.makeTempDirSync({ prefix: "melange2-bench-distro-" });
 // The planner reads the files only: the repository named in them need not exist yet.
 const repoText = { repository: LOCAL_REPO, publicKey: `${LOCAL_REPO}/${LOCAL_KEY}.pub` };
 
@@ -60,6 +59,8 @@ if (Deno.env.get("BENCH_DISTRO_PLAN_DIR")) {
   Deno.exit(0);
 }
 
+// The parent's own directory (the planner's children make none).
+const tmp = Deno.makeTempDirSync({ prefix: "melange2-bench-distro-" });
 const n = Number(values["plan-files"]);
 const planDir = join(tmp, "plan");
 writeGraph(planDir, syntheticGraph(n, { fanIn: 4 }), repoText);
