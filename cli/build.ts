@@ -4,9 +4,9 @@ import { existsSync, statSync } from "node:fs";
 import { UserError } from "../lib/errors.ts";
 import { httpAuthFromEnv } from "../lib/apk/fetch.ts";
 import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
-import { hostArch } from "../lib/build/arch.ts";
 import { packagesReport } from "../lib/build/report.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
+import type { BuildOptions } from "../lib/build/build.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
 import { findBuildFile } from "./buildfile.ts";
@@ -15,9 +15,9 @@ import { action } from "./run.ts";
 /** Collects a repeatable flag; commas separate values too, as melange's string slices do. */
 const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
 
-/** Flags `build` and `test` share. */
-function addCommonFlags(cmd: Command): Command {
-  return addConnectFlags(cmd)
+/** Flags `build` and `test` share (`build` takes --buildkit-addr more than once). */
+function addCommonFlags(cmd: Command, pool = false): Command {
+  return addConnectFlags(cmd, pool)
     .option(
       "--arch <arch>",
       "architectures (repeatable, comma-separated; melange's names or amd64, arm64...; `all`; `host`; default: every one the daemon runs and the repositories have)",
@@ -139,11 +139,16 @@ export function register(program: Command): void {
   addCommonFlags(
     program
       .command("build")
-      .description("Build APK packages from a melange file, every step on BuildKit")
+      .description(
+        "Build APK packages from a melange file, or many files in dependency order, every " +
+          "step on BuildKit",
+      )
       .argument(
-        "[file]",
-        "the melange file (default: .melange.yaml, .melange.yml, melange.yaml or melange.yml)",
+        "[files...]",
+        "the melange file (default: .melange.yaml, .melange.yml, melange.yaml or melange.yml); " +
+          "several files or a directory of them (with its pipelines/) build in dependency order",
       ),
+    true,
   )
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
     .option(
@@ -201,39 +206,44 @@ export function register(program: Command): void {
         .choices(["none", "tarball", "oci"]).default("none"),
     )
     .option("--export-ref <path>", "where --export-on-failure writes the image")
-    .action(action(async (arg: string | undefined, local: Record<string, any>, cmd: Command) => {
+    .option(
+      "--backends <file>",
+      "the pool of BuildKit daemons for many files (Go melange2's format: addr, arch, maxJobs, " +
+        "labels; defaultMaxJobs, failureThreshold, recoveryTimeout; TLS per backend)",
+    )
+    .option(
+      "--max-jobs <n>",
+      "builds at once per --buildkit-addr daemon (many files; default 4)",
+      positive,
+    )
+    .option(
+      "--keep-going",
+      "many files: after a failure, build everything that does not need it",
+    )
+    .option(
+      "--bootstrap-repository <repo>",
+      "many files: a repository that breaks dependency cycles and joins every build's " +
+        "repositories (repeatable)",
+      list,
+    )
+    .action(action(async (args: string[], local: Record<string, any>, cmd: Command) => {
       // --log-level is the program's, as melange's persistent flag: given before or after `build`.
       const opts: Record<string, any> = { ...local, logLevel: cmd.optsWithGlobals().logLevel };
-      const file = findBuildFile(arg);
-      // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
-      const { build } = await import("../lib/build/build.ts");
+      const many = args.length > 1 || (args.length === 1 && isDir(args[0])) ||
+        opts.backends !== undefined || (opts.buildkitAddr?.length ?? 0) > 1;
       const interrupt = interruptSignal();
       try {
-        const signingKey = opts.signingKey ??
-          (existsSync("melange.rsa") ? "melange.rsa" : undefined);
-        const result = await build({
-          ...runOptions(file, opts, interrupt.signal, true),
-          workspaceDir: opts.workspaceDir,
-          cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
-          signingKey,
-          namespace: opts.namespace,
-          cacheNamespace: opts.cacheNamespace,
-          buildDate: opts.buildDate,
-          packageAppend: opts.packageAppend,
-          generateIndex: opts.generateIndex,
-          stripOriginName: opts.stripOriginName,
-          createBuildLog: opts.createBuildLog,
-          gitCommit: opts.gitCommit,
-          lintRequire: opts.lintRequire,
-          lintWarn: opts.lintWarn,
-          persistLintResults: opts.persistLintResults,
-          warn: opts.logLevel === "error" ? () => {} : (line) => console.error(line),
-          dumpLlb: opts.dumpLlb,
-          dumpLlbRecipe: opts.dumpLlbRecipe,
-          exportOnFailure: opts.exportOnFailure,
-          exportRef: opts.exportRef,
-        });
-        const report = packagesReport(result.packages, signingKey !== undefined);
+        if (many) {
+          const { buildManyCommand } = await import("./build_many.ts");
+          const base = buildOptions(".", opts, interrupt.signal);
+          return await buildManyCommand(args, opts, base, interrupt.signal);
+        }
+        const file = findBuildFile(args[0]);
+        // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
+        const { build } = await import("../lib/build/build.ts");
+        const options = buildOptions(file, opts, interrupt.signal);
+        const result = await build(options);
+        const report = packagesReport(result.packages, options.signingKey !== undefined);
         if (report) console.error(report);
       } finally {
         interrupt.dispose();
@@ -272,4 +282,38 @@ export function register(program: Command): void {
         }
       },
     ));
+}
+
+/** A positive whole number flag. */
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number >= 1`);
+  return n;
+}
+
+/** The build's options from parsed flags (melange's defaults for the key and cache dir). */
+function buildOptions(file: string, opts: Record<string, any>, signal: AbortSignal): BuildOptions {
+  const signingKey = opts.signingKey ?? (existsSync("melange.rsa") ? "melange.rsa" : undefined);
+  return {
+    ...runOptions(file, opts, signal, true),
+    workspaceDir: opts.workspaceDir,
+    cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
+    signingKey,
+    namespace: opts.namespace,
+    cacheNamespace: opts.cacheNamespace,
+    buildDate: opts.buildDate,
+    packageAppend: opts.packageAppend,
+    generateIndex: opts.generateIndex,
+    stripOriginName: opts.stripOriginName,
+    createBuildLog: opts.createBuildLog,
+    gitCommit: opts.gitCommit,
+    lintRequire: opts.lintRequire,
+    lintWarn: opts.lintWarn,
+    persistLintResults: opts.persistLintResults,
+    warn: opts.logLevel === "error" ? () => {} : (line) => console.error(line),
+    dumpLlb: opts.dumpLlb,
+    dumpLlbRecipe: opts.dumpLlbRecipe,
+    exportOnFailure: opts.exportOnFailure,
+    exportRef: opts.exportRef,
+  };
 }

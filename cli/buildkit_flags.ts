@@ -2,29 +2,38 @@
 import { type Command, Option } from "commander";
 import type { ConnectOptions } from "../lib/buildkit/address.ts";
 
-/** Adds --buildkit-addr and the TLS flags to a command. */
-export function addConnectFlags(cmd: Command): Command {
+/**
+ * Adds --buildkit-addr and the TLS flags to a command; with `repeatable`,
+ * --buildkit-addr may be given more than once (a pool of daemons).
+ */
+export function addConnectFlags(cmd: Command, repeatable = false): Command {
+  const addr = new Option(
+    "--buildkit-addr <addr>",
+    repeatable
+      ? "BuildKit daemon address, repeatable: builds of many files share the daemons (default: " +
+        "$BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)"
+      : "BuildKit daemon address (default: $BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)",
+  );
+  if (repeatable) addr.argParser((v: string, all: string[] = []) => [...all, v]);
   return cmd
-    .addOption(
-      new Option(
-        "--buildkit-addr <addr>",
-        "BuildKit daemon address (default: $BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)",
-      ),
-    )
+    .addOption(addr)
     .option("--tlscacert <file>", "CA certificate for the daemon's TLS certificate")
     .option("--tlscert <file>", "client TLS certificate")
     .option("--tlskey <file>", "client TLS key")
     .option("--tlsservername <name>", "server name expected in the daemon's certificate");
 }
 
-/** The connect options from parsed flags. */
-export function connectOptions(opts: Record<string, string | undefined>): ConnectOptions {
+/** The connect options from parsed flags (the first --buildkit-addr when repeated). */
+export function connectOptions(
+  opts: Record<string, string | string[] | undefined>,
+): ConnectOptions {
+  const addr = opts.buildkitAddr;
   return {
-    addr: opts.buildkitAddr,
-    tlsCaCert: opts.tlscacert,
-    tlsCert: opts.tlscert,
-    tlsKey: opts.tlskey,
-    tlsServerName: opts.tlsservername,
+    addr: Array.isArray(addr) ? addr[0] : addr,
+    tlsCaCert: opts.tlscacert as string | undefined,
+    tlsCert: opts.tlscert as string | undefined,
+    tlsKey: opts.tlskey as string | undefined,
+    tlsServerName: opts.tlsservername as string | undefined,
   };
 }
 

@@ -52,7 +52,7 @@ Deno.test("a mistyped flag prints the error and a one-line hint, not the help", 
   assertStringIncludes(nested.stderr, "Run 'melange2 env resolve --help' for usage.");
 });
 
-Deno.test("the build file: melange's default names in order; a directory or a missing file is said so", async () => {
+Deno.test("the build file: melange's default names in order; a directory's files are read; a missing file is said so", async () => {
   const dir = await Deno.makeTempDir({ prefix: "melange2-buildfile-" });
   try {
     assertThrows(() => findBuildFile(undefined, dir), UserError, "none of .melange.yaml");
@@ -66,11 +66,14 @@ Deno.test("the build file: melange's default names in order; a directory or a mi
     assertEquals(findBuildFile(undefined, dir), `${dir}/.melange.yaml`);
     assertEquals(findBuildFile(`${dir}/melange.yaml`), `${dir}/melange.yaml`);
 
+    // A directory is many build files (issue 22): every *.yaml and *.yml in it but hidden ones,
+    // each bad one named.
     const asDir = await runCli(["build", dir]);
     assertEquals(asDir.code, 1);
     assertEquals(
       asDir.stderr.trim(),
-      `error: ${dir} is a directory: name the build file in it (${dir}/.melange.yaml, ${dir}/.melange.yml, ${dir}/melange.yaml, ${dir}/melange.yml)`,
+      `error: ${dir}/melange.yaml:1:1: expected a melange build file (a mapping with package:)\n` +
+        `${dir}/melange.yml:1:1: expected a melange build file (a mapping with package:)`,
     );
     const none = await runCli(["build"], { cwd: `${dir}/..` });
     assertStringIncludes(none.stderr, "error: no build file given, and none of .melange.yaml");

@@ -64,6 +64,11 @@ export interface BuildOptions extends RunOptions {
   exportRef?: string;
   /** Timestamps in packages (default: $SOURCE_DATE_EPOCH, else 0). */
   sourceDateEpoch?: number;
+  /**
+   * The progress display of an architecture's solve (default: one of
+   * `progress`'s mode on stderr); a many-package run sends each to its log.
+   */
+  newProgress?: (arch: string) => ProgressWriter;
 }
 
 /** What a build wrote. */
@@ -181,7 +186,7 @@ async function buildArch(
   const stagingRoot = Deno.makeTempDirSync({ prefix: "melange2-build-" });
   const staging = join(stagingRoot, "melange-out");
   const exported = new Map<string, Stat>();
-  const progress = new ProgressWriter(opts.progress ?? "auto");
+  const progress = opts.newProgress?.(arch) ?? new ProgressWriter(opts.progress ?? "auto");
   try {
     await client.solve({
       definition: definition.bytes,

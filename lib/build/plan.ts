@@ -24,6 +24,8 @@ export interface EnvironmentAdditions {
   ignoreSignatures?: boolean;
   /** Where fetched indexes and packages are cached (`--apk-cache-dir`). */
   apkCacheDir?: string;
+  /** Repositories read without signature checks (the run's own out directory). */
+  trustedRepositories?: string[];
 }
 
 /** The environment of a compiled file, with the user's repositories and keys appended. */
@@ -41,6 +43,7 @@ export function environmentSpec(
     accounts: compiled.environment.accounts,
     ...(add.ignoreSignatures ? { allowUntrusted: true } : {}),
     ...(add.apkCacheDir ? { cacheDir: add.apkCacheDir } : {}),
+    ...(add.trustedRepositories?.length ? { trustedRepositories: add.trustedRepositories } : {}),
   };
 }
 
@@ -117,6 +120,8 @@ export interface RunOptions extends PerArchOptions {
   ignoreSignatures?: boolean;
   /** Cache of fetched indexes and packages. */
   apkCacheDir?: string;
+  /** Repositories read without signature checks (a many-package run's out directory). */
+  trustedRepositories?: string[];
   /** Nothing copied into the workspace (`--empty-workspace`). */
   emptyWorkspace?: boolean;
   debug?: boolean;
