@@ -32,6 +32,7 @@ export {
   type Outcome,
   Pool,
 } from "./pool.ts";
+export { type BackendPlatforms, platformsOf, probePlatforms } from "./platforms.ts";
 export {
   type Job,
   type JobResult,

@@ -9,10 +9,15 @@
  * fails on its own (a step exits non-zero) is the package's failure, not
  * the daemon's, and does not count against it.
  *
+ * When the pool knows what each daemon runs (platforms.ts), a job goes
+ * only to daemons that run its architecture, and to one that runs it
+ * natively before one that emulates it with QEMU (several times slower).
+ *
  * State is held by one Pool value per run; time comes from `now` so the
  * breaker can be followed exactly.
  */
 import type { Backend, PoolConfig } from "./backends.ts";
+import type { BackendPlatforms } from "./platforms.ts";
 
 /** A circuit's state. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -55,14 +60,21 @@ export class Pool {
   readonly #state = new Map<string, State>();
   readonly #now: () => number;
   readonly #onEvent?: (e: CircuitEvent) => void;
+  readonly #platforms: ReadonlyMap<string, BackendPlatforms>;
 
   constructor(
     config: PoolConfig,
-    opts: { now?: () => number; onEvent?: (e: CircuitEvent) => void } = {},
+    opts: {
+      now?: () => number;
+      onEvent?: (e: CircuitEvent) => void;
+      /** What each daemon runs, by address (platforms.ts); unknown ones run what they are configured for. */
+      platforms?: ReadonlyMap<string, BackendPlatforms>;
+    } = {},
   ) {
     this.config = config;
     this.#now = opts.now ?? (() => Date.now());
     this.#onEvent = opts.onEvent;
+    this.#platforms = opts.platforms ?? new Map();
     for (const b of config.backends) {
       this.#state.set(b.addr, {
         running: 0,
@@ -81,13 +93,20 @@ export class Pool {
   matching(arch: string, selector: Record<string, string> = {}): Backend[] {
     return this.config.backends.filter((b) =>
       (b.arch === arch || b.arch === "*") &&
+      (this.#platforms.get(b.addr)?.runs.includes(arch) ?? true) &&
       Object.entries(selector).every(([k, v]) => b.labels[k] === v)
     );
   }
 
+  /** Whether the daemon is known to run `arch` only through emulation. */
+  emulates(b: Backend, arch: string): boolean {
+    const p = this.#platforms.get(b.addr);
+    return p?.native !== undefined && p.native !== arch;
+  }
+
   /**
    * Takes a slot on the least-loaded available backend for `arch` and
-   * `selector`; undefined when none has a slot now. Backends in `avoid`
+   * `selector`, native ones first; undefined when none has a slot now. Backends in `avoid`
    * (those a job's daemon failed on) are left out while the pool has any
    * other that matches, even a busy one: the job waits for it.
    */
@@ -103,7 +122,8 @@ export class Pool {
     for (const b of others.length ? others : all) {
       const s = this.#state.get(b.addr)!;
       if (!this.#admits(b, s)) continue;
-      const load = s.running / this.maxJobs(b);
+      // Native daemons rank before every emulating one, then the least loaded.
+      const load = s.running / this.maxJobs(b) + (this.emulates(b, arch) ? 2 : 0);
       if (load < bestLoad) {
         best = b;
         bestLoad = load;

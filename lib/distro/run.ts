@@ -17,6 +17,7 @@ import { loadSigningKey } from "../apk/signature.ts";
 import type { PoolConfig } from "./backends.ts";
 import { cyclesMessage, type Plan, planBuilds } from "./plan.ts";
 import { type CircuitEvent, Pool } from "./pool.ts";
+import { probePlatforms } from "./platforms.ts";
 import { type Job, type JobResult, schedule, type ScheduleEvent } from "./schedule.ts";
 import { type BaseBuildOptions, type LiveJob, packageRunner } from "./runner.ts";
 import { findSources } from "./sources.ts";
@@ -108,7 +109,10 @@ export async function buildMany(opts: ManyOptions): Promise<ManyResult> {
     live,
     showArch: archs.length > 1,
   });
-  const pool = new Pool(opts.pool, { onEvent: (e) => display.circuit(e) });
+  const pool = new Pool(opts.pool, {
+    onEvent: (e) => display.circuit(e),
+    platforms: await probePlatforms(opts.pool),
+  });
   const run = packageRunner({
     packages,
     live,
