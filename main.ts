@@ -6,7 +6,7 @@
  * V8 flags first (cli/v8flags.ts), so the CLI parser is loaded after that.
  */
 import type { Command } from "commander";
-import { VERSION } from "./cli/meta.ts";
+import { VERSION } from "./cli/version.ts";
 import { registerFor } from "./cli/mod.ts";
 import { hasColors, report } from "./cli/run.ts";
 import { relaunchWithV8Flags } from "./cli/v8flags.ts";

@@ -3,8 +3,9 @@ import { Argument, type Command } from "commander";
 import { completionScript, type Shell, SHELLS } from "./completion.ts";
 import { action } from "./run.ts";
 
-/** melange2's version (deno.json's). */
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
+
+export { VERSION };
 
 /** What `version` prints: melange2's version and what it runs on. */
 export function versionInfo(): Record<string, string> {
