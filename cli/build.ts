@@ -1,10 +1,11 @@
 /** `melange2 build` and `melange2 test`, with melange's flag names. */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { existsSync, statSync } from "node:fs";
-import { UserError } from "../lib/errors.ts";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { fsErrorText, UserError } from "../lib/errors.ts";
+import { type Span, Tracer } from "../lib/build/trace.ts";
+import { VERSION } from "./meta.ts";
 import { httpAuthFromEnv } from "../lib/apk/fetch.ts";
 import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
-import { hostArch } from "../lib/build/arch.ts";
 import { packagesReport } from "../lib/build/report.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
@@ -25,7 +26,8 @@ function addCommonFlags(cmd: Command): Command {
     )
     .option(
       "--source-dir <dir>",
-      "directory copied into the workspace (default: <file's dir>/<package>)",
+      "directory copied into the workspace (build's default: the build file's directory, " +
+        "less its .melangeignore; test's: none)",
     )
     .option(
       "-r, --repository-append <repo>",
@@ -80,6 +82,23 @@ function addCommonFlags(cmd: Command): Command {
     );
 }
 
+/**
+ * melange's --trace: the file is made before the build (an unwritable path
+ * fails first, as in melange) and holds the spans once the build ends.
+ */
+function startTrace(file: string): { span: Span; write: () => void } {
+  const write = (text: string) => {
+    try {
+      writeFileSync(file, text);
+    } catch (err) {
+      throw new UserError(`--trace ${file}: ${fsErrorText(err)}`);
+    }
+  };
+  write("");
+  const tracer = new Tracer();
+  return { span: tracer.root("build"), write: () => write(tracer.lines()) };
+}
+
 /** A melange (pflag) boolean given a value: `--rm=false`, `--generate-index false`. */
 function bool(v: string): boolean {
   if (/^(1|t|true)$/i.test(v)) return true;
@@ -100,14 +119,7 @@ function runOptions(
   file: string,
   opts: Record<string, any>,
   signal: AbortSignal,
-  forBuild = false,
 ): RunOptions {
-  if (opts.workspaceDir !== undefined && !forBuild) {
-    throw new UserError(
-      `--workspace-dir ${opts.workspaceDir}: test does not support it; tests run on BuildKit ` +
-        `in their own workspace (use --source-dir to choose what is copied into it)`,
-    );
-  }
   httpAuthFromEnv(); // a malformed HTTP_AUTH is refused before anything runs
   const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
   return {
@@ -118,6 +130,7 @@ function runOptions(
     repositoryAppend: opts.repositoryAppend,
     keyringAppend: opts.keyringAppend,
     pipelineDirs: [...opts.pipelineDir ?? [], ...opts.pipelineDirs ?? []],
+    buildOptions: opts.buildOption ?? opts.testOption,
     varsFile: opts.varsFile,
     envFile: opts.envFile,
     cacheDir: opts.cacheDir,
@@ -131,6 +144,7 @@ function runOptions(
     signal,
     // Progress lines stay; --log-level warn or error drops melange2's own notes.
     log: quiet ? () => {} : (line) => console.error(line),
+    debugLog: opts.logLevel === "debug" ? (line) => console.error(`debug: ${line}`) : undefined,
   };
 }
 
@@ -173,7 +187,30 @@ export function register(program: Command): void {
     )
     .option("--strip-origin-name", "make each package its own origin (bootstrap builds)")
     .option("--create-build-log", "append arch|origin|name|version lines to ./packages.log")
-    .option("--git-commit <hash>", "commit recorded in packages whose file sets none")
+    .option(
+      "--git-commit <hash>",
+      "commit of the build file's repository, recorded in packages whose file sets none and " +
+        "in the SBOMs (default: its HEAD)",
+    )
+    .option(
+      "--git-repo-url <url>",
+      "URL of the build file's repository, in the SBOMs (default: https://unknown/unknown/unknown)",
+    )
+    .option(
+      "--license <license>",
+      "SPDX license of the build file itself, in the SBOMs",
+      "NOASSERTION",
+    )
+    .option("--build-option <name>", "apply the file's options.NAME (repeatable)", list)
+    .option(
+      "--dependency-log <file>",
+      "write the dependencies the analysis found as JSON to FILE.<arch>",
+    )
+    .option(
+      "--generate-provenance",
+      "write a SLSA provenance statement beside each package (<name>-<version>.attest.tar.gz)",
+    )
+    .option("--trace <file>", "write the build's spans to FILE (OpenTelemetry stdouttrace JSON)")
     .option(
       "--lint-require <linters>",
       `linters that must pass (comma-separated; default: ${defaultRequired().join(",")})`,
@@ -208,11 +245,12 @@ export function register(program: Command): void {
       // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
       const { build } = await import("../lib/build/build.ts");
       const interrupt = interruptSignal();
+      const trace = opts.trace ? startTrace(opts.trace) : undefined;
       try {
         const signingKey = opts.signingKey ??
           (existsSync("melange.rsa") ? "melange.rsa" : undefined);
         const result = await build({
-          ...runOptions(file, opts, interrupt.signal, true),
+          ...runOptions(file, opts, interrupt.signal),
           workspaceDir: opts.workspaceDir,
           cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
           signingKey,
@@ -232,11 +270,23 @@ export function register(program: Command): void {
           dumpLlbRecipe: opts.dumpLlbRecipe,
           exportOnFailure: opts.exportOnFailure,
           exportRef: opts.exportRef,
+          dependencyLog: opts.dependencyLog,
+          gitRepoUrl: opts.gitRepoUrl,
+          configLicense: opts.license,
+          generateProvenance: opts.generateProvenance,
+          builderVersion: VERSION,
+          trace: trace?.span,
+          traceFile: opts.trace,
+        }).catch((err) => {
+          trace?.span.end(err);
+          throw err;
         });
+        trace?.span.end();
         const report = packagesReport(result.packages, signingKey !== undefined);
         if (report) console.error(report);
       } finally {
         interrupt.dispose();
+        trace?.write();
       }
     }));
 
@@ -249,7 +299,11 @@ export function register(program: Command): void {
   )
     .option("--out-dir <dir>", "where the built packages are (<out>/<arch>/)", "./packages")
     .option("--cache-dir <dir>", "directory mounted at /var/cache/melange")
-    .option("--workspace-dir <dir>", "not supported: tests run in their own workspace on BuildKit")
+    .option(
+      "--workspace-dir <dir>",
+      "also write the workspace (/home/build) as the tests left it to DIR/<arch>",
+    )
+    .option("--test-option <name>", "apply the file's options.NAME (repeatable)", list)
     .option(
       "--test-package-append <pkg>",
       "extra package for each test environment (repeatable)",
@@ -266,6 +320,7 @@ export function register(program: Command): void {
             ...runOptions(file, opts, interrupt.signal),
             packageAppend: opts.testPackageAppend,
             only: pkg,
+            workspaceDir: opts.workspaceDir,
           });
         } finally {
           interrupt.dispose();

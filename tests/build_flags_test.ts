@@ -151,8 +151,8 @@ pipeline:
       echo "$s" > "\${{targets.destdir}}/usr/share/ws"
 `,
       );
-      mkdirSync(`${dir}/ws`);
-      writeFileSync(`${dir}/ws/source.txt`, "x");
+      // As melange: the build file's directory is the workspace's source.
+      writeFileSync(`${dir}/source.txt`, "x");
       const build = (extra: string[], env: Record<string, string>) =>
         runCli([
           "build",

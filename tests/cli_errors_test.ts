@@ -197,10 +197,8 @@ Deno.test("build flags with bad values are refused before anything runs", async 
     assertStringIncludes(
       level.stderr,
       "error: option '--log-level <level>' argument 'loud' is invalid. " +
-        "Allowed choices are debug, info, warn, error.",
+        "expected debug, info, warn or error (any case, as melange's)",
     );
-    const ws = await runCli(["test", hello, "--workspace-dir", dir, ...common]);
-    assertStringIncludes(ws.stderr, `error: --workspace-dir ${dir}: test does not support it`);
     assert(!existsSync(`${dir}/out`), "nothing written");
   } finally {
     await Deno.remove(dir, { recursive: true });

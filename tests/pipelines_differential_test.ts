@@ -262,11 +262,15 @@ Deno.test({
         `${dir}/gohello.yaml`,
         goFile(localRepo.repository, localRepo.publicKey),
       );
+      // The module is the workspace: gohello/ is the source directory (melange's default
+      // would be the build file's directory, with gohello/ inside it).
+      const source = ["--source-dir", `${dir}/gohello`];
       const theirs = await build(dir, "gohello.yaml", `${dir}/melange`, [
         "--pipeline-dir",
         melangePipelines,
+        ...source,
       ]);
-      const ours = await build(dir, "gohello.yaml", `${dir}/ours`, []);
+      const ours = await build(dir, "gohello.yaml", `${dir}/ours`, source);
       assertEquals(Object.keys(ours), ["gohello-0.2.0-r0.apk", "gohello-v2-0.2.0-r0.apk"]);
       for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
       assert(ours["gohello-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello ")));

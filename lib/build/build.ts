@@ -6,7 +6,7 @@
  * and index what came back.
  */
 import { appendFileSync, existsSync, rmSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import type { Stat } from "../buildkit/packet.ts";
@@ -15,7 +15,9 @@ import { describe, marshal } from "../llb/mod.ts";
 import { readRegularFile } from "../readfile.ts";
 import { buildEpoch } from "./epoch.ts";
 import { exportWorkspace } from "./workspace.ts";
-import { melangeIgnore } from "./melangeignore.ts";
+import { buildSource } from "./source.ts";
+import type { Span } from "./trace.ts";
+import type { ConfigFileRef } from "../apk/sbom.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
 import { lintBuild } from "../lint/build.ts";
@@ -26,7 +28,7 @@ import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { exportDiskFull, makeArchDir } from "./outdir.ts";
-import { packageOutputs } from "./packaging.ts";
+import { packageOutputs, repositoryCommit } from "./packaging.ts";
 import { buildSteps, entitlementsFor, environmentSpec, type RunOptions } from "./plan.ts";
 import { allOrFirstError, progressFor, selectArchs } from "./perarch.ts";
 
@@ -64,6 +66,22 @@ export interface BuildOptions extends RunOptions {
   exportRef?: string;
   /** Timestamps in packages (default: $SOURCE_DATE_EPOCH, else 0). */
   sourceDateEpoch?: number;
+  /** melange's --dependency-log: write the analysis's dependencies to `<file>.<arch>`. */
+  dependencyLog?: string;
+  /** melange's --git-repo-url: the build file's repository, in the SBOMs. */
+  gitRepoUrl?: string;
+  /** melange's --license: the build file's own license, in the SBOMs (default NOASSERTION). */
+  configLicense?: string;
+  /** melange's --generate-provenance: a SLSA statement beside each package. */
+  generateProvenance?: boolean;
+  /** melange2's version, recorded in provenance. */
+  builderVersion?: string;
+  /** The build file as the SBOMs name it, when not `configFile` as found here (`rebuild`). */
+  sbomConfig?: ConfigFileRef;
+  /** melange's --trace: the span the build's spans are children of. */
+  trace?: Span;
+  /** The --trace file (written by the caller; no input of the build's). */
+  traceFile?: string;
 }
 
 /** What a build wrote. */
@@ -84,11 +102,25 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     );
   }
   const progress = progressFor(opts.progress, selected.length);
-  const written = await allOrFirstError(
-    selected,
-    opts.signal,
-    ([arch, compiled], signal) => buildArch(compiled, arch, { ...opts, progress, signal }),
-  );
+  const started = new Date();
+  const written = await traced(opts.trace, "BuildCmd", (cmd) =>
+    allOrFirstError(
+      selected,
+      opts.signal,
+      ([arch, compiled], signal) =>
+        traced(
+          cmd,
+          "BuildPackage",
+          (span) =>
+            buildArch(compiled, arch, {
+              ...opts,
+              progress,
+              signal,
+              trace: span?.set("arch", arch),
+              started,
+            }),
+        ),
+    ));
   const result: BuildResult = { packages: {} };
   selected.forEach(([arch], i) => {
     if (written[i]) result.packages[arch] = written[i]!;
@@ -123,24 +155,60 @@ function isDir(path: string): boolean {
   }
 }
 
-/** melange's default source directory: `<dir of the file>/<package name>` when it exists. */
-function sourceDirOf(compiled: CompiledBuild, opts: BuildOptions): string | undefined {
-  if (opts.emptyWorkspace) return undefined;
-  if (opts.sourceDir) return resolve(opts.sourceDir);
-  const guess = join(dirname(resolve(opts.configFile)), compiled.package.name);
-  return isDir(guess) ? guess : undefined;
+/** `fn` in a child span of `parent` named `name`, or plainly when there is no trace. */
+function traced<T>(
+  parent: Span | undefined,
+  name: string,
+  fn: (span: Span | undefined) => Promise<T>,
+): Promise<T> {
+  return parent ? parent.run(name, fn) : fn(undefined);
+}
+
+/** The build file as the SBOMs name it: melange's defaults for what is not given. */
+function configRef(opts: BuildOptions): ConfigFileRef {
+  if (opts.sbomConfig) return opts.sbomConfig;
+  return {
+    path: opts.configFile,
+    commit: opts.gitCommit ?? repositoryCommit(opts.configFile) ?? "unknown",
+    repositoryUrl: opts.gitRepoUrl || "https://unknown/unknown/unknown",
+    license: opts.configLicense || "NOASSERTION",
+  };
 }
 
 async function buildArch(
   compiled: CompiledBuild,
   arch: string,
-  opts: BuildOptions,
+  opts: BuildOptions & { started: Date },
 ): Promise<string[] | undefined> {
   const log = opts.log ?? (() => {});
   const sourceDateEpoch = opts.sourceDateEpoch ?? buildEpoch(opts.buildDate);
-  const env = await prepareEnvironment(environmentSpec(compiled, arch, opts), log);
+  const env = await traced(
+    opts.trace,
+    "buildGuest",
+    () => prepareEnvironment(environmentSpec(compiled, arch, opts), log),
+  );
   const steps = buildSteps(compiled, sourceDateEpoch);
-  const sourceDir = sourceDirOf(compiled, opts);
+  const source = buildSource({
+    configFile: opts.configFile,
+    sourceDir: opts.sourceDir,
+    emptyWorkspace: opts.emptyWorkspace,
+    // What this build writes is no input to it (lib/build/source.ts).
+    outputs: [
+      opts.outDir,
+      opts.workspaceDir,
+      opts.traceFile,
+      opts.createBuildLog ? "packages.log" : undefined,
+    ],
+    outputPrefixes: [opts.dependencyLog],
+  });
+  const sourceDir = source?.dir;
+  if (source) log(`populating the workspace from ${source.dir}`);
+  opts.debugLog?.(
+    `${arch}: workspace ${
+      source ? `from ${source.dir}, excluding ${source.exclude?.join(" ") ?? "nothing"}` : "empty"
+    }; ` +
+      `environment ${env.root}; ${steps.length} steps`,
+  );
   const graph = buildGraph({
     steps,
     packages: [compiled.package.name, ...compiled.subpackages.map((s) => s.name)],
@@ -148,7 +216,7 @@ async function buildArch(
     debug: opts.debug,
     privileged: opts.privileged,
     withSource: sourceDir !== undefined,
-    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
+    sourceExclude: source?.exclude,
     withCacheDir: opts.cacheDir !== undefined,
     namespace: opts.cacheNamespace,
     localIds: {
@@ -183,28 +251,29 @@ async function buildArch(
   const exported = new Map<string, Stat>();
   const progress = new ProgressWriter(opts.progress ?? "auto");
   try {
-    await client.solve({
-      definition: definition.bytes,
-      locals,
-      exports: [{ type: "local", dest: staging, record: exported }],
-      entitlements: entitlementsFor(opts.privileged),
-      progress,
-      signal: opts.signal,
-      sharedKey: sharedKey(Object.values(locals)),
-    }).catch(async (err) => {
-      const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
-      if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {
-        await exportFailure(client, graph.before[failed], {
-          type: opts.exportOnFailure,
-          ref: opts.exportRef!,
-          platform,
-          locals,
-          log,
-          entitlements: entitlementsFor(opts.privileged),
-        });
-      }
-      throw exportDiskFull(err, stagingRoot) ?? err;
-    });
+    await traced(opts.trace, "solve", () =>
+      client.solve({
+        definition: definition.bytes,
+        locals,
+        exports: [{ type: "local", dest: staging, record: exported }],
+        entitlements: entitlementsFor(opts.privileged),
+        progress,
+        signal: opts.signal,
+        sharedKey: sharedKey(Object.values(locals)),
+      }).catch(async (err) => {
+        const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
+        if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {
+          await exportFailure(client, graph.before[failed], {
+            type: opts.exportOnFailure,
+            ref: opts.exportRef!,
+            platform,
+            locals,
+            log,
+            entitlements: entitlementsFor(opts.privileged),
+          });
+        }
+        throw exportDiskFull(err, stagingRoot) ?? err;
+      }));
     if (opts.workspaceDir) {
       await exportWorkspace(client, graph, join(resolve(opts.workspaceDir), arch), {
         platform,
@@ -214,29 +283,36 @@ async function buildArch(
       log(`wrote the workspace to ${join(opts.workspaceDir, arch)}`);
     }
     // melange's linters, on the trees as built: a required one failing stops the build here.
-    lintBuild(staging, compiled, {
-      lintRequire: opts.lintRequire,
-      lintWarn: opts.lintWarn,
-      persistDir: opts.persistLintResults ? archDir : undefined,
-    }, opts.warn ?? log);
-    return await packageOutputs(staging, compiled, arch, {
-      archDir,
-      outDir: opts.outDir,
-      signingKey: opts.signingKey,
-      sourceDateEpoch,
-      signal: opts.signal,
-      log,
-      namespace: opts.namespace,
-      configFile: opts.configFile,
-      exported,
-      environmentRoot: env.root,
-      generateIndex: opts.generateIndex,
-      stripOriginName: opts.stripOriginName,
-      commit: opts.gitCommit,
-    }).then((files) => {
-      if (opts.createBuildLog) appendBuildLog(compiled, arch, opts);
-      return files;
-    });
+    await traced(opts.trace, "lint", () =>
+      Promise.resolve(lintBuild(staging, compiled, {
+        lintRequire: opts.lintRequire,
+        lintWarn: opts.lintWarn,
+        persistDir: opts.persistLintResults ? archDir : undefined,
+      }, opts.warn ?? log)));
+    return await traced(opts.trace, "emit", () =>
+      packageOutputs(staging, compiled, arch, {
+        archDir,
+        outDir: opts.outDir,
+        signingKey: opts.signingKey,
+        sourceDateEpoch,
+        signal: opts.signal,
+        log,
+        namespace: opts.namespace,
+        configFile: opts.configFile,
+        exported,
+        environmentRoot: env.root,
+        generateIndex: opts.generateIndex,
+        stripOriginName: opts.stripOriginName,
+        commit: opts.gitCommit,
+        config: configRef(opts),
+        dependencyLog: opts.dependencyLog,
+        provenance: opts.generateProvenance
+          ? { started: opts.started, builderVersion: opts.builderVersion ?? "unknown" }
+          : undefined,
+      })).then((files) => {
+        if (opts.createBuildLog) appendBuildLog(compiled, arch, opts);
+        return files;
+      });
   } catch (err) {
     undo();
     throw err;
