@@ -5,7 +5,7 @@
  * solve it on BuildKit (exporting only melange-out), then package, analyze
  * and index what came back.
  */
-import { appendFileSync, existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
@@ -16,7 +16,8 @@ import { readRegularFile } from "../readfile.ts";
 import { buildEpoch } from "./epoch.ts";
 import { exportWorkspace } from "./workspace.ts";
 import { buildSource } from "./source.ts";
-import type { Span } from "./trace.ts";
+import { type Span, traced } from "./trace.ts";
+import { appendBuildLog, configRef } from "./records.ts";
 import type { ConfigFileRef } from "../apk/sbom.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
@@ -28,7 +29,7 @@ import { prepareEnvironment } from "./environment.ts";
 import { exportFailure, failedStepIndex, type FailureExport } from "./failure.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
 import { exportDiskFull, makeArchDir } from "./outdir.ts";
-import { packageOutputs, repositoryCommit } from "./packaging.ts";
+import { packageOutputs } from "./packaging.ts";
 import { buildSteps, entitlementsFor, environmentSpec, type RunOptions } from "./plan.ts";
 import { allOrFirstError, progressFor, selectArchs } from "./perarch.ts";
 
@@ -153,26 +154,6 @@ function isDir(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `fn` in a child span of `parent` named `name`, or plainly when there is no trace. */
-function traced<T>(
-  parent: Span | undefined,
-  name: string,
-  fn: (span: Span | undefined) => Promise<T>,
-): Promise<T> {
-  return parent ? parent.run(name, fn) : fn(undefined);
-}
-
-/** The build file as the SBOMs name it: melange's defaults for what is not given. */
-function configRef(opts: BuildOptions): ConfigFileRef {
-  if (opts.sbomConfig) return opts.sbomConfig;
-  return {
-    path: opts.configFile,
-    commit: opts.gitCommit ?? repositoryCommit(opts.configFile) ?? "unknown",
-    repositoryUrl: opts.gitRepoUrl || "https://unknown/unknown/unknown",
-    license: opts.configLicense || "NOASSERTION",
-  };
 }
 
 async function buildArch(
@@ -320,15 +301,4 @@ async function buildArch(
     client.close();
     rmSync(stagingRoot, { recursive: true, force: true });
   }
-}
-
-/** melange's packages.log: one `arch|origin|name|version` line per package, appended. */
-function appendBuildLog(compiled: CompiledBuild, arch: string, opts: BuildOptions): void {
-  const version = `${compiled.package.version}-r${compiled.package.epoch}`;
-  const names = [compiled.package.name, ...compiled.subpackages.map((s) => s.name)];
-  const origin = (name: string) => opts.stripOriginName ? name : compiled.package.name;
-  appendFileSync(
-    "packages.log",
-    names.map((name) => `${arch}|${origin(name)}|${name}|${version}\n`).join(""),
-  );
 }

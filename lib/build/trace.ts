@@ -165,3 +165,12 @@ export class Tracer {
     return this.spans.map((s) => JSON.stringify(s) + "\n").join("");
   }
 }
+
+/** `fn` in a child span of `parent` named `name`, or plainly when there is no trace. */
+export function traced<T>(
+  parent: Span | undefined,
+  name: string,
+  fn: (span: Span | undefined) => Promise<T>,
+): Promise<T> {
+  return parent ? parent.run(name, fn) : fn(undefined);
+}
