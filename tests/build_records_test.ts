@@ -178,10 +178,11 @@ Deno.test({
         "the package is described by the build file",
       );
 
-      // --dependency-log: <file>.<arch>, the analysis's JSON (a shell script needs /bin/sh).
+      // --dependency-log: <file>.<arch>, the analysis's JSON, empty lists left out (Go's
+      // omitempty): the program in usr/bin is provided as a command.
       assertEquals(
-        JSON.parse(readFileSync(`${dir}/deps.${ARCH}`, "utf8")),
-        { runtime: ["cmd:sh"], provides: ["cmd:rec=1.0.0-r0"] },
+        readFileSync(`${dir}/deps.${ARCH}`, "utf8"),
+        '{"provides":["cmd:rec=1.0.0-r0"]}\n',
       );
 
       // --generate-provenance: a signed tar.gz beside the APK whose subject is its data hash.

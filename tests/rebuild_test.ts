@@ -51,11 +51,13 @@ Deno.test({
     withTempDir(async (dir) => {
       writeFileSync(`${dir}/again.yaml`, FILE(localRepo));
       const key = await makeKey(dir);
-      const common = ["--arch", "host", "--buildkit-addr", ADDR, "--progress", "plain"];
+      const common = ["--buildkit-addr", ADDR, "--progress", "plain"];
       const env = { SOURCE_DATE_EPOCH: "" };
       const built = await runCli([
         "build",
         "again.yaml",
+        "--arch",
+        "host",
         ...common,
         "--signing-key",
         key,
