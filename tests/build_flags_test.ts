@@ -394,15 +394,18 @@ pipeline:
       done > "\${{targets.destdir}}/usr/share/files"
 `,
       );
-      mkdirSync(`${dir}/ig/sub`, { recursive: true });
-      mkdirSync(`${dir}/ig/build`, { recursive: true });
+      // The build file's directory is the source, as melange's.
+      mkdirSync(`${dir}/sub`, { recursive: true });
+      mkdirSync(`${dir}/build`, { recursive: true });
       for (const f of ["main.c", "debug.log", "sub/trace.log", "sub/keep.c", "build/out.o"]) {
-        writeFileSync(`${dir}/ig/${f}`, f);
+        writeFileSync(`${dir}/${f}`, f);
       }
-      writeFileSync(`${dir}/ig/.melangeignore`, "*.log\n/build/\n");
+      writeFileSync(`${dir}/.melangeignore`, "*.log\n/build/\n");
       const res = await runCli([
         "build",
         "ig.yaml",
+        "--arch",
+        "host",
         "--buildkit-addr",
         ADDR,
         "--progress",
