@@ -164,6 +164,10 @@ async function build(dir: string, file: string, out: string, extra: string[]) {
     "host",
     "--progress",
     "plain",
+    // Both sides get the same workspace: empty, unless a test names its source (by default
+    // the build file's directory would be copied in, with the host's upstream repository and
+    // the other side's packages in it).
+    ...(extra.includes("--source-dir") ? [] : ["--empty-workspace"]),
     ...extra,
   ], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
   assertEquals(r.code, 0, r.stderr);
