@@ -70,7 +70,8 @@ environment:
 pipeline:
   - runs: |
       mkdir -p "\${{targets.destdir}}/usr/share"
-      find . -path ./melange-out -prune -o -type f -print | sort > "\${{targets.destdir}}/usr/share/ws"
+      # melange-out and the cache mounts (shared with other builds) are not the source.
+      find . -type f | grep -v -e '^./melange-out/' -e '^./.cache/' -e '^./go/' -e '^./.npm/' -e '^./.cargo/' -e '^./.ccache/' | sort > "\${{targets.destdir}}/usr/share/ws"
 test:
   environment:
     contents:
@@ -79,6 +80,7 @@ test:
     - runs: |
         ls -A /home/build
         test ! -e /home/build/src.yaml
+        echo tested > /home/build/result
 `;
 
 async function listing(apk: string): Promise<string> {
@@ -92,7 +94,8 @@ async function listing(apk: string): Promise<string> {
 
 Deno.test({
   name: "build: the build file's directory is copied into the workspace as melange does " +
-    "(.melangeignore respected, melange2's own outputs left out); test copies none",
+    "(.melangeignore respected, melange2's own outputs left out); test copies none; " +
+    "test --workspace-dir",
   ...needs,
   fn: () =>
     withTempDir(async (dir) => {
@@ -136,10 +139,13 @@ Deno.test({
       assertStringIncludes(second.stderr, "[CACHED]");
       assertEquals(await listing(`${dir}/packages/${ARCH}/src-1.0.0-r0.apk`), expected);
 
-      // test: no source directory unless named (the step fails if src.yaml is there).
+      // test: no source directory unless named (the step fails if src.yaml is there);
+      // --workspace-dir: the workspace as the test left it, in DIR/<arch>.
       const tested = await runCli([
         "test",
         "src.yaml",
+        "--workspace-dir",
+        "tws",
         "--arch",
         "host",
         "--buildkit-addr",
@@ -148,6 +154,7 @@ Deno.test({
         "plain",
       ], { cwd: dir });
       assertEquals(tested.code, 0, tested.stderr);
+      assertEquals(readFileSync(`${dir}/tws/${ARCH}/result`, "utf8"), "tested\n");
       const withSource = await runCli([
         "test",
         "src.yaml",
