@@ -45,12 +45,12 @@ export interface ConfigFileRef {
 
 /**
  * The purl of a build file: `pkg:github/<owner>/<repo>@<commit>#<path>`, as
- * melange writes it for a GitHub URL; any other URL's last two path
- * segments stand for owner and repository.
+ * melange writes it for a GitHub URL. Of any URL, the last path segment is
+ * the repository and the ones before it the owner (melange itself mangles a
+ * URL that is not GitHub's into its namespace).
  */
 export function configPurl(c: ConfigFileRef): string {
-  const url = c.repositoryUrl.replace(/^https:\/\/github\.com\//, "https://github.com/");
-  const segments = url.replace(/^[a-z+]+:\/\/[^/]*\/?/i, "").split("/").filter(Boolean);
+  const segments = c.repositoryUrl.replace(/^[a-z+]+:\/\/[^/]*\/?/i, "").split("/").filter(Boolean);
   const name = (segments.at(-1) ?? "unknown").replace(/\.git$/, "");
   const owner = segments.length > 1 ? segments.slice(0, -1).join("/") : "unknown";
   const subpath = c.path.split("/").filter((s) => s && s !== "." && s !== "..")
