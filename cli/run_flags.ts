@@ -61,6 +61,11 @@ export function addCommonFlags(cmd: Command): Command {
         "the daemon must allow it) instead of BuildKit's default sandbox",
     )
     .option(
+      "--runner <runner>",
+      "accepted for melange's scripts (bubblewrap, docker, qemu): every step runs on BuildKit",
+      runner,
+    )
+    .option(
       "--rm [bool]",
       "accepted for melange's scripts: melange2 keeps no intermediate containers or temp dirs",
       bool,
@@ -94,6 +99,15 @@ export function startTrace(file: string): { span: Span; write: () => void } {
   return { span: tracer.root("build"), write: () => write(tracer.lines()) };
 }
 
+/** melange's runner names; any is accepted (steps always run on BuildKit), others refused. */
+function runner(v: string): string {
+  if (["bubblewrap", "docker", "qemu"].includes(v)) return v;
+  throw new InvalidArgumentError(
+    `unknown runner: ${v} (melange's are bubblewrap, docker and qemu; melange2 runs every step ` +
+      `on BuildKit whichever is named)`,
+  );
+}
+
 /** A melange (pflag) boolean given a value: `--rm=false`, `--generate-index false`. */
 export function bool(v: string): boolean {
   if (/^(1|t|true)$/i.test(v)) return true;
@@ -116,6 +130,9 @@ export function runOptions(
   signal: AbortSignal,
 ): RunOptions {
   httpAuthFromEnv(); // a malformed HTTP_AUTH is refused before anything runs
+  if (opts.runner && opts.logLevel !== "warn" && opts.logLevel !== "error") {
+    console.error(`--runner ${opts.runner}: melange2 runs every step on BuildKit`);
+  }
   const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
   return {
     configFile: file,
