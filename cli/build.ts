@@ -7,6 +7,7 @@ import { interruptSignal } from "./buildkit_flags.ts";
 import { findBuildFile } from "./buildfile.ts";
 import { action } from "./run.ts";
 import { VERSION } from "./meta.ts";
+import { parseDuration } from "../lib/build/timeout.ts";
 import { addCommonFlags, bool, isDir, list, runOptions, startTrace } from "./run_flags.ts";
 
 /** Registers `build` and `test`. */
@@ -70,6 +71,10 @@ export function register(program: Command): void {
     .option(
       "--generate-provenance",
       "write a SLSA provenance statement beside each package (<name>-<version>.attest.tar.gz)",
+    )
+    .option(
+      "--timeout <duration>",
+      "cancel a build that runs longer (90s, 1h30m; the file's package.timeout wins)",
     )
     .option("--trace <file>", "write the build's spans to FILE (OpenTelemetry stdouttrace JSON)")
     .option(
@@ -138,6 +143,7 @@ export function register(program: Command): void {
           builderVersion: VERSION,
           trace: trace?.span,
           traceFile: opts.trace,
+          timeoutMs: opts.timeout ? parseDuration(opts.timeout, "--timeout") : undefined,
         }).catch((err) => {
           trace?.span.end(err);
           throw err;

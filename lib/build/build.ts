@@ -18,6 +18,7 @@ import { exportWorkspace } from "./workspace.ts";
 import { buildSource } from "./source.ts";
 import { type Span, traced } from "./trace.ts";
 import { appendBuildLog, configRef } from "./records.ts";
+import { parseDuration, withTimeout } from "./timeout.ts";
 import type { ConfigFileRef } from "../apk/sbom.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
@@ -83,6 +84,8 @@ export interface BuildOptions extends RunOptions {
   trace?: Span;
   /** The --trace file (written by the caller; no input of the build's). */
   traceFile?: string;
+  /** melange's --timeout (ms): for a file without `package.timeout`. */
+  timeoutMs?: number;
 }
 
 /** What a build wrote. */
@@ -113,13 +116,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           cmd,
           "BuildPackage",
           (span) =>
-            buildArch(compiled, arch, {
-              ...opts,
-              progress,
-              signal,
-              trace: span?.set("arch", arch),
-              started,
-            }),
+            withTimeout(timeoutOf(compiled, opts), signal, (signal) =>
+              buildArch(compiled, arch, {
+                ...opts,
+                progress,
+                signal,
+                trace: span?.set("arch", arch),
+                started,
+              })),
         ),
     ));
   const result: BuildResult = { packages: {} };
@@ -127,6 +131,12 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     if (written[i]) result.packages[arch] = written[i]!;
   });
   return result;
+}
+
+/** How long a build of `compiled` may run: its `package.timeout`, else --timeout (melange's). */
+function timeoutOf(compiled: CompiledBuild, opts: BuildOptions): number | undefined {
+  const own = (compiled.package as { timeout?: string }).timeout;
+  return own ? parseDuration(own, `${opts.configFile}: package.timeout`) : opts.timeoutMs;
 }
 
 function checkOptions(opts: BuildOptions): void {
