@@ -13,13 +13,22 @@ import { relaunchWithV8Flags } from "./cli/v8flags.ts";
 
 /** Builds the root command with the subcommands `args` needs (all of them for help). */
 export async function program(args: string[] = []): Promise<Command> {
-  const { Command, Option } = await import("commander");
+  const { Command, InvalidArgumentError, Option } = await import("commander");
+  const logLevel = (value: string) => {
+    const level = parseLogLevel(value);
+    if (!level) {
+      throw new InvalidArgumentError(
+        "expected debug, info, warn or error (any case, as melange's)",
+      );
+    }
+    return level;
+  };
   const root = new Command("melange2")
     .description("Build APK packages from melange build files on BuildKit")
     .version(VERSION)
     .addOption(
-      new Option("--log-level <level>", "least severe messages shown")
-        .choices(["debug", "info", "warn", "error"]).default("info"),
+      new Option("--log-level <level>", "least severe messages shown: debug, info, warn, error")
+        .argParser(logLevel).default("info"),
     )
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
@@ -31,6 +40,12 @@ export async function program(args: string[] = []): Promise<Command> {
   await registerFor(root, args);
   hintAfterErrors(root, "melange2");
   return root;
+}
+
+/** melange's --log-level (Go's slog level names, in any case); undefined for anything else. */
+export function parseLogLevel(value: string): string | undefined {
+  const level = value.toLowerCase();
+  return ["debug", "info", "warn", "error"].includes(level) ? level : undefined;
 }
 
 /** After a usage error, one line naming the command's help, as melange does (not the help). */

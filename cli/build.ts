@@ -1,138 +1,15 @@
 /** `melange2 build` and `melange2 test`, with melange's flag names. */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { existsSync, statSync } from "node:fs";
-import { UserError } from "../lib/errors.ts";
-import { httpAuthFromEnv } from "../lib/apk/fetch.ts";
-import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
+import { existsSync } from "node:fs";
 import { packagesReport } from "../lib/build/report.ts";
-import type { RunOptions } from "../lib/build/plan.ts";
 import type { BuildOptions } from "../lib/build/build.ts";
-import type { ProgressMode } from "../lib/buildkit/progress.ts";
-import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
+import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
+import { interruptSignal } from "./buildkit_flags.ts";
 import { findBuildFile } from "./buildfile.ts";
 import { action } from "./run.ts";
-
-/** Collects a repeatable flag; commas separate values too, as melange's string slices do. */
-const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
-
-/** Flags `build` and `test` share (`build` takes --buildkit-addr more than once). */
-function addCommonFlags(cmd: Command, pool = false): Command {
-  return addConnectFlags(cmd, pool)
-    .option(
-      "--arch <arch>",
-      "architectures (repeatable, comma-separated; melange's names or amd64, arm64...; `all`; `host`; default: every one the daemon runs and the repositories have)",
-      list,
-    )
-    .option(
-      "--source-dir <dir>",
-      "directory copied into the workspace (default: <file's dir>/<package>)",
-    )
-    .option(
-      "-r, --repository-append <repo>",
-      "extra repository for the environment (repeatable)",
-      list,
-    )
-    .option(
-      "-k, --keyring-append <key>",
-      "extra public key for the repositories (repeatable)",
-      list,
-    )
-    .option(
-      "--pipeline-dir <dir>",
-      "directory searched for pipelines before the built-in ones",
-      list,
-    )
-    .option(
-      "--pipeline-dirs <dirs>",
-      "directories searched for pipelines before the built-in ones (after --pipeline-dir)",
-      list,
-    )
-    .option("--vars-file <file>", "YAML file of variables that override the file's vars")
-    .option(
-      "--env-file <file>",
-      "file of KEY=VALUE lines for the build environment (repeatable; the build file's own " +
-        "values win, then the first file that sets a key)",
-      list,
-    )
-    .option("--empty-workspace", "copy nothing into the workspace")
-    .option("--apk-cache-dir <dir>", "cache of fetched APK indexes and packages")
-    .option("--ignore-signatures", "accept repositories and packages without a valid signature")
-    .option("--debug", "run every step with set -x")
-    .option(
-      "--privileged",
-      "run steps with every capability and the host's devices (BuildKit's security.insecure; " +
-        "the daemon must allow it) instead of BuildKit's default sandbox",
-    )
-    .option(
-      "--rm [bool]",
-      "accepted for melange's scripts: melange2 keeps no intermediate containers or temp dirs",
-      bool,
-      true,
-    )
-    .addOption(
-      new Option("--progress <mode>", "progress output").choices([
-        "auto",
-        "tty",
-        "plain",
-        "rawjson",
-        "quiet",
-      ]).default("auto"),
-    );
-}
-
-/** A melange (pflag) boolean given a value: `--rm=false`, `--generate-index false`. */
-function bool(v: string): boolean {
-  if (/^(1|t|true)$/i.test(v)) return true;
-  if (/^(0|f|false)$/i.test(v)) return false;
-  throw new InvalidArgumentError(`expected true or false, not "${v}"`);
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** The options `build` and `test` share, from parsed flags. */
-function runOptions(
-  file: string,
-  opts: Record<string, any>,
-  signal: AbortSignal,
-  forBuild = false,
-): RunOptions {
-  if (opts.workspaceDir !== undefined && !forBuild) {
-    throw new UserError(
-      `--workspace-dir ${opts.workspaceDir}: test does not support it; tests run on BuildKit ` +
-        `in their own workspace (use --source-dir to choose what is copied into it)`,
-    );
-  }
-  httpAuthFromEnv(); // a malformed HTTP_AUTH is refused before anything runs
-  const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
-  return {
-    configFile: file,
-    archs: opts.arch,
-    sourceDir: opts.sourceDir,
-    outDir: opts.outDir,
-    repositoryAppend: opts.repositoryAppend,
-    keyringAppend: opts.keyringAppend,
-    pipelineDirs: [...opts.pipelineDir ?? [], ...opts.pipelineDirs ?? []],
-    varsFile: opts.varsFile,
-    envFile: opts.envFile,
-    cacheDir: opts.cacheDir,
-    emptyWorkspace: opts.emptyWorkspace,
-    apkCacheDir: opts.apkCacheDir,
-    ignoreSignatures: opts.ignoreSignatures,
-    debug: opts.debug,
-    privileged: opts.privileged,
-    progress: opts.progress as ProgressMode,
-    connect: connectOptions(opts),
-    signal,
-    // Progress lines stay; --log-level warn or error drops melange2's own notes.
-    log: quiet ? () => {} : (line) => console.error(line),
-  };
-}
+import { VERSION } from "./version.ts";
+import { parseDuration } from "../lib/build/timeout.ts";
+import { addCommonFlags, bool, isDir, list, runOptions, startTrace } from "./run_flags.ts";
 
 /** Registers `build` and `test`. */
 export function register(program: Command): void {
@@ -178,7 +55,34 @@ export function register(program: Command): void {
     )
     .option("--strip-origin-name", "make each package its own origin (bootstrap builds)")
     .option("--create-build-log", "append arch|origin|name|version lines to ./packages.log")
-    .option("--git-commit <hash>", "commit recorded in packages whose file sets none")
+    .option(
+      "--git-commit <hash>",
+      "commit of the build file's repository, recorded in packages whose file sets none and " +
+        "in the SBOMs (default: its HEAD)",
+    )
+    .option(
+      "--git-repo-url <url>",
+      "URL of the build file's repository, in the SBOMs (default: https://unknown/unknown/unknown)",
+    )
+    .option(
+      "--license <license>",
+      "SPDX license of the build file itself, in the SBOMs",
+      "NOASSERTION",
+    )
+    .option("--build-option <name>", "apply the file's options.NAME (repeatable)", list)
+    .option(
+      "--dependency-log <file>",
+      "write the dependencies the analysis found as JSON to FILE.<arch>",
+    )
+    .option(
+      "--generate-provenance",
+      "write a SLSA provenance statement beside each package (<name>-<version>.attest.tar.gz)",
+    )
+    .option(
+      "--timeout <duration>",
+      "cancel a build that runs longer (90s, 1h30m; the file's package.timeout wins)",
+    )
+    .option("--trace <file>", "write the build's spans to FILE (OpenTelemetry stdouttrace JSON)")
     .option(
       "--lint-require <linters>",
       `linters that must pass (comma-separated; default: ${defaultRequired().join(",")})`,
@@ -232,21 +136,32 @@ export function register(program: Command): void {
       const many = args.length > 1 || (args.length === 1 && isDir(args[0])) ||
         opts.backends !== undefined || (opts.buildkitAddr?.length ?? 0) > 1;
       const interrupt = interruptSignal();
-      try {
-        if (many) {
+      if (many) {
+        try {
           const { buildManyCommand } = await import("./build_many.ts");
           const base = buildOptions(".", opts, interrupt.signal);
           return await buildManyCommand(args, opts, base, interrupt.signal);
+        } finally {
+          interrupt.dispose();
         }
-        const file = findBuildFile(args[0]);
-        // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
-        const { build } = await import("../lib/build/build.ts");
+      }
+      const file = findBuildFile(args[0]);
+      // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
+      const { build } = await import("../lib/build/build.ts");
+      const trace = opts.trace ? startTrace(opts.trace) : undefined;
+      try {
         const options = buildOptions(file, opts, interrupt.signal);
-        const result = await build(options);
+        const result = await build({ ...options, trace: trace?.span, traceFile: opts.trace })
+          .catch((err) => {
+            trace?.span.end(err);
+            throw err;
+          });
+        trace?.span.end();
         const report = packagesReport(result.packages, options.signingKey !== undefined);
         if (report) console.error(report);
       } finally {
         interrupt.dispose();
+        trace?.write();
       }
     }));
 
@@ -259,7 +174,11 @@ export function register(program: Command): void {
   )
     .option("--out-dir <dir>", "where the built packages are (<out>/<arch>/)", "./packages")
     .option("--cache-dir <dir>", "directory mounted at /var/cache/melange")
-    .option("--workspace-dir <dir>", "not supported: tests run in their own workspace on BuildKit")
+    .option(
+      "--workspace-dir <dir>",
+      "also write the workspace (/home/build) as the tests left it to DIR/<arch>",
+    )
+    .option("--test-option <name>", "apply the file's options.NAME (repeatable)", list)
     .option(
       "--test-package-append <pkg>",
       "extra package for each test environment (repeatable)",
@@ -276,6 +195,7 @@ export function register(program: Command): void {
             ...runOptions(file, opts, interrupt.signal),
             packageAppend: opts.testPackageAppend,
             only: pkg,
+            workspaceDir: opts.workspaceDir,
           });
         } finally {
           interrupt.dispose();
@@ -295,7 +215,7 @@ function positive(v: string): number {
 function buildOptions(file: string, opts: Record<string, any>, signal: AbortSignal): BuildOptions {
   const signingKey = opts.signingKey ?? (existsSync("melange.rsa") ? "melange.rsa" : undefined);
   return {
-    ...runOptions(file, opts, signal, true),
+    ...runOptions(file, opts, signal),
     workspaceDir: opts.workspaceDir,
     cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
     signingKey,
@@ -315,5 +235,11 @@ function buildOptions(file: string, opts: Record<string, any>, signal: AbortSign
     dumpLlbRecipe: opts.dumpLlbRecipe,
     exportOnFailure: opts.exportOnFailure,
     exportRef: opts.exportRef,
+    dependencyLog: opts.dependencyLog,
+    gitRepoUrl: opts.gitRepoUrl,
+    configLicense: opts.license,
+    generateProvenance: opts.generateProvenance,
+    builderVersion: VERSION,
+    timeoutMs: opts.timeout ? parseDuration(opts.timeout, "--timeout") : undefined,
   };
 }

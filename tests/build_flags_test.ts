@@ -153,8 +153,8 @@ pipeline:
       echo "$s" > "\${{targets.destdir}}/usr/share/ws"
 `,
       );
-      mkdirSync(`${dir}/ws`);
-      writeFileSync(`${dir}/ws/source.txt`, "x");
+      // As melange: the build file's directory is the workspace's source.
+      writeFileSync(`${dir}/source.txt`, "x");
       const build = (extra: string[], env: Record<string, string>) =>
         runCli([
           "build",
@@ -399,15 +399,18 @@ pipeline:
       done > "\${{targets.destdir}}/usr/share/files"
 `,
       );
-      mkdirSync(`${dir}/ig/sub`, { recursive: true });
-      mkdirSync(`${dir}/ig/build`, { recursive: true });
+      // The build file's directory is the source, as melange's.
+      mkdirSync(`${dir}/sub`, { recursive: true });
+      mkdirSync(`${dir}/build`, { recursive: true });
       for (const f of ["main.c", "debug.log", "sub/trace.log", "sub/keep.c", "build/out.o"]) {
-        writeFileSync(`${dir}/ig/${f}`, f);
+        writeFileSync(`${dir}/${f}`, f);
       }
-      writeFileSync(`${dir}/ig/.melangeignore`, "*.log\n/build/\n");
+      writeFileSync(`${dir}/.melangeignore`, "*.log\n/build/\n");
       const res = await runCli([
         "build",
         "ig.yaml",
+        "--arch",
+        "host",
         "--buildkit-addr",
         ADDR,
         "--progress",

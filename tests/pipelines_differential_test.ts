@@ -164,6 +164,10 @@ async function build(dir: string, file: string, out: string, extra: string[]) {
     "host",
     "--progress",
     "plain",
+    // Both sides get the same workspace: empty, unless a test names its source (by default
+    // the build file's directory would be copied in, with the host's upstream repository and
+    // the other side's packages in it).
+    ...(extra.includes("--source-dir") ? [] : ["--empty-workspace"]),
     ...extra,
   ], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
   assertEquals(r.code, 0, r.stderr);
@@ -262,11 +266,15 @@ Deno.test({
         `${dir}/gohello.yaml`,
         goFile(localRepo.repository, localRepo.publicKey),
       );
+      // The module is the workspace: gohello/ is the source directory (melange's default
+      // would be the build file's directory, with gohello/ inside it).
+      const source = ["--source-dir", `${dir}/gohello`];
       const theirs = await build(dir, "gohello.yaml", `${dir}/melange`, [
         "--pipeline-dir",
         melangePipelines,
+        ...source,
       ]);
-      const ours = await build(dir, "gohello.yaml", `${dir}/ours`, []);
+      const ours = await build(dir, "gohello.yaml", `${dir}/ours`, source);
       assertEquals(Object.keys(ours), ["gohello-0.2.0-r0.apk", "gohello-v2-0.2.0-r0.apk"]);
       for (const apk of Object.keys(theirs)) assertEquals(ours[apk], theirs[apk], apk);
       assert(ours["gohello-0.2.0-r0.apk"].some((f) => f.startsWith("usr/bin/gohello ")));

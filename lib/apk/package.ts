@@ -14,13 +14,19 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { writeDataMember } from "./datatar.ts";
 import type { AccountNames } from "./accounts.ts";
-import { type AnalysisOptions, type AnalysisTree, analyze, mergeDependencies } from "./analyze.ts";
+import {
+  type AnalysisOptions,
+  type AnalysisTree,
+  analyze,
+  type Generated,
+  mergeDependencies,
+} from "./analyze.ts";
 import { controlChecksum } from "./archive.ts";
 import { diskTree } from "./disktree.ts";
 import { gzip } from "./gzip.ts";
 import { type ApkPackage, emptyPackage } from "./index.ts";
 import { formatPkgInfo, type PkgInfo } from "./pkginfo.ts";
-import { sbomDigests, type SbomFile, sbomPath, spdxDocument } from "./sbom.ts";
+import { type ConfigFileRef, sbomDigests, type SbomFile, sbomPath, spdxDocument } from "./sbom.ts";
 import {
   publicKeyName,
   type SignatureAlgorithm,
@@ -76,6 +82,8 @@ export interface PackageSpec {
   namespace?: string;
   /** The build's configuration as YAML, kept as `.melange.yaml` in the control member. */
   melangeYaml?: string;
+  /** The build file, named in the SBOM as melange names it. */
+  config?: ConfigFileRef;
 }
 
 /** Options of {@link writePackage}. */
@@ -97,6 +105,8 @@ export interface WrittenPackage {
   info: ApkPackage;
   pkginfo: PkgInfo;
   bytes: Uint8Array;
+  /** What the analysis found, with the package's options applied (melange's dependency log). */
+  generated: { runtime: string[]; provides: string[] };
 }
 
 /** Writes one package from the tree at `dir` (a missing directory is an empty package). */
@@ -167,7 +177,12 @@ export async function writePackage(
     parts.unshift(await signatureMember(control, key, opts.algorithm ?? "sha256"));
   }
   const bytes = Buffer.concat(parts);
-  return { info: indexRecord(pkginfo, controlChecksum(control), bytes.length), pkginfo, bytes };
+  return {
+    info: indexRecord(pkginfo, controlChecksum(control), bytes.length),
+    pkginfo,
+    bytes,
+    generated: generatedAfterOptions(generated, spec.options),
+  };
 }
 
 /**
@@ -226,8 +241,14 @@ function inWorker(job: PackageJob): Promise<WrittenPackage> {
     worker.onmessage = (e) => {
       worker.terminate();
       const r = e.data;
-      if (r.ok) resolve({ info: r.info, pkginfo: r.pkginfo, bytes: new Uint8Array(r.bytes) });
-      else reject(r.user ? new UserError(r.message) : new Error(r.message));
+      if (r.ok) {
+        resolve({
+          info: r.info,
+          pkginfo: r.pkginfo,
+          bytes: new Uint8Array(r.bytes),
+          generated: r.generated,
+        });
+      } else reject(r.user ? new UserError(r.message) : new Error(r.message));
     };
     worker.onerror = (e) => {
       e.preventDefault();
@@ -254,6 +275,18 @@ function treeEntries(t: PackageTree, remap?: OwnerRemap): TreeEntry[] {
 /** The analysis views of a package and its relatives. */
 export function analysisTrees(trees: PackageTree[], opts: WriteOptions): AnalysisTree[] {
   return trees.map((t) => diskTree(t.dir, treeEntries(t, opts.remap)));
+}
+
+/** melange's generated dependencies after its options (sca.Analyze drops them there). */
+function generatedAfterOptions(
+  g: Generated,
+  o: AnalysisOptions | undefined,
+): WrittenPackage["generated"] {
+  const cmd = (d: string) => o?.noCommands && d.startsWith("cmd:");
+  return {
+    runtime: o?.noDepends ? [] : g.runtime.filter((d) => !cmd(d)),
+    provides: o?.noProvides ? [] : g.provides.filter((d) => !cmd(d)),
+  };
 }
 
 /** A priority from the build file; 0 and absent are the same to apk. */

@@ -37,7 +37,15 @@ scope.onmessage = async (e: MessageEvent<PackageJob>) => {
   try {
     const made = await writePackage(dir, spec, opts, analysisTrees(relatives, opts), metadata);
     const bytes = made.bytes.slice().buffer;
-    scope.postMessage({ ok: true, info: made.info, pkginfo: made.pkginfo, bytes }, [bytes]);
+    scope.postMessage({
+      ok: true,
+      info: made.info,
+      pkginfo: made.pkginfo,
+      bytes,
+      generated: made.generated,
+    }, [
+      bytes,
+    ]);
   } catch (err) {
     scope.postMessage({
       ok: false,

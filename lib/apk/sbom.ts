@@ -24,6 +24,74 @@ export interface SbomPackage {
   /** Purl namespace (melange uses the distribution's name). */
   namespace?: string;
   sourceDateEpoch: number;
+  /** The build file the package was built from (melange's build configuration package). */
+  config?: ConfigFileRef;
+}
+
+/**
+ * The build file as melange's SBOMs name it: a package (purpose INSTALL)
+ * the APK is DESCRIBED_BY, which `rebuild` reads back.
+ */
+export interface ConfigFileRef {
+  /** The file's path as given on the command line (`crane.yaml`). */
+  path: string;
+  /** Commit of its repository (`--git-commit`, else HEAD, else `unknown`). */
+  commit: string;
+  /** `--git-repo-url` (default `https://unknown/unknown/unknown`, as melange). */
+  repositoryUrl: string;
+  /** SPDX license of the file itself (`--license`, default `NOASSERTION`). */
+  license: string;
+}
+
+/**
+ * The purl of a build file: `pkg:github/<owner>/<repo>@<commit>#<path>`, as
+ * melange writes it for a GitHub URL. Of any URL, the last path segment is
+ * the repository and the ones before it the owner (melange itself mangles a
+ * URL that is not GitHub's into its namespace).
+ */
+export function configPurl(c: ConfigFileRef): string {
+  const segments = c.repositoryUrl.replace(/^[a-z+]+:\/\/[^/]*\/?/i, "").split("/").filter(Boolean);
+  const name = (segments.at(-1) ?? "unknown").replace(/\.git$/, "");
+  const owner = segments.length > 1 ? segments.slice(0, -1).join("/") : "unknown";
+  const subpath = c.path.split("/").filter((s) => s && s !== "." && s !== "..")
+    .map(encodeURIComponent).join("/");
+  const enc = (s: string) => encodeURIComponent(s.toLowerCase());
+  return `pkg:github/${owner.split("/").map(enc).join("/")}/${enc(name)}@${
+    encodeURIComponent(c.commit)
+  }${subpath ? `#${subpath}` : ""}`;
+}
+
+/** melange's stringToIdentifier: characters SPDX ids may not hold become `-`. */
+const spdxId = (s: string) => s.replace(/[^A-Za-z0-9.-]/g, "-");
+
+/** melange's supplier and originator: `Organization: ` and the namespace in title case. */
+function organization(namespace: string | undefined): string {
+  const ns = namespace ?? "unknown";
+  return `Organization: ${
+    ns.replace(/\p{L}+/gu, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase())
+  }`;
+}
+
+/** The SPDX package of the build file. */
+function configPackage(c: ConfigFileRef, namespace: string | undefined) {
+  return {
+    SPDXID: spdxId(`SPDXRef-Package-Melange-${c.path}-${c.commit}`),
+    name: c.path,
+    versionInfo: c.commit,
+    filesAnalyzed: false,
+    licenseConcluded: "NOASSERTION",
+    licenseDeclared: c.license || "NOASSERTION",
+    downloadLocation: "NOASSERTION",
+    copyrightText: "",
+    externalRefs: [{
+      referenceCategory: "PACKAGE_MANAGER",
+      referenceLocator: configPurl(c),
+      referenceType: "purl",
+    }],
+    originator: organization(namespace),
+    supplier: organization(namespace),
+    primaryPackagePurpose: "INSTALL",
+  };
 }
 
 /** Where the document goes inside the package. */
@@ -44,6 +112,7 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
   const id = `${pkg.name}-${pkg.version}`;
   const pkgId = `SPDXRef-Package-${id.replace(/[^A-Za-z0-9.-]/g, "-")}`;
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const config = pkg.config ? configPackage(pkg.config, pkg.namespace) : undefined;
   const verification = createHash("sha1")
     .update(sorted.map((f) => f.sha1).sort().join(""))
     .digest("hex");
@@ -87,12 +156,21 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
         referenceType: "purl",
       }],
       packageVerificationCode: { packageVerificationCodeValue: verification },
-    }],
-    relationships: sorted.map((f) => ({
-      spdxElementId: pkgId,
-      relationshipType: "CONTAINS",
-      relatedSpdxElement: fileId(f.path),
-    })),
+    }, ...(config ? [config] : [])],
+    relationships: [
+      ...sorted.map((f) => ({
+        spdxElementId: pkgId,
+        relationshipType: "CONTAINS",
+        relatedSpdxElement: fileId(f.path),
+      })),
+      ...(config
+        ? [{
+          spdxElementId: pkgId,
+          relationshipType: "DESCRIBED_BY",
+          relatedSpdxElement: config.SPDXID,
+        }]
+        : []),
+    ],
   };
   return JSON.stringify(doc, null, 2) + "\n";
 }

@@ -5,8 +5,8 @@
  * solve it on BuildKit (exporting only melange-out), then package, analyze
  * and index what came back.
  */
-import { appendFileSync, existsSync, rmSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import type { Stat } from "../buildkit/packet.ts";
@@ -15,7 +15,11 @@ import { describe, marshal } from "../llb/mod.ts";
 import { readRegularFile } from "../readfile.ts";
 import { buildEpoch } from "./epoch.ts";
 import { exportWorkspace } from "./workspace.ts";
-import { melangeIgnore } from "./melangeignore.ts";
+import { buildSource } from "./source.ts";
+import { type Span, traced } from "./trace.ts";
+import { appendBuildLog, configRef } from "./records.ts";
+import { parseDuration, withTimeout } from "./timeout.ts";
+import type { ConfigFileRef } from "../apk/sbom.ts";
 import { UserError } from "../errors.ts";
 import { loadSigningKey } from "../apk/signature.ts";
 import { lintBuild } from "../lint/build.ts";
@@ -69,6 +73,24 @@ export interface BuildOptions extends RunOptions {
    * `progress`'s mode on stderr); a many-package run sends each to its log.
    */
   newProgress?: (arch: string) => ProgressWriter;
+  /** melange's --dependency-log: write the analysis's dependencies to `<file>.<arch>`. */
+  dependencyLog?: string;
+  /** melange's --git-repo-url: the build file's repository, in the SBOMs. */
+  gitRepoUrl?: string;
+  /** melange's --license: the build file's own license, in the SBOMs (default NOASSERTION). */
+  configLicense?: string;
+  /** melange's --generate-provenance: a SLSA statement beside each package. */
+  generateProvenance?: boolean;
+  /** melange2's version, recorded in provenance. */
+  builderVersion?: string;
+  /** The build file as the SBOMs name it, when not `configFile` as found here (`rebuild`). */
+  sbomConfig?: ConfigFileRef;
+  /** melange's --trace: the span the build's spans are children of. */
+  trace?: Span;
+  /** The --trace file (written by the caller; no input of the build's). */
+  traceFile?: string;
+  /** melange's --timeout (ms): for a file without `package.timeout`. */
+  timeoutMs?: number;
 }
 
 /** What a build wrote. */
@@ -89,16 +111,37 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     );
   }
   const progress = progressFor(opts.progress, selected.length);
-  const written = await allOrFirstError(
-    selected,
-    opts.signal,
-    ([arch, compiled], signal) => buildArch(compiled, arch, { ...opts, progress, signal }),
-  );
+  const started = new Date();
+  const written = await traced(opts.trace, "BuildCmd", (cmd) =>
+    allOrFirstError(
+      selected,
+      opts.signal,
+      ([arch, compiled], signal) =>
+        traced(
+          cmd,
+          "BuildPackage",
+          (span) =>
+            withTimeout(timeoutOf(compiled, opts), signal, (signal) =>
+              buildArch(compiled, arch, {
+                ...opts,
+                progress,
+                signal,
+                trace: span?.set("arch", arch),
+                started,
+              })),
+        ),
+    ));
   const result: BuildResult = { packages: {} };
   selected.forEach(([arch], i) => {
     if (written[i]) result.packages[arch] = written[i]!;
   });
   return result;
+}
+
+/** How long a build of `compiled` may run: its `package.timeout`, else --timeout (melange's). */
+function timeoutOf(compiled: CompiledBuild, opts: BuildOptions): number | undefined {
+  const own = (compiled.package as { timeout?: string }).timeout;
+  return own ? parseDuration(own, `${opts.configFile}: package.timeout`) : opts.timeoutMs;
 }
 
 function checkOptions(opts: BuildOptions): void {
@@ -128,24 +171,40 @@ function isDir(path: string): boolean {
   }
 }
 
-/** melange's default source directory: `<dir of the file>/<package name>` when it exists. */
-function sourceDirOf(compiled: CompiledBuild, opts: BuildOptions): string | undefined {
-  if (opts.emptyWorkspace) return undefined;
-  if (opts.sourceDir) return resolve(opts.sourceDir);
-  const guess = join(dirname(resolve(opts.configFile)), compiled.package.name);
-  return isDir(guess) ? guess : undefined;
-}
-
 async function buildArch(
   compiled: CompiledBuild,
   arch: string,
-  opts: BuildOptions,
+  opts: BuildOptions & { started: Date },
 ): Promise<string[] | undefined> {
   const log = opts.log ?? (() => {});
   const sourceDateEpoch = opts.sourceDateEpoch ?? buildEpoch(opts.buildDate);
-  const env = await prepareEnvironment(environmentSpec(compiled, arch, opts), log);
+  const env = await traced(
+    opts.trace,
+    "buildGuest",
+    () => prepareEnvironment(environmentSpec(compiled, arch, opts), log),
+  );
   const steps = buildSteps(compiled, sourceDateEpoch);
-  const sourceDir = sourceDirOf(compiled, opts);
+  const source = buildSource({
+    configFile: opts.configFile,
+    sourceDir: opts.sourceDir,
+    emptyWorkspace: opts.emptyWorkspace,
+    // What this build writes is no input to it (lib/build/source.ts).
+    outputs: [
+      opts.outDir,
+      opts.workspaceDir,
+      opts.traceFile,
+      opts.createBuildLog ? "packages.log" : undefined,
+    ],
+    outputPrefixes: [opts.dependencyLog],
+  });
+  const sourceDir = source?.dir;
+  if (source) log(`populating the workspace from ${source.dir}`);
+  opts.debugLog?.(
+    `${arch}: workspace ${
+      source ? `from ${source.dir}, excluding ${source.exclude?.join(" ") ?? "nothing"}` : "empty"
+    }; ` +
+      `environment ${env.root}; ${steps.length} steps`,
+  );
   const graph = buildGraph({
     steps,
     packages: [compiled.package.name, ...compiled.subpackages.map((s) => s.name)],
@@ -153,7 +212,7 @@ async function buildArch(
     debug: opts.debug,
     privileged: opts.privileged,
     withSource: sourceDir !== undefined,
-    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
+    sourceExclude: source?.exclude,
     withCacheDir: opts.cacheDir !== undefined,
     namespace: opts.cacheNamespace,
     localIds: {
@@ -188,28 +247,29 @@ async function buildArch(
   const exported = new Map<string, Stat>();
   const progress = opts.newProgress?.(arch) ?? new ProgressWriter(opts.progress ?? "auto");
   try {
-    await client.solve({
-      definition: definition.bytes,
-      locals,
-      exports: [{ type: "local", dest: staging, record: exported }],
-      entitlements: entitlementsFor(opts.privileged),
-      progress,
-      signal: opts.signal,
-      sharedKey: sharedKey(Object.values(locals)),
-    }).catch(async (err) => {
-      const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
-      if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {
-        await exportFailure(client, graph.before[failed], {
-          type: opts.exportOnFailure,
-          ref: opts.exportRef!,
-          platform,
-          locals,
-          log,
-          entitlements: entitlementsFor(opts.privileged),
-        });
-      }
-      throw exportDiskFull(err, stagingRoot) ?? err;
-    });
+    await traced(opts.trace, "solve", () =>
+      client.solve({
+        definition: definition.bytes,
+        locals,
+        exports: [{ type: "local", dest: staging, record: exported }],
+        entitlements: entitlementsFor(opts.privileged),
+        progress,
+        signal: opts.signal,
+        sharedKey: sharedKey(Object.values(locals)),
+      }).catch(async (err) => {
+        const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
+        if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {
+          await exportFailure(client, graph.before[failed], {
+            type: opts.exportOnFailure,
+            ref: opts.exportRef!,
+            platform,
+            locals,
+            log,
+            entitlements: entitlementsFor(opts.privileged),
+          });
+        }
+        throw exportDiskFull(err, stagingRoot) ?? err;
+      }));
     if (opts.workspaceDir) {
       await exportWorkspace(client, graph, join(resolve(opts.workspaceDir), arch), {
         platform,
@@ -219,29 +279,36 @@ async function buildArch(
       log(`wrote the workspace to ${join(opts.workspaceDir, arch)}`);
     }
     // melange's linters, on the trees as built: a required one failing stops the build here.
-    lintBuild(staging, compiled, {
-      lintRequire: opts.lintRequire,
-      lintWarn: opts.lintWarn,
-      persistDir: opts.persistLintResults ? archDir : undefined,
-    }, opts.warn ?? log);
-    return await packageOutputs(staging, compiled, arch, {
-      archDir,
-      outDir: opts.outDir,
-      signingKey: opts.signingKey,
-      sourceDateEpoch,
-      signal: opts.signal,
-      log,
-      namespace: opts.namespace,
-      configFile: opts.configFile,
-      exported,
-      environmentRoot: env.root,
-      generateIndex: opts.generateIndex,
-      stripOriginName: opts.stripOriginName,
-      commit: opts.gitCommit,
-    }).then((files) => {
-      if (opts.createBuildLog) appendBuildLog(compiled, arch, opts);
-      return files;
-    });
+    await traced(opts.trace, "lint", () =>
+      Promise.resolve(lintBuild(staging, compiled, {
+        lintRequire: opts.lintRequire,
+        lintWarn: opts.lintWarn,
+        persistDir: opts.persistLintResults ? archDir : undefined,
+      }, opts.warn ?? log)));
+    return await traced(opts.trace, "emit", () =>
+      packageOutputs(staging, compiled, arch, {
+        archDir,
+        outDir: opts.outDir,
+        signingKey: opts.signingKey,
+        sourceDateEpoch,
+        signal: opts.signal,
+        log,
+        namespace: opts.namespace,
+        configFile: opts.configFile,
+        exported,
+        environmentRoot: env.root,
+        generateIndex: opts.generateIndex,
+        stripOriginName: opts.stripOriginName,
+        commit: opts.gitCommit,
+        config: configRef(opts),
+        dependencyLog: opts.dependencyLog,
+        provenance: opts.generateProvenance
+          ? { started: opts.started, builderVersion: opts.builderVersion ?? "unknown" }
+          : undefined,
+      })).then((files) => {
+        if (opts.createBuildLog) appendBuildLog(compiled, arch, opts);
+        return files;
+      });
   } catch (err) {
     undo();
     throw err;
@@ -249,15 +316,4 @@ async function buildArch(
     client.close();
     rmSync(stagingRoot, { recursive: true, force: true });
   }
-}
-
-/** melange's packages.log: one `arch|origin|name|version` line per package, appended. */
-function appendBuildLog(compiled: CompiledBuild, arch: string, opts: BuildOptions): void {
-  const version = `${compiled.package.version}-r${compiled.package.epoch}`;
-  const names = [compiled.package.name, ...compiled.subpackages.map((s) => s.name)];
-  const origin = (name: string) => opts.stripOriginName ? name : compiled.package.name;
-  appendFileSync(
-    "packages.log",
-    names.map((name) => `${arch}|${origin(name)}|${name}|${version}\n`).join(""),
-  );
 }

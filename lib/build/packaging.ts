@@ -9,6 +9,9 @@
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { stringify } from "yaml";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
+import type { ConfigFileRef } from "../apk/sbom.ts";
+import { writeAttestations } from "./provenance.ts";
+import { writeDependencyLog } from "./deplog.ts";
 import { addToRepository, packageFileName } from "../apk/outdir.ts";
 import { accountNames, effectiveAccounts } from "../apk/accounts.ts";
 import type { EntryMetadata, OwnerRemap } from "../apk/tree.ts";
@@ -51,6 +54,12 @@ export interface PackagingOptions {
   stripOriginName?: boolean;
   /** The packages' commit where the file sets none (melange's --git-commit). */
   commit?: string;
+  /** The build file as the SBOMs name it (melange's build configuration package). */
+  config?: ConfigFileRef;
+  /** melange's --dependency-log: the base name of `<log>.<arch>`. */
+  dependencyLog?: string;
+  /** melange's --generate-provenance: write `<name>-<version>.attest.tar.gz` beside each APK. */
+  provenance?: { started: Date; builderVersion: string };
 }
 
 /** The entries under `<name>/` of an export, by their path inside it. */
@@ -96,6 +105,7 @@ export async function packageOutputs(
   const items = packageSpecs(compiled, arch, {
     namespace: opts.namespace,
     commit: opts.commit ?? (opts.configFile ? repositoryCommit(opts.configFile) : undefined),
+    config: opts.config,
   }).map((spec) => ({
     dir: childPath(staging, spec.name),
     // melange's bootstrap builds: each package is its own origin.
@@ -112,12 +122,21 @@ export async function packageOutputs(
   for (const m of made) checkMetadata(m.pkginfo);
 
   try {
-    return await addToRepository(opts.archDir, made, {
+    const files = await addToRepository(opts.archDir, made, {
       signingKey: key,
       signal: opts.signal,
       log: opts.log,
       index: opts.generateIndex,
     });
+    if (opts.provenance) {
+      await writeAttestations(made, compiled, opts.archDir, opts.provenance, {
+        sourceDateEpoch: opts.sourceDateEpoch,
+        signingKey: key,
+        log: opts.log,
+      });
+    }
+    if (opts.dependencyLog) writeDependencyLog(made, `${opts.dependencyLog}.${arch}`);
+    return files;
   } catch (err) {
     throw outDirError(err, opts.outDir ?? opts.archDir, "writing", opts.archDir);
   }
@@ -161,6 +180,8 @@ function checkMetadata(p: PkgInfo): void {
 
 /** What the build adds to every package's spec. */
 export interface SpecContext {
+  /** The build file as the SBOMs name it. */
+  config?: ConfigFileRef;
   /** melange's `--namespace`: the SBOM's purl namespace and `.PKGINFO`'s `maintainer`. */
   namespace?: string;
   /** The commit of the build file's repository, for packages whose file names none. */
@@ -190,6 +211,7 @@ export function packageSpecs(
     origin: pkg.name,
     namespace: context.namespace,
     melangeYaml,
+    config: context.config,
   };
   return [
     {

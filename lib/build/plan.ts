@@ -71,6 +71,8 @@ export interface PerArchOptions extends LoadOptions {
   /** `--arch` values; none: the run's default (lib/build/perarch.ts). */
   archs?: string[];
   pipelineDirs?: string[];
+  /** melange's `--build-option`: the file's `options:` applied. */
+  buildOptions?: string[];
   log?: (line: string) => void;
 }
 
@@ -87,7 +89,11 @@ export async function* compiledPerArch(
     envFile: opts.envFile,
   });
   for (const arch of (opts.archs ?? []).map(normalizeArch)) {
-    const compiled = await compile(config, { arch, pipelineDirs: opts.pipelineDirs ?? [] });
+    const compiled = await compile(config, {
+      arch,
+      pipelineDirs: opts.pipelineDirs ?? [],
+      buildOptions: opts.buildOptions,
+    });
     const targets = compiled.package["target-architecture"];
     if (!buildsFor(targets, arch)) {
       opts.log?.(
@@ -130,4 +136,6 @@ export interface RunOptions extends PerArchOptions {
   progress?: ProgressMode;
   connect?: ConnectOptions;
   signal?: AbortSignal;
+  /** Where `--log-level debug`'s details go (nowhere at other levels). */
+  debugLog?: (line: string) => void;
 }

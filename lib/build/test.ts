@@ -3,8 +3,8 @@
  * each run on BuildKit in an environment holding the built package (from the
  * out directory, used as a repository) plus the test's own packages.
  */
-import { existsSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
@@ -14,7 +14,8 @@ import { platformOf } from "./arch.ts";
 import { ensureDaemon } from "./daemon.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { buildGraph, LOCAL_NAMES } from "./graph.ts";
-import { melangeIgnore } from "./melangeignore.ts";
+import { testSource } from "./source.ts";
+import { exportWorkspace } from "./workspace.ts";
 import { entitlementsFor, environmentSpec, type RunOptions, stepBase } from "./plan.ts";
 import { allOrFirstError, progressFor, selectArchs } from "./perarch.ts";
 import { flattenSteps, type PipelineStep } from "./steps.ts";
@@ -24,6 +25,8 @@ import { testResultLine } from "./report.ts";
 export interface TestOptions extends RunOptions {
   /** Only this package or subpackage. */
   only?: string;
+  /** melange's --workspace-dir: the workspace as the tests left it, in `<dir>/<arch>`. */
+  workspaceDir?: string;
 }
 
 /** One package's tests. */
@@ -50,7 +53,7 @@ export async function runTests(opts: TestOptions): Promise<void> {
     let failure: unknown;
     for (const target of targets) {
       const t0 = performance.now();
-      const error = await runTarget(target, compiled, arch, archOpts).then(
+      const error = await runTarget(target, arch, archOpts).then(
         () => undefined,
         (err) => withContext(`testing ${target.name}-${target.version} (${arch})`, err),
       );
@@ -101,7 +104,6 @@ function inheritContents(
 
 async function runTarget(
   target: TestTarget,
-  compiled: CompiledBuild,
   arch: string,
   opts: TestOptions,
 ): Promise<void> {
@@ -121,16 +123,14 @@ async function runTarget(
   spec.trustedRepositories = [outRepo];
   const env = await prepareEnvironment(spec, log);
   const steps = flattenSteps(target.pipeline, stepBase({ environment: target.environment }, 0));
-  const sourceDir = opts.emptyWorkspace
-    ? undefined
-    : opts.sourceDir ?? defaultSource(opts.configFile, compiled.package.name);
+  // melange's test copies --source-dir only (no default, no .melangeignore).
+  const sourceDir = testSource(opts)?.dir;
   const graph = buildGraph({
     steps,
     packages: [],
     debug: opts.debug,
     privileged: opts.privileged,
     withSource: sourceDir !== undefined,
-    sourceExclude: sourceDir ? melangeIgnore(sourceDir) : undefined,
     withCacheDir: opts.cacheDir !== undefined,
     localIds: {
       environment: localUniqueId(env.root),
@@ -145,24 +145,22 @@ async function runTarget(
   const client = Client.connect({ ...opts.connect, addr });
   try {
     log(`testing ${target.name}-${target.version} (${arch}): ${steps.length} steps`);
+    const platform = platformOf(arch);
     await client.solve({
-      definition: marshal(graph.after.at(-1)!, { platform: platformOf(arch) }).bytes,
+      definition: marshal(graph.after.at(-1)!, { platform }).bytes,
       locals,
       entitlements: entitlementsFor(opts.privileged),
       progress: new ProgressWriter(opts.progress ?? "auto"),
       signal: opts.signal,
       sharedKey: sharedKey(Object.values(locals)),
     });
+    if (opts.workspaceDir) {
+      // As melange: every package's test shares <dir>/<arch>; the last one tested is left there.
+      const dest = join(resolve(opts.workspaceDir), arch);
+      await exportWorkspace(client, graph, dest, { platform, locals, signal: opts.signal });
+      log(`wrote the workspace of ${target.name}'s test to ${join(opts.workspaceDir, arch)}`);
+    }
   } finally {
     client.close();
-  }
-}
-
-function defaultSource(configFile: string, name: string): string | undefined {
-  const dir = join(dirname(resolve(configFile)), name);
-  try {
-    return statSync(dir).isDirectory() ? dir : undefined;
-  } catch {
-    return undefined;
   }
 }

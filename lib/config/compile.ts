@@ -5,6 +5,7 @@
  * completed with what the pipelines need. The output is plain data.
  */
 import { archVars, normalizeArch } from "./arch.ts";
+import { applyBuildOptions, type PackagePatch, patchPackages } from "./buildoptions.ts";
 import { type Ctx, decide, fail } from "./context.ts";
 import { goReplaceAll } from "./goregexp.ts";
 import type { Config } from "./load.ts";
@@ -23,6 +24,8 @@ export interface CompileOptions {
    * one loader can serve many compiles (it keeps what it read).
    */
   loader?: (name: string) => PipelineFile;
+  /** melange's `--build-option`: names of the file's `options:` to apply. */
+  buildOptions?: string[];
 }
 
 const WORKSPACE = "/home/build";
@@ -43,6 +46,8 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
   // (and a range subpackage's `range.*`) are first replaced as plain text
   // everywhere in the file; only steps are then substituted strictly.
   const early = parseTimeVars(vars);
+  // Build options patch the file after it is read (melange's New), so `early` keeps the file's.
+  const patches = applyBuildOptions(d.options, opts.buildOptions ?? [], vars);
 
   // Every package's output directory, subpackage names as unrolled.
   const unrolled = unrollSubpackages(config, early);
@@ -82,7 +87,10 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     subpackages.push(compiled);
     subpackagePaths.push(path);
   }
-  const environment = compiledEnvironment(replaceKnownDeep(d.environment ?? {}, early), needs);
+  const environment = compiledEnvironment(
+    withPackages(replaceKnownDeep(d.environment ?? {}, early), patches),
+    needs,
+  );
   const out: CompiledBuild = {
     package: { ...pkg, epoch: Number(d.package.epoch ?? 0) },
     arch,
@@ -96,6 +104,17 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     if (d[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = d[key];
   }
   return out;
+}
+
+/** `env` with the build options' package edits applied to its contents. */
+// deno-lint-ignore no-explicit-any
+function withPackages(env: any, patches: PackagePatch[]): any {
+  if (!patches.length) return env;
+  const contents = env.contents ?? {};
+  return {
+    ...env,
+    contents: { ...contents, packages: patchPackages(contents.packages ?? [], patches) },
+  };
 }
 
 /** The variables melange replaces when it reads a file: the package's fields and `vars`. */
