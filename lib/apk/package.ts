@@ -157,6 +157,7 @@ export async function writePackage(
     depend: deps.runtime,
     provides: deps.provides,
     replaces: spec.dependencies?.replaces ?? [],
+    vendored: deps.vendored,
     providerPriority: priority(spec.dependencies?.providerPriority),
     replacesPriority: priority(spec.dependencies?.replacesPriority),
     triggers: spec.scriptlets?.trigger?.paths ?? [],
