@@ -19,6 +19,8 @@ const ROUNDS = Number(Deno.args[0] ?? 3);
 const tools = Deno.env.get("MELANGE2_TOOLS") ?? "/opt/melange2";
 const melange = join(tools, "bench", "melange-v0.59.1", "melange");
 const SIZE = 4 << 20;
+/** Seconds after which a run is stopped and reported as such. */
+const LIMIT = 60;
 
 const HEAD = "package:\n  name: big\n  version: 1.0.0\n  epoch: 0\n";
 
@@ -159,7 +161,8 @@ interface Sample {
 async function timed(cmd: string, args: string[], cwd: string): Promise<Sample> {
   const stats = join(cwd, "time.out");
   const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-o", stats, "-f", "%e %U %S %M %x", cmd, ...args],
+    // A run is stopped after LIMIT seconds (melange takes minutes over some of these).
+    args: ["-o", stats, "-f", "%e %U %S %M %x", "timeout", String(LIMIT), cmd, ...args],
     cwd,
     stdout: "null",
     stderr: "piped",
@@ -184,7 +187,11 @@ if (import.meta.main) {
     console.log(`(no ${melange}: melange2 alone; deno task bench compile makes it)`);
   }
   try {
-    const rows: string[] = [];
+    const rows: string[] = [
+      "| file | size | melange2 | wall | CPU | peak RSS | melange wall | melange CPU | melange | CPU ratio |",
+      "| ---- | ---- | -------- | ---- | --- | -------- | ------------ | ----------- | ------- | --------- |",
+    ];
+    console.log(rows.join("\n"));
     let slow = 0;
     for (const [name, accept, text] of cases()) {
       const file = join(dir, "big.yaml");
@@ -206,11 +213,17 @@ if (import.meta.main) {
       const verdict = ours[0].code === 0 ? "accepted" : "refused";
       if (ms > 2000) slow++;
       const want = accept ? "accepted" : "refused";
+      const theirMs = median(theirs.map((s) => s.ms));
+      const theirCpu = median(theirs.map((s) => s.cpuMs));
       const them = haveMelange
-        ? `${median(theirs.map((s) => s.ms)).toFixed(0)} ms ${
-          theirs[0].code === 0 ? "accepted" : "refused"
-        } (${(ms / median(theirs.map((s) => s.ms))).toFixed(2)}x)`
-        : "-";
+        ? `${theirMs.toFixed(0)} ms | ${theirCpu.toFixed(0)} ms | ${
+          theirs[0].code === 124
+            ? `stopped after ${LIMIT} s`
+            : theirs[0].code === 0
+            ? "accepted"
+            : "refused"
+        } | ${(cpu / theirCpu).toFixed(2)}x`
+        : "- | - | - | -";
       rows.push(
         `| ${name} | ${(size / 1048576).toFixed(2)} MiB | ${verdict}${
           verdict === want ? "" : ` (expected ${want})`
