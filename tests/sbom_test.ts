@@ -128,7 +128,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "sbom: the packages built on the real buildkitd carry valid SPDX 2.3 (main and subpackage)",
+  name:
+    "sbom: the packages built on the real buildkitd carry valid SPDX 2.3 (main and subpackage; " +
+    "an SPDX expression with spaces, a license that is not SPDX)",
   ignore: !haveTools || !haveDaemon,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -147,6 +149,7 @@ package:
   description: a package whose SBOM SPDX tools read
   copyright:
     - license: Apache-2.0
+    - license: GPL-2.0-only WITH Classpath-exception-2.0
     - license: Vendor_EULA
 environment:
   contents:
@@ -189,7 +192,15 @@ subpackages:
       const apks = readdirSync(join(dir, "out", ARCH)).filter((f) => f.endsWith(".apk")).sort();
       assertEquals(apks, ["sbom-built-2.1.0-r3.apk", "sbom-built-doc-2.1.0-r3.apk"]);
       for (const apk of apks) {
-        const docs = await sboms(Deno.readFileSync(join(dir, "out", ARCH, apk)));
+        const bytes = Deno.readFileSync(join(dir, "out", ARCH, apk));
+        const { info } = await readApk(bytes, new Map(), { allowUntrusted: true, source: apk });
+        // .PKGINFO: a license line per copyright entry, as written (spaces and all).
+        assertEquals(info.licenses, [
+          "Apache-2.0",
+          "GPL-2.0-only WITH Classpath-exception-2.0",
+          "Vendor_EULA",
+        ]);
+        const docs = await sboms(bytes);
         assertEquals(docs.size, 1, apk);
         const [[path, text]] = [...docs];
         const file = join(dir, apk.replace(/\.apk$/, ".spdx.json"));
@@ -203,7 +214,7 @@ subpackages:
         );
         assertEquals(
           doc.packages[0].licenseDeclared,
-          "Apache-2.0 AND LicenseRef-Vendor-EULA",
+          "Apache-2.0 AND GPL-2.0-only WITH Classpath-exception-2.0 AND LicenseRef-Vendor-EULA",
         );
       }
     }),
