@@ -191,9 +191,9 @@ func checkFile(f *v2_3.File) []string {
 	if !idString.MatchString(string(f.FileSPDXIdentifier)) {
 		add("8.2 SPDXID SPDXRef-%s is not SPDXRef-[A-Za-z0-9.-]+", f.FileSPDXIdentifier)
 	}
-	probs = append(probs, checksums(f.Checksums, "8.4", add)...)
+	checksums(f.Checksums, "8.4", add)
 	if f.LicenseConcluded != "" {
-		probs = append(probs, license("8.5 licenseConcluded", f.LicenseConcluded, add)...)
+		license("8.5 licenseConcluded", f.LicenseConcluded, add)
 	}
 	return probs
 }
@@ -223,13 +223,13 @@ func checkPackage(p *v2_3.Package, files []*v2_3.File) []string {
 	} else if p.PackageVerificationCode != nil {
 		add("7.9 packageVerificationCode without filesAnalyzed")
 	}
-	probs = append(probs, checksums(p.PackageChecksums, "7.10", add)...)
+	checksums(p.PackageChecksums, "7.10", add)
 	for _, l := range []struct{ clause, v string }{
 		{"7.13 licenseConcluded", p.PackageLicenseConcluded},
 		{"7.15 licenseDeclared", p.PackageLicenseDeclared},
 	} {
 		if l.v != "" {
-			probs = append(probs, license(l.clause, l.v, add)...)
+			license(l.clause, l.v, add)
 		}
 	}
 	for _, r := range p.PackageExternalReferences {
@@ -274,7 +274,8 @@ func verificationCode(files []*v2_3.File) string {
 	return hex.EncodeToString(h[:])
 }
 
-func checksums(cs []common.Checksum, clause string, add func(string, ...any)) []string {
+// checksums: each known algorithm's value is lower-case hex of its length; files need a SHA1.
+func checksums(cs []common.Checksum, clause string, add func(string, ...any)) {
 	hasSHA1 := false
 	for _, c := range cs {
 		n, known := hexLen[c.Algorithm]
@@ -289,17 +290,16 @@ func checksums(cs []common.Checksum, clause string, add func(string, ...any)) []
 	if clause == "8.4" && !hasSHA1 {
 		add("8.4 no SHA1 checksum")
 	}
-	return nil
 }
 
-func license(what, expr string, add func(string, ...any)) []string {
+// license: NOASSERTION, NONE or an SPDX license expression (go-spdx, as melange checks them).
+func license(what, expr string, add func(string, ...any)) {
 	if expr == "NOASSERTION" || expr == "NONE" {
-		return nil
+		return
 	}
 	if ok, bad := spdxexp.ValidateLicenses([]string{expr}); !ok {
 		add("%s %q is not an SPDX license expression (%s)", what, expr, strings.Join(bad, ", "))
 	}
-	return nil
 }
 
 func contains(list []string, s string) bool {
