@@ -8,6 +8,10 @@
 #                   buildkitd runs aarch64 (and melange's other) steps emulated
 #   buildkitd/ctl   v0.32.2 built with the local Go -> $MELANGE2_TOOLS/buildkit
 #   llbref          scripts/llbref against BuildKit v0.32.2's client/llb -> $MELANGE2_TOOLS/llbref
+#   spdxcheck       scripts/spdxcheck against spdx/tools-golang v0.5.7 and github/go-spdx
+#                   v2.8.0 -> $MELANGE2_TOOLS/spdxcheck (the SBOM tests' SPDX 2.3 validator)
+#   spdx-tools      0.8.5 from PyPI in a venv -> $MELANGE2_TOOLS/spdx-tools (pyspdxtools,
+#                   the SPDX project's own validator, the SBOM tests' second opinion)
 #   apko            v1.2.33 built with the local Go -> $MELANGE2_TOOLS/apko (the apko
 #                   melange v0.59.1 depends on; the interoperability tests install
 #                   our packages and repositories with it)
@@ -18,6 +22,9 @@ set -euo pipefail
 DENO_VERSION="${DENO_VERSION:-2.9.6}"
 BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.32.2}"
 APKO_VERSION="${APKO_VERSION:-v1.2.33}"
+SPDX_TOOLS_GOLANG_VERSION="${SPDX_TOOLS_GOLANG_VERSION:-v0.5.7}"
+GO_SPDX_VERSION="${GO_SPDX_VERSION:-v2.8.0}"
+PY_SPDX_TOOLS_VERSION="${PY_SPDX_TOOLS_VERSION:-0.8.5}"
 TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
 BUILDKIT_ADDR_UNIX="${MELANGE2_BUILDKIT_UNIX:-unix:///run/buildkit/buildkitd.sock}"
 BUILDKIT_ADDR_TCP="${MELANGE2_TEST_TCP_ADDR:-tcp://127.0.0.1:11234}"
@@ -53,7 +60,7 @@ install_debian_tools() {
   # So are the tools the built-in pipelines need (scanelf, autoconf, wget...).
   for pkg in gcc-12 binutils make libc6-dev ca-certificates pax-utils perl m4 autoconf automake \
     autotools-dev libtool wget patch git ninja-build cmake ruby python3 python-is-python3 \
-    python3-setuptools; do
+    python3-setuptools python3-venv; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -195,6 +202,48 @@ install_llbref() {
   rm -rf "$mod"
 }
 
+# scripts/spdxcheck: SPDX 2.3 documents read by the SPDX project's Go library
+# and checked against the specification, the oracle of the SBOM tests. Rebuilt
+# when its source changes, like llbref.
+install_spdxcheck() {
+  local here src hash dir
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  src="$here/spdxcheck/main.go"
+  hash=$(sha256sum "$src" | cut -c1-16)
+  dir="$TOOLS/spdxcheck"
+  if [ -x "$dir/spdxcheck" ] && [ "$(cat "$dir/source.sha256" 2>/dev/null)" = "$hash" ]; then
+    return
+  fi
+  log "building spdxcheck against spdx/tools-golang $SPDX_TOOLS_GOLANG_VERSION"
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    cp "$src" main.go
+    go mod init melange2-spdxcheck >/dev/null 2>&1
+    go get "github.com/spdx/tools-golang@$SPDX_TOOLS_GOLANG_VERSION" \
+      "github.com/github/go-spdx/v2@$GO_SPDX_VERSION" >&2
+    go mod tidy >&2
+    mkdir -p "$dir"
+    CGO_ENABLED=0 go build -o "$dir/spdxcheck.tmp" . >&2
+  )
+  mv "$dir/spdxcheck.tmp" "$dir/spdxcheck"
+  echo "$hash" >"$dir/source.sha256"
+  rm -rf "$mod"
+}
+
+# The SPDX project's Python tools (pyspdxtools validates a document fully:
+# identifiers, license references, file names), in a venv of their own.
+install_spdx_tools() {
+  local dir="$TOOLS/spdx-tools"
+  [ -x "$dir/bin/pyspdxtools" ] && [ -f "$dir/.version-$PY_SPDX_TOOLS_VERSION" ] && return
+  log "installing spdx-tools $PY_SPDX_TOOLS_VERSION from PyPI"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install -q "spdx-tools==$PY_SPDX_TOOLS_VERSION" >&2
+  touch "$dir/.version-$PY_SPDX_TOOLS_VERSION"
+}
+
 install_apko() {
   local dir="$TOOLS/apko/$APKO_VERSION"
   [ -x "$dir/bin/apko" ] && return
@@ -323,6 +372,8 @@ install_qemu
 fetch_busybox
 install_buildkit
 install_llbref
+install_spdxcheck
+install_spdx_tools
 install_apko
 start_buildkitd
 
@@ -360,6 +411,8 @@ export MELANGE2_BUILDKIT_BIN="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
 export MELANGE2_APKO="$TOOLS/apko/$APKO_VERSION/bin/apko"
 export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
 export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
+export MELANGE2_SPDXCHECK="$TOOLS/spdxcheck/spdxcheck"
+export MELANGE2_PYSPDXTOOLS="$TOOLS/spdx-tools/bin/pyspdxtools"
 # Deno looks for a newer version of itself on every run (a DNS query for
 # dl.deno.land in the background); the set-up pins the version instead.
 export DENO_NO_UPDATE_CHECK=1

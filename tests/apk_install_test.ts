@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import { formatInstalledDb, parseInstalledDb } from "../lib/apk/installed.ts";
 import { apkFromTar, entry, handMadeApk } from "./support/apk.ts";
 import { writeTar } from "../lib/apk/tar.ts";
 import { withTempDir } from "./support/tmp.ts";
+import { serveFile } from "./support/serve.ts";
 import { haveShared, repoPath, sharedPath } from "./shared.ts";
 import { Buffer } from "node:buffer";
 import { readApk } from "../lib/apk/archive.ts";
@@ -282,18 +284,21 @@ Deno.test("install: setuid, setgid and sticky bits and owners are on disk as the
     }
   }));
 
-Deno.test({
-  name: "install: a 1 GiB file from a small package installs in a process that stays under 200 MB",
-  ignore: Deno.build.os !== "linux",
-  fn: () =>
-    withTempDir(async (dir) => {
-      const GiB = 1 << 30;
-      // The data part, streamed by python from zeros: about a megabyte compressed.
-      const py = await new Deno.Command("python3", {
-        args: [
-          "-c",
-          `import gzip, hashlib, io, sys, tarfile
-size = ${GiB}
+/**
+ * A package of one file of `size` zero bytes, its data part gzipped by
+ * python at `level` (1: about a megabyte for 1 GiB; 0: stored, as large as
+ * the file); the package and the file's SHA-1 (hex).
+ */
+async function zerosPackage(
+  dir: string,
+  size: number,
+  level: number,
+): Promise<{ apk: Uint8Array; sha1hex: string }> {
+  const py = await new Deno.Command("python3", {
+    args: [
+      "-c",
+      `import gzip, hashlib, io, sys, tarfile
+size = ${size}
 zero = bytes(1 << 20)
 h = hashlib.sha1()
 for _ in range(size >> 20): h.update(zero)
@@ -302,62 +307,127 @@ class Zeros(io.RawIOBase):
     def readable(self): return True
     def readinto(self, b):
         n = min(len(b), self.left); b[:n] = bytes(n); self.left -= n; return n
-with gzip.open(sys.argv[1], 'wb', compresslevel=1) as gz:
+with gzip.open(sys.argv[1], 'wb', compresslevel=${level}) as gz:
     with tarfile.open(fileobj=gz, mode='w', format=tarfile.PAX_FORMAT) as t:
         d = tarfile.TarInfo('usr'); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
         f = tarfile.TarInfo('usr/zeros'); f.size = size; f.mode = 0o644
         f.pax_headers = {'APK-TOOLS.checksum.SHA1': h.hexdigest()}
         t.addfile(f, io.BufferedReader(Zeros(), 1 << 20))
 print(h.hexdigest())`,
-          join(dir, "data.tar.gz"),
-        ],
-      }).output();
-      assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
-      const sha1hex = new TextDecoder().decode(py.stdout).trim();
-      const data = readFileSync(join(dir, "data.tar.gz"));
-      assert(data.length < 8 << 20, `the package is small (${data.length} bytes)`);
-      const { gzip } = await import("../lib/apk/gzip.ts");
-      const { formatPkgInfo } = await import("../lib/apk/pkginfo.ts");
-      const control = gzip(
-        await writeTar([entry(
-          ".PKGINFO",
-          {},
-          formatPkgInfo({
-            pkgname: "zeros",
-            pkgver: "1-r0",
-            arch: "x86_64",
-            size: GiB,
-            builddate: 0,
-            depend: [],
-            provides: [],
-            replaces: [],
-            triggers: [],
-            datahash: createHash("sha256").update(data).digest("hex"),
-          }),
-        )], { segment: true }),
-      );
-      const apk = new Uint8Array(control.length + data.length);
-      apk.set(control);
-      apk.set(data, control.length);
+      join(dir, "data.tar.gz"),
+    ],
+  }).output();
+  assertEquals(py.code, 0, new TextDecoder().decode(py.stderr));
+  const sha1hex = new TextDecoder().decode(py.stdout).trim();
+  const data = readFileSync(join(dir, "data.tar.gz"));
+  rmSync(join(dir, "data.tar.gz"));
+  const { gzip } = await import("../lib/apk/gzip.ts");
+  const { formatPkgInfo } = await import("../lib/apk/pkginfo.ts");
+  const control = gzip(
+    await writeTar([entry(
+      ".PKGINFO",
+      {},
+      formatPkgInfo({
+        pkgname: "zeros",
+        pkgver: "1-r0",
+        arch: "x86_64",
+        size,
+        builddate: 0,
+        depend: [],
+        provides: [],
+        replaces: [],
+        triggers: [],
+        datahash: createHash("sha256").update(data).digest("hex"),
+      }),
+    )], { segment: true }),
+  );
+  const apk = new Uint8Array(control.length + data.length);
+  apk.set(control);
+  apk.set(data, control.length);
+  return { apk, sha1hex };
+}
+
+/** Installs `spec` in a child process; its peak RSS (kB). */
+async function installInChild(spec: unknown, root: string): Promise<number> {
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      repoPath("tests", "support", "install_child.ts"),
+      JSON.stringify(spec),
+      root,
+    ],
+  }).output();
+  assertEquals(child.code, 0, new TextDecoder().decode(child.stderr));
+  return Number(new TextDecoder().decode(child.stdout).trim());
+}
+
+/** The zeros file installed whole, its checksum in apk's database. */
+function assertZerosInstalled(root: string, size: number, sha1hex: string) {
+  assertEquals(lstatSync(join(root, "usr/zeros")).size, size);
+  const db = parseInstalledDb(readFileSync(join(root, "lib/apk/db/installed"), "utf8"));
+  const file = db.find((p) => p.pkg.name === "zeros")!.dirs.find((d) => d.name === "usr")!
+    .files[0];
+  assertEquals(file.checksum, "Q1" + Buffer.from(sha1hex, "hex").toString("base64"));
+}
+
+Deno.test({
+  name: "install: a 1 GiB file from a small package installs in a process that stays under 200 MB",
+  ignore: Deno.build.os !== "linux",
+  fn: () =>
+    withTempDir(async (dir) => {
+      const GiB = 1 << 30;
+      const { apk, sha1hex } = await zerosPackage(dir, GiB, 1);
+      assert(apk.length < 8 << 20, `the package is small (${apk.length} bytes)`);
       const spec = await repoWith(dir, "zeros", apk);
-      const child = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          repoPath("tests", "support", "install_child.ts"),
-          JSON.stringify(spec),
-          join(dir, "root"),
-        ],
-      }).output();
-      assertEquals(child.code, 0, new TextDecoder().decode(child.stderr));
-      const peakKb = Number(new TextDecoder().decode(child.stdout).trim());
-      assertEquals(lstatSync(join(dir, "root/usr/zeros")).size, GiB);
-      const db = parseInstalledDb(readFileSync(join(dir, "root/lib/apk/db/installed"), "utf8"));
-      const file = db.find((p) => p.pkg.name === "zeros")!.dirs.find((d) => d.name === "usr")!
-        .files[0];
-      assertEquals(file.checksum, "Q1" + Buffer.from(sha1hex, "hex").toString("base64"));
+      const peakKb = await installInChild(spec, join(dir, "root"));
+      assertZerosInstalled(join(dir, "root"), GiB, sha1hex);
       console.log(`peak RSS of the installing process: ${Math.round(peakKb / 1024)} MB`);
       assert(peakKb > 0 && peakKb < 200 * 1024, `peak RSS ${peakKb} kB`);
+    }),
+});
+
+Deno.test({
+  name: "install: a 512 MiB package from a repository served over HTTP is streamed to the disk " +
+    "(the installing process stays under 200 MB), with and without a cache directory",
+  ignore: Deno.build.os !== "linux",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const size = 512 << 20;
+      // Stored, not compressed: the package is as large as its file.
+      const { apk, sha1hex } = await zerosPackage(dir, size, 0);
+      assert(apk.length > size, `the package is large (${apk.length} bytes)`);
+      const local = await repoWith(dir, "zeros", apk);
+      const server = serveFile(join(dir, "repo"));
+      try {
+        const spec = { ...local, repositories: [server.url] };
+        for (const cacheDir of [undefined, join(dir, "cache")]) {
+          const root = join(dir, cacheDir ? "root-cached" : "root");
+          const before = new Set(readdirSync(Deno.env.get("TMPDIR") ?? "/tmp"));
+          const peakKb = await installInChild({ ...spec, cacheDir }, root);
+          assertZerosInstalled(root, size, sha1hex);
+          console.log(
+            `peak RSS installing over HTTP (${cacheDir ? "cache" : "no cache"}): ` +
+              `${Math.round(peakKb / 1024)} MB`,
+          );
+          assert(peakKb > 0 && peakKb < 200 * 1024, `peak RSS ${peakKb} kB`);
+          if (cacheDir) {
+            // The cache keeps the package for the next build, whole.
+            const kept = readdirSync(join(cacheDir, "packages"));
+            assertEquals(kept.length, 1, kept.join(", "));
+            assertEquals(lstatSync(join(cacheDir, "packages", kept[0])).size, apk.length);
+          } else {
+            // Without one the download leaves nothing behind.
+            const left = readdirSync(Deno.env.get("TMPDIR") ?? "/tmp")
+              .filter((n) => !before.has(n) && n.startsWith("melange2-packages-"));
+            assertEquals(left, []);
+          }
+        }
+      } finally {
+        await server.close();
+      }
     }),
 });
 

@@ -9,12 +9,11 @@ import { UserError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readApk } from "./archive.ts";
 import { type Accounts, writeAccounts } from "./accounts.ts";
 import { formatInstalledDb, type InstalledPackage } from "./installed.ts";
 import { installData, type Owners } from "./install.ts";
 import {
-  fetchPackage,
+  fetchPackageFile,
   formatRepository,
   loadIndex,
   loadKeyring,
@@ -22,7 +21,6 @@ import {
   parseRepository,
   type RepositoryPackage,
 } from "./repository.ts";
-import { isUrl } from "./fetch.ts";
 import { openApk } from "./apkfile.ts";
 import { resolve, universe } from "./resolve.ts";
 import type { Keyring } from "./signature.ts";
@@ -105,48 +103,60 @@ export async function installEnvironment(
     signal: spec.signal,
   };
   mkdirSync(root, { recursive: true });
-  // Downloads happen first, several at once; packages in local repositories are read from
-  // the disk as they are installed, never held whole.
-  const local = (p: RepositoryPackage) => !isUrl(packageLocation(p));
-  const files = await pool(
-    resolved.packages,
-    8,
-    (p) => local(p) ? Promise.resolve(undefined) : fetchPackage(p, opts),
-  );
-  const owners: Owners = new Map();
+  // Downloads happen first, several at once, each streamed to a file (the
+  // cache, else a directory of this install's own); every package is then
+  // read from the disk as it is installed, never held whole.
+  const downloads = spec.cacheDir ??
+    await Deno.makeTempDir({ prefix: "melange2-packages-" });
   const installed: InstalledPackage[] = [];
-  for (const [i, p] of resolved.packages.entries()) {
-    const source = `${p.name}-${p.version}`;
-    const trust = { allowUntrusted: spec.allowUntrusted || p.repository.trusted, source };
-    try {
-      if (!files[i]) {
-        const apk = await openApk(packageLocation(p), resolved.keyring, trust);
-        if (p.checksum && apk.head.checksum !== p.checksum) {
-          throw new UserError(
-            `${
-              packageLocation(p)
-            }: checksum ${apk.head.checksum} does not match the index (${p.checksum})`,
-          );
-        }
-        const pkg = { ...p, replaces: p.replaces.length ? p.replaces : apk.head.info.replaces };
-        installed.push(await installData(root, pkg, apk.data, owners));
-        await apk.verifyDatahash();
-        continue;
-      }
-      const apk = await readApk(files[i]!, resolved.keyring, trust);
-      // Indexes written by some tools leave out r:, so the package's own .PKGINFO decides.
-      const pkg = { ...p, replaces: p.replaces.length ? p.replaces : apk.info.replaces };
-      installed.push(await installData(root, pkg, apk.data, owners));
-    } catch (err) {
-      throw new UserError(
-        `installing ${source}: ${(err as Error).message.replace(`${source}: `, "")}`,
-      );
+  try {
+    const files = await pool(
+      resolved.packages,
+      8,
+      (p) => fetchPackageFile(p, downloads, opts),
+    );
+    const owners: Owners = new Map();
+    for (const [i, p] of resolved.packages.entries()) {
+      installed.push(await installOne(root, p, files[i], resolved.keyring, spec, owners));
     }
+  } finally {
+    if (!spec.cacheDir) await Deno.remove(downloads, { recursive: true }).catch(() => {});
   }
   writeApkState(root, installed, spec, resolved.keyring);
   writeAccounts(root, spec.accounts);
   writeBaseLayout(root);
   return installed;
+}
+
+/** Verifies and installs one package from its file (the index's checksum, the keyring). */
+async function installOne(
+  root: string,
+  p: RepositoryPackage,
+  file: string,
+  keyring: Keyring,
+  spec: EnvironmentSpec,
+  owners: Owners,
+): Promise<InstalledPackage> {
+  const source = `${p.name}-${p.version}`;
+  const trust = { allowUntrusted: spec.allowUntrusted || p.repository.trusted, source };
+  try {
+    const apk = await openApk(file, keyring, trust);
+    if (p.checksum && apk.head.checksum !== p.checksum) {
+      throw new UserError(
+        `${packageLocation(p)}: checksum ${apk.head.checksum} does not match the index ` +
+          `(${p.checksum})`,
+      );
+    }
+    // Indexes written by some tools leave out r:, so the package's own .PKGINFO decides.
+    const pkg = { ...p, replaces: p.replaces.length ? p.replaces : apk.head.info.replaces };
+    const done = await installData(root, pkg, apk.data, owners);
+    await apk.verifyDatahash();
+    return done;
+  } catch (err) {
+    throw new UserError(
+      `installing ${source}: ${(err as Error).message.replace(`${source}: `, "")}`,
+    );
+  }
 }
 
 /** Directories every root file system has, as apko lays them out, where packages made none. */

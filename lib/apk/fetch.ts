@@ -6,7 +6,7 @@
 import { UserError } from "../errors.ts";
 import { readRegularFile } from "../readfile.ts";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** True when `location` is an http(s) URL rather than a local path. */
@@ -81,6 +81,54 @@ export async function download(
   headers: Record<string, string> = {},
   opts: DownloadOptions = {},
 ): Promise<Downloaded> {
+  return await request(url, headers, opts, async (res) => {
+    if (res.status === 304) return { status: 304, headers: res.headers, bytes: new Uint8Array() };
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    checkLength(url, res, bytes.length);
+    return { status: res.status, headers: res.headers, bytes };
+  });
+}
+
+/**
+ * GETs `url` into `file` (made or truncated) as it arrives, never holding
+ * the body whole: packages can be larger than the memory a build may take.
+ * Retries as {@link download} does, starting the file again each time.
+ */
+export async function downloadToFile(
+  url: string,
+  file: string,
+  opts: DownloadOptions = {},
+): Promise<void> {
+  await request(url, {}, opts, async (res) => {
+    const out = await Deno.open(file, { write: true, create: true, truncate: true });
+    let n = 0;
+    try {
+      for await (const chunk of res.body ?? []) {
+        for (let at = 0; at < chunk.length;) at += await out.write(chunk.subarray(at));
+        n += chunk.length;
+      }
+    } finally {
+      out.close();
+    }
+    checkLength(url, res, n);
+  });
+}
+
+/** A body shorter or longer than its Content-Length is a failed download. */
+function checkLength(url: string, res: Response, got: number): void {
+  const expected = res.headers.get("content-length");
+  if (expected !== null && Number(expected) !== got) {
+    throw new UserError(`fetching ${url}: truncated body (${got} of ${expected} bytes)`);
+  }
+}
+
+/** Runs `consume` on a good answer to GET `url`, retrying network errors and 5xx. */
+async function request<T>(
+  url: string,
+  headers: Record<string, string>,
+  opts: DownloadOptions,
+  consume: (res: Response) => Promise<T>,
+): Promise<T> {
   const attempts = opts.attempts ?? 3;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -90,21 +138,13 @@ export async function download(
         headers: { ...authHeaders(url), ...headers },
         signal: opts.signal,
       });
-      if (res.status === 304) return { status: 304, headers: res.headers, bytes: new Uint8Array() };
-      if (!res.ok) {
+      if (!res.ok && res.status !== 304) {
         await res.body?.cancel();
         const err = new UserError(`fetching ${url}: ${res.status} ${res.statusText}`);
         if (res.status < 500 && res.status !== 429) throw new Permanent(err.message);
         throw err;
       }
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      const expected = res.headers.get("content-length");
-      if (expected !== null && Number(expected) !== bytes.length) {
-        throw new UserError(
-          `fetching ${url}: truncated body (${bytes.length} of ${expected} bytes)`,
-        );
-      }
-      return { status: res.status, headers: res.headers, bytes };
+      return await consume(res);
     } catch (err) {
       if (err instanceof Permanent || opts.signal?.aborted) {
         throw new UserError(err instanceof Error ? err.message : String(err));
@@ -187,6 +227,41 @@ export async function fetchCached(
   await verify(bytes);
   if (file) atomicWrite(file, bytes);
   return bytes;
+}
+
+/**
+ * {@link fetchCached} for files too large to hold: the package is streamed
+ * into `<dir>/packages/<cacheKey>` (staged beside it, renamed once `verify`
+ * accepts it) and its path returned; a kept copy `verify` accepts is used
+ * as it is. Local paths are returned unread (the caller opens them).
+ */
+export async function fetchCachedFile(
+  location: string,
+  dir: string,
+  cacheKey: string,
+  verify: (path: string) => Promise<void>,
+  opts: DownloadOptions = {},
+): Promise<string> {
+  if (!isUrl(location)) return location;
+  const file = join(dir, "packages", cacheKey.replace(/[^A-Za-z0-9._-]/g, "_"));
+  if (existsSync(file)) {
+    try {
+      await verify(file);
+      return file;
+    } catch {
+      // corrupt or stale cache entry: fetch again
+    }
+  }
+  mkdirSync(join(file, ".."), { recursive: true });
+  const tmp = `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await downloadToFile(location, tmp, opts);
+    await verify(tmp);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return file;
 }
 
 /** Indexes and packages from a local repository: regular files only (a FIFO would hang). */

@@ -38,6 +38,7 @@ export {
 } from "./signature.ts";
 export {
   fetchPackage,
+  fetchPackageFile,
   formatRepository,
   loadIndex,
   loadKeyring,

@@ -64,7 +64,7 @@ export interface PackageSpec {
   description?: string;
   url?: string;
   commit?: string;
-  /** The SPDX expression of the licenses (the SBOM's declared license). */
+  /** The licenses joined with AND (the index's `L:` takes the first of `licenses`). */
   license?: string;
   /** The licenses one by one, a `.PKGINFO` line each as melange writes them (default: `license`). */
   licenses?: string[];
@@ -135,7 +135,11 @@ export async function writePackage(
     digests.set(e.path, sbomDigests(data));
   }
   const sbom = new TextEncoder().encode(spdxDocument(
-    { ...spec, sourceDateEpoch: opts.sourceDateEpoch },
+    {
+      ...spec,
+      licenses: spec.licenses ?? (spec.license ? [spec.license] : []),
+      sourceDateEpoch: opts.sourceDateEpoch,
+    },
     [...digests].map(([path, d]) => ({ path, ...d })),
   ));
   const size = installedSize(entries, sbomPath(spec), sbom.length);
@@ -163,6 +167,7 @@ export async function writePackage(
     depend: deps.runtime,
     provides: deps.provides,
     replaces: spec.dependencies?.replaces ?? [],
+    vendored: deps.vendored,
     providerPriority: priority(spec.dependencies?.providerPriority),
     replacesPriority: priority(spec.dependencies?.replacesPriority),
     triggers: spec.scriptlets?.trigger?.paths ?? [],

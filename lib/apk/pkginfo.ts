@@ -24,6 +24,8 @@ export interface PkgInfo {
   depend: string[];
   provides: string[];
   replaces: string[];
+  /** What the package carries for itself (melange's `# vendored = ...` comments; apk ignores them). */
+  vendored?: string[];
   providerPriority?: number;
   replacesPriority?: number;
   triggers: string[];
@@ -33,7 +35,9 @@ export interface PkgInfo {
 /** Reads `.PKGINFO` text into fields (unknown keys kept in `extra`). */
 export function parsePkgInfo(text: string): PkgInfo & { extra: Record<string, string[]> } {
   const all: Record<string, string[]> = {};
+  const vendored: string[] = [];
   for (const line of text.split("\n")) {
+    if (line.startsWith("# vendored = ")) vendored.push(line.slice("# vendored = ".length));
     if (!line.trim() || line.startsWith("#")) continue;
     const eq = line.indexOf(" = ");
     if (eq < 0) continue;
@@ -52,6 +56,7 @@ export function parsePkgInfo(text: string): PkgInfo & { extra: Record<string, st
     triggers: (all.triggers ?? []).flatMap((t) => t.split(/\s+/)).filter(Boolean),
     extra: {},
   };
+  if (vendored.length) info.vendored = vendored;
   for (const k of ["origin", "pkgdesc", "url", "commit", "maintainer", "datahash"] as const) {
     if (one(k) !== undefined) info[k] = one(k);
   }
@@ -92,7 +97,8 @@ export function parsePkgInfo(text: string): PkgInfo & { extra: Record<string, st
 /**
  * Writes `.PKGINFO` as melange v0.59.1's template does: `origin`, `pkgdesc`,
  * `url` and `commit` always (empty when unknown), `maintainer` when known,
- * `builddate` unless 0, a `license` line per license, priorities unless 0,
+ * `builddate` unless 0, a `license` line per license, `# vendored = `
+ * comments for what the package carries for itself, priorities unless 0,
  * the triggers each followed by a space.
  */
 export function formatPkgInfo(p: PkgInfo): string {
@@ -113,6 +119,7 @@ export function formatPkgInfo(p: PkgInfo): string {
   for (const d of p.depend) lines.push(`depend = ${d}`);
   for (const d of p.provides) lines.push(`provides = ${d}`);
   for (const d of p.replaces) lines.push(`replaces = ${d}`);
+  for (const d of p.vendored ?? []) lines.push(`# vendored = ${d}`);
   if (p.providerPriority) lines.push(`provider_priority = ${p.providerPriority}`);
   if (p.replacesPriority) lines.push(`replaces_priority = ${p.replacesPriority}`);
   if (p.triggers.length) lines.push(`triggers = ${p.triggers.map((t) => `${t} `).join("")}`);

@@ -6,7 +6,8 @@
 import { UserError } from "../errors.ts";
 import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fetchCached, fetchRevalidated, isUrl } from "./fetch.ts";
+import { fetchCached, fetchCachedFile, fetchRevalidated, isUrl } from "./fetch.ts";
+import { openApk } from "./apkfile.ts";
 import { controlChecksum, controlParts } from "./archive.ts";
 import { type ApkPackage, readIndexArchive } from "./index.ts";
 import type { Keyring } from "./signature.ts";
@@ -139,6 +140,38 @@ export async function fetchPackage(
       if (actual !== p.checksum) {
         throw new UserError(
           `${location}: checksum ${actual || "missing"} does not match the index (${p.checksum})`,
+        );
+      }
+    },
+    { signal: opts.signal },
+  );
+}
+
+/**
+ * {@link fetchPackage} without holding the package: a remote package is
+ * streamed to `<dir>/packages/` (kept there when `dir` is the cache) and
+ * its path returned once its control checksum matches the index; a local
+ * package's path is returned as it is (its checksum is checked where it is
+ * opened).
+ */
+export async function fetchPackageFile(
+  p: RepositoryPackage,
+  dir: string,
+  opts: RepositoryOptions = {},
+): Promise<string> {
+  const location = packageLocation(p);
+  return await fetchCachedFile(
+    location,
+    dir,
+    `${p.name}-${p.version}-${p.checksum ?? "none"}.apk`,
+    async (file) => {
+      if (!p.checksum) return;
+      // Only the head is read here; signatures are checked when it is installed.
+      const { head } = await openApk(file, new Map(), { allowUntrusted: true, source: location });
+      if (head.checksum !== p.checksum) {
+        throw new UserError(
+          `${location}: checksum ${head.checksum || "missing"} does not match the index ` +
+            `(${p.checksum})`,
         );
       }
     },

@@ -1,9 +1,14 @@
 /**
  * The SPDX 2.3 document melange puts in every package at
  * `var/lib/db/sbom/<name>-<version>.spdx.json`: the package, its regular
- * files with their checksums, and a package verification code.
+ * files with their checksums, and a package verification code. Unlike
+ * melange's, it is valid SPDX 2.3 as SPDX tools read it (tools-golang and
+ * spdx-tools, tests/sbom_test.ts): the document is `SPDXRef-DOCUMENT`, file
+ * names are relative (`./usr/bin/hello`), file identifiers are unique, and
+ * a license that is not SPDX is a `LicenseRef-` the document defines.
  */
 import { createHash } from "node:crypto";
+import { declaredLicense } from "./spdxlicense.ts";
 
 /** A regular file of the package, with its digests (hex). */
 export interface SbomFile {
@@ -20,7 +25,8 @@ export interface SbomPackage {
   /** Full version, `1.2.3-r0`. */
   version: string;
   arch: string;
-  license?: string;
+  /** The licenses, one per copyright entry (melange's AND of them, made SPDX). */
+  licenses?: string[];
   /** Purl namespace (melange uses the distribution's name). */
   namespace?: string;
   sourceDateEpoch: number;
@@ -99,7 +105,12 @@ export function sbomPath(p: { name: string; version: string }): string {
   return `var/lib/db/sbom/${p.name}-${p.version}.spdx.json`;
 }
 
-const fileId = (path: string) => `SPDXRef-File--${path.replace(/[^A-Za-z0-9.-]/g, "-")}`;
+/**
+ * A file's identifier: its position among the sorted files keeps two paths
+ * that read alike (`a_b`, `a-b`) apart, the path after it keeps it readable.
+ */
+const fileId = (path: string, i: number) =>
+  `SPDXRef-File-${i}-${path.replace(/[^A-Za-z0-9.-]/g, "-")}`;
 
 /** The digests of a file's contents. */
 export function sbomDigests(data: Uint8Array): Omit<SbomFile, "path"> {
@@ -113,11 +124,13 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
   const pkgId = `SPDXRef-Package-${id.replace(/[^A-Za-z0-9.-]/g, "-")}`;
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const config = pkg.config ? configPackage(pkg.config, pkg.namespace) : undefined;
+  const ids = sorted.map((f, i) => fileId(f.path, i));
+  const license = declaredLicense(pkg.licenses ?? []);
   const verification = createHash("sha1")
     .update(sorted.map((f) => f.sha1).sort().join(""))
     .digest("hex");
   const doc = {
-    SPDXID: `SPDXRef-DOCUMENT-apk-${id}`,
+    SPDXID: "SPDXRef-DOCUMENT",
     name: `apk-${id}`,
     spdxVersion: "SPDX-2.3",
     creationInfo: {
@@ -128,9 +141,9 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
     dataLicense: "CC0-1.0",
     documentNamespace: `https://spdx.org/spdxdocs/melange2/${id}`,
     documentDescribes: [pkgId],
-    files: sorted.map((f) => ({
-      SPDXID: fileId(f.path),
-      fileName: `/${f.path}`,
+    files: sorted.map((f, i) => ({
+      SPDXID: ids[i],
+      fileName: `./${f.path}`,
       licenseConcluded: "NOASSERTION",
       checksums: [
         { algorithm: "SHA1", checksumValue: f.sha1 },
@@ -143,9 +156,9 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
       name: pkg.name,
       versionInfo: pkg.version,
       filesAnalyzed: true,
-      hasFiles: sorted.map((f) => fileId(f.path)),
+      hasFiles: ids,
       licenseConcluded: "NOASSERTION",
-      licenseDeclared: pkg.license || "NOASSERTION",
+      licenseDeclared: license.expression,
       downloadLocation: "NOASSERTION",
       copyrightText: "NOASSERTION",
       externalRefs: [{
@@ -158,10 +171,10 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
       packageVerificationCode: { packageVerificationCodeValue: verification },
     }, ...(config ? [config] : [])],
     relationships: [
-      ...sorted.map((f) => ({
+      ...ids.map((fid) => ({
         spdxElementId: pkgId,
         relationshipType: "CONTAINS",
-        relatedSpdxElement: fileId(f.path),
+        relatedSpdxElement: fid,
       })),
       ...(config
         ? [{
@@ -171,6 +184,15 @@ export function spdxDocument(pkg: SbomPackage, files: SbomFile[]): string {
         }]
         : []),
     ],
+    ...(license.refs.length
+      ? {
+        hasExtractedLicensingInfos: license.refs.map((r) => ({
+          licenseId: r.id,
+          name: r.text,
+          extractedText: `The license named "${r.text}" in the build file.`,
+        })),
+      }
+      : {}),
   };
   return JSON.stringify(doc, null, 2) + "\n";
 }

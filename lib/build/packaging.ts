@@ -164,15 +164,18 @@ export function childPath(dir: string, name: string): string {
  * the built files (a command named with a space or a line break would
  * otherwise add fields of its own), is one line without control characters;
  * list items hold no spaces, as they are joined by spaces in the index.
+ * Licenses are no such list: each is a line of its own, and an SPDX
+ * expression has spaces (`GPL-2.0-only WITH Classpath-exception-2.0`).
  */
 function checkMetadata(p: PkgInfo): void {
   const where = `packaging ${p.pkgname}-${p.pkgver}`;
   for (const [field, value] of Object.entries(p)) {
     const items = Array.isArray(value) ? value : [value];
+    const spaced = Array.isArray(value) && field !== "licenses";
     for (const item of items) {
       if (typeof item !== "string") continue;
       const bad = textProblem(item) ??
-        (Array.isArray(value) && /\s/.test(item) ? `"${item}" contains a space` : undefined);
+        (spaced && /\s/.test(item) ? `"${item}" contains a space` : undefined);
       if (bad) throw new UserError(`${where}: ${field}: ${bad}`);
     }
   }

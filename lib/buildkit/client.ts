@@ -14,6 +14,7 @@ import type { ProgressWriter, SolveSummary } from "./progress.ts";
 import type { StatusResponse } from "./rawjson.ts";
 import { bytesMessageCodec, type Codec, objectCodec, rawCodec, varint } from "./rpc.ts";
 import { type } from "./proto.ts";
+import { daemonDiskFull, isDiskFull } from "./diskfull.ts";
 import type { TransferStats } from "./filesync.ts";
 import { discardExports, type ExportSpec, finishExports, prepareExports } from "./exports.ts";
 
@@ -200,7 +201,15 @@ export class Client {
       const tail = step.tail.length
         ? `\nlast output of "${step.name}":\n  ${step.tail.join("\n  ")}`
         : "";
-      return new UserError(`step "${step.name}" failed: ${stepFailure(step.error ?? "")}${tail}`);
+      const full = isDiskFull(`${step.error}\n${step.tail.join("\n")}`)
+        ? `\n${daemonDiskFull(this.addr)}`
+        : "";
+      return new UserError(
+        `step "${step.name}" failed: ${stepFailure(step.error ?? "")}${tail}${full}`,
+      );
+    }
+    if (err instanceof Error && isDiskFull(err.message)) {
+      return new UserError(`${err.message}\n${daemonDiskFull(this.addr)}`);
     }
     return err as Error;
   }
@@ -254,6 +263,7 @@ export class Client {
     if (err.code === grpc.status.CANCELLED) {
       return new UserError("build cancelled", { exitCode: 130 });
     }
+    if (isDiskFull(details)) return new UserError(`${details}\n${daemonDiskFull(this.addr)}`);
     return new UserError(details);
   }
 

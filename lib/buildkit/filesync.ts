@@ -106,10 +106,18 @@ export async function sendDir(
       await new Promise<void>((r) => waiting.push(r));
     }
   };
-  const senders = Array.from({ length: 4 }, sender);
   const wake = (all = false) => {
     for (const w of waiting.splice(0, all ? waiting.length : 1)) w();
   };
+  // A sender fails when the stream does (the daemon gave up: its disk is
+  // full, say); that failure is sendDir's, never an unhandled rejection.
+  let senderFailure: unknown;
+  const senders = Array.from({ length: 4 }, () =>
+    sender().catch((err) => {
+      senderFailure ??= err;
+      finished = true;
+      wake(true);
+    }));
   const serve = (async () => {
     try {
       for await (const p of stream) {
@@ -125,6 +133,7 @@ export async function sendDir(
           finished = true;
           wake(true);
           await Promise.all(senders);
+          if (senderFailure) throw senderFailure;
           await stream.send({ type: PacketType.FIN });
           return;
         } else if (type === PacketType.ERR) {
@@ -134,25 +143,32 @@ export async function sendDir(
     } finally {
       finished = true;
       wake(true);
+      await Promise.all(senders);
     }
   })();
 
   let id = 0;
-  for (const [path, stat, key] of walk(root, filter)) {
-    if (kindOf(stat.mode) === "file") {
-      if (key !== undefined) {
-        const first = inodes.get(key);
-        if (first !== undefined) {
-          stat.linkname = first;
-          stat.size = 0;
-        } else inodes.set(key, path);
+  try {
+    for (const [path, stat, key] of walk(root, filter)) {
+      if (kindOf(stat.mode) === "file") {
+        if (key !== undefined) {
+          const first = inodes.get(key);
+          if (first !== undefined) {
+            stat.linkname = first;
+            stat.size = 0;
+          } else inodes.set(key, path);
+        }
+        files.set(id, path);
       }
-      files.set(id, path);
+      id++;
+      await stream.send({ type: PacketType.STAT, stat });
     }
-    id++;
-    await stream.send({ type: PacketType.STAT, stat });
+    await stream.send({ type: PacketType.STAT });
+  } catch (err) {
+    // The stream failed while listing: serve fails the same way; say it once.
+    await serve.catch(() => {});
+    throw err;
   }
-  await stream.send({ type: PacketType.STAT });
   await serve;
 }
 

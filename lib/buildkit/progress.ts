@@ -210,9 +210,15 @@ export class ProgressWriter {
 
   /** The first step that failed, if any. */
   failedStep(): StepRecord | undefined {
-    return [...this.steps.values()].find((s) => s.error);
+    // When one step fails BuildKit cancels the others, which then report
+    // "context canceled" too: the cause is the step that failed otherwise.
+    const failed = [...this.steps.values()].filter((s) => s.error);
+    return failed.find((s) => !CANCELLED.test(s.error!)) ?? failed[0];
   }
 }
+
+/** The error of a step BuildKit cancelled because another one failed. */
+const CANCELLED = /(^|: |= )context canceled$/;
 
 /** The `Build summary:` block people's modes end with. */
 export function summaryBlock(s: SolveSummary): string {

@@ -9,6 +9,8 @@ import { Client } from "../../lib/buildkit/client.ts";
 /** A running private daemon; stop() ends it and removes its state. */
 export interface PrivateDaemon {
   addr: string;
+  /** Its --root (state directory). */
+  root?: string;
   stop(): Promise<void>;
 }
 
@@ -21,8 +23,12 @@ export const canStartDaemon: boolean = Deno.uid() === 0 && findBuildkitd() !== u
  * small test programs in $TMPDIR, which is then a noexec tmpfs of a mount
  * namespace of its own (binfmt_misc itself is the machine's), so it reports
  * only this machine's platform, as a daemon on a machine without QEMU does.
+ * With `rootSize` (`64m`), its --root is a tmpfs of that size (its path is
+ * `root`): a daemon whose disk fills up.
  */
-export async function startDaemon(opts: { noEmulation?: boolean } = {}): Promise<PrivateDaemon> {
+export async function startDaemon(
+  opts: { noEmulation?: boolean; rootSize?: string } = {},
+): Promise<PrivateDaemon> {
   const bin = findBuildkitd();
   if (!bin) throw new Error("buildkitd is not installed: bash scripts/setup.sh");
   const dir = await Deno.makeTempDir({ prefix: "melange2-bk-" });
@@ -37,8 +43,20 @@ export async function startDaemon(opts: { noEmulation?: boolean } = {}): Promise
   ];
   let cmd = bin;
   let args = daemonArgs;
+  const mounts: string[] = [];
   if (opts.noEmulation) {
     await Deno.mkdir(`${dir}/noexec`);
+    mounts.push(`mount -t tmpfs -o noexec tmpfs "$0/noexec" && export TMPDIR="$0/noexec"`);
+  }
+  if (opts.rootSize) {
+    // Mounted here, not in a namespace of the daemon's: the test can fill it.
+    await Deno.mkdir(`${dir}/state`);
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", `size=${opts.rootSize}`, "tmpfs", `${dir}/state`],
+    }).output();
+    if (!mount.success) throw new Error(`mounting a tmpfs at ${dir}/state failed`);
+  }
+  if (mounts.length) {
     cmd = "unshare";
     args = [
       "-m",
@@ -46,7 +64,7 @@ export async function startDaemon(opts: { noEmulation?: boolean } = {}): Promise
       "private",
       "sh",
       "-c",
-      `mount -t tmpfs -o noexec tmpfs "$0/noexec" && TMPDIR="$0/noexec" exec "$@"`,
+      `${mounts.join(" && ")} && exec "$@"`,
       dir,
       bin,
       ...daemonArgs,
@@ -63,8 +81,13 @@ export async function startDaemon(opts: { noEmulation?: boolean } = {}): Promise
   }
   return {
     addr,
+    root: `${dir}/state`,
     async stop() {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // It has already exited (a daemon whose disk was full may).
+      }
       await child.status;
       await new Deno.Command("umount", { args: ["-R", `${dir}/state`], stderr: "null" }).output();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
