@@ -171,3 +171,14 @@ Deno.test("limits: var-transforms use RE2, so (a+)+$ cannot backtrack", () => {
   );
   assertEquals(c.package.description, "a".repeat(5000) + "!");
 });
+
+Deno.test("limits: a var-transform reads at most 64 KiB, refused with its place and the limit", () => {
+  const transform = (n: number) =>
+    `${HEAD}vars:\n  s: '${"a".repeat(n)}!'\nvar-transforms:\n  - from: \${{vars.s}}\n` +
+    `    match: (a+)+$\n    replace: x\n    to: t\n`;
+  const why = refused(transform(4 << 20));
+  assertStringIncludes(why, "var-transforms[0]");
+  assertStringIncludes(why, `from is ${(4 << 20) + 1} characters once substituted`);
+  assertStringIncludes(why, "at most 65536");
+  compileText(transform(65535)); // at the limit: accepted
+});
