@@ -8,7 +8,13 @@ import { hostArch } from "../lib/build/arch.ts";
 import { packagesReport } from "../lib/build/report.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
-import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
+import {
+  addCacheFlags,
+  addConnectFlags,
+  cacheOptions,
+  connectOptions,
+  interruptSignal,
+} from "./buildkit_flags.ts";
 import { findBuildFile } from "./buildfile.ts";
 import { action } from "./run.ts";
 
@@ -136,7 +142,7 @@ function runOptions(
 
 /** Registers `build` and `test`. */
 export function register(program: Command): void {
-  addCommonFlags(
+  addCacheFlags(addCommonFlags(
     program
       .command("build")
       .description("Build APK packages from a melange file, every step on BuildKit")
@@ -144,7 +150,7 @@ export function register(program: Command): void {
         "[file]",
         "the melange file (default: .melange.yaml, .melange.yml, melange.yaml or melange.yml)",
       ),
-  )
+  ))
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
     .option(
       "--signing-key <key>",
@@ -232,6 +238,7 @@ export function register(program: Command): void {
           dumpLlbRecipe: opts.dumpLlbRecipe,
           exportOnFailure: opts.exportOnFailure,
           exportRef: opts.exportRef,
+          ...cacheOptions(opts),
         });
         const report = packagesReport(result.packages, signingKey !== undefined);
         if (report) console.error(report);

@@ -11,6 +11,8 @@
 #   apko            v1.2.33 built with the local Go -> $MELANGE2_TOOLS/apko (the apko
 #                   melange v0.59.1 depends on; the interoperability tests install
 #                   our packages and repositories with it)
+#   registry        distribution v3.1.2 built with the local Go -> $MELANGE2_TOOLS/registry,
+#                   started on loopback ($MELANGE2_REGISTRY) for the registry cache tests
 #
 # Tools live outside the repository so that a fresh clone reuses them.
 set -euo pipefail
@@ -18,6 +20,8 @@ set -euo pipefail
 DENO_VERSION="${DENO_VERSION:-2.9.6}"
 BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.32.2}"
 APKO_VERSION="${APKO_VERSION:-v1.2.33}"
+REGISTRY_VERSION="${REGISTRY_VERSION:-v3.1.2}"
+REGISTRY_ADDR="${MELANGE2_REGISTRY:-127.0.0.1:5000}"
 TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
 BUILDKIT_ADDR_UNIX="${MELANGE2_BUILDKIT_UNIX:-unix:///run/buildkit/buildkitd.sock}"
 BUILDKIT_ADDR_TCP="${MELANGE2_TEST_TCP_ADDR:-tcp://127.0.0.1:11234}"
@@ -224,6 +228,80 @@ GO
   rm -rf "$mod"
 }
 
+# distribution's registry (the OCI registry reference implementation), for
+# `--cache-to type=registry` against a real registry on loopback.
+install_registry() {
+  local dir="$TOOLS/registry/$REGISTRY_VERSION"
+  [ -x "$dir/bin/registry" ] && return
+  log "building distribution's registry $REGISTRY_VERSION from the Go module proxy"
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    go mod init melange2-registry-build >/dev/null 2>&1
+    cat >tools.go <<GO
+//go:build tools
+
+package tools
+
+import _ "github.com/distribution/distribution/v3/cmd/registry"
+GO
+    go get "github.com/distribution/distribution/v3@$REGISTRY_VERSION" >&2
+    go mod tidy >&2 || true
+    mkdir -p "$dir/bin.tmp"
+    CGO_ENABLED=0 go build -o "$dir/bin.tmp/registry" github.com/distribution/distribution/v3/cmd/registry >&2
+  )
+  rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+  rm -rf "$mod"
+}
+
+# Whether a registry answers there: GET /v2/ is 200 (bash's /dev/tcp; no curl on a bare machine).
+registry_answers() {
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" &&
+    printf "GET /v2/ HTTP/1.0\r\nHost: %s\r\n\r\n" "$1" >&3 && head -n 1 <&3' \
+    _ "${REGISTRY_ADDR%:*}" "${REGISTRY_ADDR##*:}" 2>/dev/null | grep -q "^HTTP/1\.[01] 200"
+}
+
+# Starts the registry on loopback unless one answers there; its pid goes to
+# $RUN_DIR/registry.pid (as buildkitd's), its storage to $RUN_DIR/registry.
+start_registry() {
+  registry_answers && return
+  local pid
+  pid=$(cat "$RUN_DIR/registry.pid" 2>/dev/null) &&
+    kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = registry ] && {
+    log "the registry this set-up started (pid $pid) does not answer; stopping it"
+    kill "$pid"
+    sleep 1
+  }
+  if taken "tcp://$REGISTRY_ADDR"; then
+    log "something that is not a registry holds $REGISTRY_ADDR; the registry cache tests will skip"
+    return
+  fi
+  mkdir -p "$RUN_DIR/registry" "$TOOLS/log"
+  cat >"$RUN_DIR/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $RUN_DIR/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+YML
+  log "starting distribution's registry at $REGISTRY_ADDR"
+  setsid nohup "$TOOLS/registry/$REGISTRY_VERSION/bin/registry" serve "$RUN_DIR/registry.yml" \
+    >"$TOOLS/log/registry.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/registry.pid"
+  for _ in $(seq 1 30); do
+    registry_answers && return
+    sleep 0.5
+  done
+  log "the registry did not answer within 15s; its log:"
+  tail -n 20 "$TOOLS/log/registry.log" >&2
+}
+
 answers() {
   # -k: buildctl may not stop on SIGTERM while it dials.
   timeout -k 1 "${MELANGE2_PROBE_TIMEOUT:-10}" "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" \
@@ -323,7 +401,9 @@ fetch_busybox
 install_buildkit
 install_llbref
 install_apko
+install_registry
 start_buildkitd
+start_registry
 
 # The local repository's foreign architecture (aarch64 beside x86_64, or the
 # other way round) is made from Debian's packages of that architecture.
@@ -359,6 +439,7 @@ export MELANGE2_BUILDKIT_BIN="$TOOLS/buildkit/$BUILDKIT_VERSION/bin"
 export MELANGE2_APKO="$TOOLS/apko/$APKO_VERSION/bin/apko"
 export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
 export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
+export MELANGE2_REGISTRY="$REGISTRY_ADDR"
 # Deno looks for a newer version of itself on every run (a DNS query for
 # dl.deno.land in the background); the set-up pins the version instead.
 export DENO_NO_UPDATE_CHECK=1

@@ -9,6 +9,7 @@ import { appendFileSync, existsSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
+import type { CacheEntry } from "../buildkit/cache.ts";
 import type { Stat } from "../buildkit/packet.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
@@ -64,6 +65,10 @@ export interface BuildOptions extends RunOptions {
   exportRef?: string;
   /** Timestamps in packages (default: $SOURCE_DATE_EPOCH, else 0). */
   sourceDateEpoch?: number;
+  /** Build cache to export after the solve (`--cache-to`; lib/buildkit/cache.ts). */
+  cacheTo?: CacheEntry[];
+  /** Build cache to import before it (`--cache-from`). */
+  cacheFrom?: CacheEntry[];
 }
 
 /** What a build wrote. */
@@ -191,6 +196,9 @@ async function buildArch(
       progress,
       signal: opts.signal,
       sharedKey: sharedKey(Object.values(locals)),
+      cacheTo: opts.cacheTo,
+      cacheFrom: opts.cacheFrom,
+      warn: opts.warn ?? log,
     }).catch(async (err) => {
       const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
       if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {
