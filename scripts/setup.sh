@@ -11,6 +11,8 @@
 #   apko            v1.2.33 built with the local Go -> $MELANGE2_TOOLS/apko (the apko
 #                   melange v0.59.1 depends on; the interoperability tests install
 #                   our packages and repositories with it)
+#   postgresql      from Debian, its cluster started on loopback with a melange2 role and
+#                   database ($MELANGE2_POSTGRES) for the build server's PostgreSQL tests
 #   registry        distribution v3.1.2 built with the local Go -> $MELANGE2_TOOLS/registry,
 #                   started on loopback ($MELANGE2_REGISTRY) for the registry cache tests
 #
@@ -302,6 +304,35 @@ YML
   tail -n 20 "$TOOLS/log/registry.log" >&2
 }
 
+# Debian's PostgreSQL for `melange2 serve --database postgres://...`: its
+# default cluster started (it listens on loopback only), a `melange2` role that
+# may create databases (each test makes its own) and a `melange2` database.
+POSTGRES_URL="${MELANGE2_POSTGRES:-postgres://melange2:melange2@127.0.0.1:5432/melange2}"
+install_postgres() {
+  if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+    log "installing postgresql from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq postgresql >&2
+  fi
+}
+
+start_postgres() {
+  [ "$(id -u)" = 0 ] || return 0
+  local ver name port status
+  read -r ver name port status _ < <(pg_lsclusters -h | head -n 1)
+  case "$status" in online*) ;; *)
+    log "starting PostgreSQL $ver/$name on port $port"
+    pg_ctlcluster "$ver" "$name" start >&2
+    ;;
+  esac
+  su postgres -c "psql -q -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'melange2'\"" |
+    grep -q 1 ||
+    su postgres -c "psql -q -p $port -c \"CREATE ROLE melange2 LOGIN CREATEDB PASSWORD 'melange2'\"" >&2
+  su postgres -c "psql -q -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname = 'melange2'\"" |
+    grep -q 1 || su postgres -c "createdb -p $port -O melange2 melange2" >&2
+}
+
 answers() {
   # -k: buildctl may not stop on SIGTERM while it dials.
   timeout -k 1 "${MELANGE2_PROBE_TIMEOUT:-10}" "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" \
@@ -402,8 +433,10 @@ install_buildkit
 install_llbref
 install_apko
 install_registry
+install_postgres
 start_buildkitd
 start_registry
+start_postgres
 
 # The local repository's foreign architecture (aarch64 beside x86_64, or the
 # other way round) is made from Debian's packages of that architecture.
@@ -440,6 +473,7 @@ export MELANGE2_APKO="$TOOLS/apko/$APKO_VERSION/bin/apko"
 export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
 export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
 export MELANGE2_REGISTRY="$REGISTRY_ADDR"
+export MELANGE2_POSTGRES="$POSTGRES_URL"
 # Deno looks for a newer version of itself on every run (a DNS query for
 # dl.deno.land in the background); the set-up pins the version instead.
 export DENO_NO_UPDATE_CHECK=1

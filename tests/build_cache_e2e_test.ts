@@ -180,12 +180,19 @@ Deno.test({
     withTempDir(async (dir) => {
       const ref = `${REGISTRY}/melange2-test/cache:${crypto.randomUUID().slice(0, 8)}`;
       await acrossDaemons(`type=registry,ref=${ref},mode=max`, `type=registry,ref=${ref}`, dir);
-      // The registry holds the cache manifest under that tag.
+      // The registry holds BuildKit's cache manifest under that tag.
       const [repo, tag] = ref.slice(REGISTRY.length + 1).split(":");
       const res = await fetch(`http://${REGISTRY}/v2/${repo}/manifests/${tag}`, {
-        headers: { accept: "application/vnd.oci.image.index.v1+json" },
+        headers: {
+          accept: [
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+          ].join(", "),
+        },
       });
-      await res.body?.cancel();
       assertEquals(res.status, 200);
+      const body = await res.text();
+      assert(body.includes("application/vnd.buildkit.cacheconfig.v0"), body.slice(0, 400));
     }),
 });
