@@ -32,7 +32,9 @@ async function registryAnswers(): Promise<boolean> {
 }
 
 const haveRegistry = await registryAnswers();
-if (!canStartDaemon) console.log("note: cannot start private buildkitd daemons (root and buildkitd)");
+if (!canStartDaemon) {
+  console.log("note: cannot start private buildkitd daemons (root and buildkitd)");
+}
 if (!haveRegistry) {
   console.log(`note: no OCI registry at ${REGISTRY}; bash scripts/setup.sh starts one`);
 }
@@ -172,7 +174,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "--cache-to type=registry on daemon A, --cache-from on a fresh daemon B: B reuses A's steps",
+  name:
+    "--cache-to type=registry on daemon A, --cache-from on a fresh daemon B: B reuses A's steps",
   ignore: !haveDaemon || !canStartDaemon || !haveRegistry,
   sanitizeResources: false,
   sanitizeOps: false,

@@ -87,8 +87,11 @@ Deno.test("local caches: an export's directory is made and its index.json tag up
 Deno.test("local caches: an import reads its tag's digest, and is skipped when there is none", async () => {
   await withTempDir(async (dir) => {
     const warnings: string[] = [];
-    const missing = prepareCaches([], [parseCacheFrom(`type=local,src=${dir}/none`)], (l) =>
-      warnings.push(l));
+    const missing = prepareCaches(
+      [],
+      [parseCacheFrom(`type=local,src=${dir}/none`)],
+      (l) => warnings.push(l),
+    );
     assertEquals(missing.request.Imports, []);
     assert(warnings[0].includes("skipped: no index.json"), warnings[0]);
 
@@ -106,8 +109,11 @@ Deno.test("local caches: an import reads its tag's digest, and is skipped when t
         }],
       }),
     );
-    const noTag = prepareCaches([], [parseCacheFrom(`type=local,src=${dir}/c`)], (l) =>
-      warnings.push(l));
+    const noTag = prepareCaches(
+      [],
+      [parseCacheFrom(`type=local,src=${dir}/c`)],
+      (l) => warnings.push(l),
+    );
     assertEquals(noTag.request.Imports, []);
     assert(warnings[1].includes("no digest found for tag latest"), warnings[1]);
 

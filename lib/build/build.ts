@@ -69,6 +69,8 @@ export interface BuildOptions extends RunOptions {
   cacheTo?: CacheEntry[];
   /** Build cache to import before it (`--cache-from`). */
   cacheFrom?: CacheEntry[];
+  /** Where progress goes (default: standard error); the build server keeps it as the job's log. */
+  progressWrite?: (text: string) => void;
 }
 
 /** What a build wrote. */
@@ -186,7 +188,7 @@ async function buildArch(
   const stagingRoot = Deno.makeTempDirSync({ prefix: "melange2-build-" });
   const staging = join(stagingRoot, "melange-out");
   const exported = new Map<string, Stat>();
-  const progress = new ProgressWriter(opts.progress ?? "auto");
+  const progress = new ProgressWriter(opts.progress ?? "auto", opts.progressWrite);
   try {
     await client.solve({
       definition: definition.bytes,

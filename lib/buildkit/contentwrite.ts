@@ -82,14 +82,16 @@ async function serve(call: ServerCall, dir: string): Promise<void> {
           committed = true;
         }
       }
-      await call.send(writeResponse.encode({
-        action,
-        offset: ingest.offset,
-        total: ingest.total,
-        digest: digestOf(ingest),
-        startedAt: timestamp(ingest.startedAt),
-        updatedAt: timestamp(new Date()),
-      }).finish());
+      await call.send(
+        writeResponse.encode({
+          action,
+          offset: ingest.offset,
+          total: ingest.total,
+          digest: digestOf(ingest),
+          startedAt: timestamp(ingest.startedAt),
+          updatedAt: timestamp(new Date()),
+        }).finish(),
+      );
     }
     call.end();
   } finally {

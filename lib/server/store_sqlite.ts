@@ -185,9 +185,10 @@ export class SqliteStore implements Store {
   }
 
   runs(id?: string): Promise<JobRun[]> {
-    const rows = (id
-      ? this.#db.prepare("SELECT * FROM job_runs WHERE job_id = ? ORDER BY started").all(id)
-      : this.#db.prepare("SELECT * FROM job_runs ORDER BY started").all()) as any[];
+    const rows =
+      (id
+        ? this.#db.prepare("SELECT * FROM job_runs WHERE job_id = ? ORDER BY started").all(id)
+        : this.#db.prepare("SELECT * FROM job_runs ORDER BY started").all()) as any[];
     return Promise.resolve(rows.map((r) => ({
       jobId: r.job_id,
       server: r.server,
