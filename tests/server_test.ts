@@ -170,7 +170,7 @@ Deno.test({
 
         // The artifact over HTTP is the file in the repository, and it holds the job's files.
         const apk = await c.artifact(done.packages![0]);
-        assertEquals(apk, readFileSync(`${dir}/data/repo/${done.packages![0]}`));
+        assertEquals(apk, new Uint8Array(readFileSync(`${dir}/data/repo/${done.packages![0]}`)));
         const names = await apkContents(`${dir}/data/repo/${done.packages![0]}`);
         assert(names.includes("usr/share/served/source.txt"), names.join(" "));
         assert(names.includes("usr/share/greeting"), names.join(" "));
