@@ -4,7 +4,6 @@ import { existsSync, statSync } from "node:fs";
 import { UserError } from "../lib/errors.ts";
 import { httpAuthFromEnv } from "../lib/apk/fetch.ts";
 import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
-import { hostArch } from "../lib/build/arch.ts";
 import { packagesReport } from "../lib/build/report.ts";
 import type { RunOptions } from "../lib/build/plan.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";

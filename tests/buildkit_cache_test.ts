@@ -84,8 +84,8 @@ Deno.test("local caches: an export's directory is made and its index.json tag up
   });
 });
 
-Deno.test("local caches: an import reads its tag's digest, and is skipped when there is none", async () => {
-  await withTempDir(async (dir) => {
+Deno.test("local caches: an import reads its tag's digest, and is skipped when there is none", () => {
+  return withTempDir((dir) => {
     const warnings: string[] = [];
     const missing = prepareCaches(
       [],
