@@ -198,14 +198,35 @@ Deno.test({
         await c.removeBackend("tcp://127.0.0.1:1");
         assertEquals((await c.backends()).map((b) => b.addr), [ADDR]);
 
-        // The CLI reads the same server.
+        // The CLI: submit and follow to the end, then read the same server.
+        const viaCli = await runCli([
+          "remote",
+          "--server",
+          server.url,
+          "--token-file",
+          `${dir}/token`,
+          "submit",
+          writeProject(dir, "cli"),
+          "--pipeline-dir",
+          `${dir}/pipelines`,
+          "--arch",
+          ARCH,
+          "--wait",
+        ]);
+        assertEquals(viaCli.code, 0, viaCli.stderr);
+        assertStringIncludes(viaCli.stderr, "hello from cli on the server");
+        const cliJob = viaCli.stdout.trim();
+        assertEquals((await c.job(cliJob)).packages, [`${ARCH}/cli-1.0.0-r0.apk`]);
         const listed = await runCli(["remote", "--server", server.url, "list"]);
         assertEquals(listed.code, 0, listed.stderr);
         assertStringIncludes(listed.stdout, `${job.id}\tsucceeded\tserved.yaml`);
+        assertStringIncludes(listed.stdout, `${cliJob}\tsucceeded\tcli.yaml`);
+        const status = await runCli(["remote", "--server", server.url, "status", cliJob]);
+        assertEquals(JSON.parse(status.stdout).status, "succeeded");
         // A bad job is one clear error, and queues nothing.
         const bad = await c.submit({ files: [{ name: "../x.yaml", content: "" }] }).catch((e) => e);
         assertStringIncludes(String(bad), "400");
-        assertEquals((await c.list()).length, 1);
+        assertEquals((await c.list()).length, 2);
       } finally {
         await server.stop();
       }
