@@ -80,6 +80,19 @@ function stepsOf(stderr: string): Map<string, boolean> {
   return steps;
 }
 
+/** The names of the vertices a rawjson run executed (not cached). */
+function executedOf(stderr: string): string[] {
+  const cached = new Map<string, { name: string; cached: boolean }>();
+  for (const line of stderr.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    for (const v of JSON.parse(line).vertexes ?? []) {
+      const was = cached.get(v.digest);
+      cached.set(v.digest, { name: v.name, cached: (was?.cached ?? false) || v.cached === true });
+    }
+  }
+  return [...cached.values()].filter((v) => !v.cached).map((v) => v.name);
+}
+
 /** The summary line a rawjson run ends with. */
 function summaryOf(stderr: string): { steps: number; cached: number; executed: number } {
   const line = stderr.split("\n").findLast((l) => l.startsWith('{"summary"'));
@@ -143,7 +156,8 @@ async function acrossDaemons(cacheTo: string, cacheFrom: string, dir: string) {
   assertEquals(second.sha, first.sha, "the same package bytes");
   console.log(
     `A: ${first.summary.executed} executed, ${first.summary.cached} cached; ` +
-      `B: ${second.summary.executed} executed, ${second.summary.cached} cached`,
+      `B: ${second.summary.executed} executed, ${second.summary.cached} cached ` +
+      `(${executedOf(second.stderr).join("; ")})`,
   );
 }
 
