@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
 import { UserError } from "../lib/errors.ts";
 import { action, envOrUndefined } from "./run.ts";
@@ -48,7 +48,10 @@ export function register(program: Command): void {
       collect,
     )
     .option("--max-jobs <n>", "jobs at once on each --buildkit-addr backend", "1")
-    .option("--signing-key <key>", "key that signs the packages and the index (default: one made)")
+    .option(
+      "--signing-key <key>",
+      "key that signs the packages and the index; KEY.pub is served beside them (default: one made)",
+    )
     .option("--token-file <file>", "bearer token for writes (default: $MELANGE2_TOKEN, else made)")
     .option("--server-id <name>", "this process's name in the database (default: host-pid-random)")
     .option("--lease <seconds>", "a silent server's running jobs go back to the queue after", "30")
@@ -61,7 +64,14 @@ export function register(program: Command): void {
       const token = serverToken(opts, dataDir, log);
       const signingKey = opts.signingKey
         ? resolve(opts.signingKey)
-        : await ensureServerKey(dataDir, repoDir, log);
+        : await ensureServerKey(dataDir, log);
+      // The public key beside the index, so that apk and apko can trust the repository.
+      if (existsSync(`${signingKey}.pub`)) {
+        writeFileSync(
+          join(repoDir, `${basename(signingKey)}.pub`),
+          readFileSync(`${signingKey}.pub`),
+        );
+      }
       const { openStore } = await import("../lib/server/store.ts");
       const { startWorker } = await import("../lib/server/worker.ts");
       const { apiHandler } = await import("../lib/server/http.ts");
@@ -107,18 +117,13 @@ function parseListen(text: string): [string, number] {
   return [m[1] || "127.0.0.1", Number(m[2])];
 }
 
-/** The server's signing key, made on first start; its public key is published in the repository. */
-async function ensureServerKey(
-  dataDir: string,
-  repoDir: string,
-  log: (l: string) => void,
-): Promise<string> {
+/** The server's signing key, made on first start. */
+async function ensureServerKey(dataDir: string, log: (l: string) => void): Promise<string> {
   const key = join(dataDir, "melange2-server.rsa");
   if (!existsSync(key)) {
     const { generateKey } = await import("../lib/apk/package.ts");
     await generateKey("melange2-server.rsa", dataDir);
     log(`made the signing key ${key}`);
   }
-  writeFileSync(join(repoDir, "melange2-server.rsa.pub"), readFileSync(`${key}.pub`));
   return key;
 }

@@ -175,6 +175,22 @@ Deno.test({
         assert(names.includes("usr/share/served/source.txt"), names.join(" "));
         assert(names.includes("usr/share/greeting"), names.join(" "));
         assert((await c.artifact(`${ARCH}/APKINDEX.tar.gz`)).length > 0);
+        // The server is an APK repository: the signed index over HTTP resolves the package,
+        // checked with the public key it publishes.
+        const resolved = await runCli([
+          "env",
+          "resolve",
+          "served",
+          "--repository",
+          `${server.url}/repo`,
+          "--keyring",
+          `${server.url}/repo/server.rsa.pub`,
+          "--arch",
+          ARCH,
+          "--no-cache",
+        ]);
+        assertEquals(resolved.code, 0, resolved.stderr);
+        assertStringIncludes(resolved.stdout, "served");
         // The repository is read-only, and nothing outside it is served.
         const put = await fetch(`${server.url}/repo/${ARCH}/x.apk`, {
           method: "PUT",
