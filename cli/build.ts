@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { packagesReport } from "../lib/build/report.ts";
 import type { BuildOptions } from "../lib/build/build.ts";
 import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
-import { interruptSignal } from "./buildkit_flags.ts";
+import { addCacheFlags, cacheOptions, interruptSignal } from "./buildkit_flags.ts";
 import { findBuildFile } from "./buildfile.ts";
 import { action } from "./run.ts";
 import { VERSION } from "./version.ts";
@@ -13,7 +13,7 @@ import { addCommonFlags, bool, isDir, list, runOptions, startTrace } from "./run
 
 /** Registers `build` and `test`. */
 export function register(program: Command): void {
-  addCommonFlags(
+  addCacheFlags(addCommonFlags(
     program
       .command("build")
       .description(
@@ -26,7 +26,7 @@ export function register(program: Command): void {
           "several files or a directory of them (with its pipelines/) build in dependency order",
       ),
     true,
-  )
+  ))
     .option("--out-dir <dir>", "where packages go, as <out>/<arch>/*.apk", "./packages")
     .option(
       "--signing-key <key>",
@@ -241,5 +241,6 @@ function buildOptions(file: string, opts: Record<string, any>, signal: AbortSign
     generateProvenance: opts.generateProvenance,
     builderVersion: VERSION,
     timeoutMs: opts.timeout ? parseDuration(opts.timeout, "--timeout") : undefined,
+    ...cacheOptions(opts),
   };
 }

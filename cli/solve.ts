@@ -4,7 +4,13 @@ import { type ExportSpec, parseOutput } from "../lib/buildkit/exports.ts";
 import { sharedKey } from "../lib/buildkit/identity.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { UserError } from "../lib/errors.ts";
-import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
+import {
+  addCacheFlags,
+  addConnectFlags,
+  cacheOptions,
+  connectOptions,
+  interruptSignal,
+} from "./buildkit_flags.ts";
 import { readInput } from "./debug.ts";
 import { action } from "./run.ts";
 
@@ -70,12 +76,17 @@ export function parseSsh(flags: string[]): Record<string, string> {
 
 /** Registers `solve`. */
 export function register(program: Command): void {
-  addConnectFlags(
+  addCacheFlags(addConnectFlags(
     program
       .command("solve")
       .description("Solve a serialized LLB definition (the bytes buildctl build reads)")
       .argument("[file]", "definition file; - or none for standard input")
       .option("--local <name=dir>", "a local source directory (repeatable)", collect)
+      .option(
+        "--oci-layout <name=dir>",
+        "an OCI layout that the graph's oci-layout sources of store NAME read (repeatable)",
+        collect,
+      )
       .option("--output <spec>", "type=local,dest=DIR or type=tar,dest=FILE (repeatable)", collect)
       .option("--secret <spec>", "id=ID,env=VAR or id=ID,src=FILE (repeatable)", collect)
       .option(
@@ -89,13 +100,14 @@ export function register(program: Command): void {
         collect,
       )
       .option("--progress <mode>", "auto, tty, plain, rawjson or quiet", "auto"),
-  ).action(action(async (file: string | undefined, opts: Record<string, any>) => {
+  )).action(action(async (file: string | undefined, opts: Record<string, any>) => {
     const definition = await readInput(file);
     const locals = parseLocals(opts.local ?? []);
     const exports: ExportSpec[] = (opts.output ?? []).map(parseOutput);
     const secrets = parseSecrets(opts.secret ?? []);
     const ssh = parseSsh(opts.ssh ?? []);
     const ociLayouts = parseLocals(opts.ociLayout ?? [], "--oci-layout");
+    const caches = cacheOptions(opts);
     // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
     const { Client, ProgressWriter } = await import("../lib/buildkit/mod.ts");
     const client = Client.connect(connectOptions(opts));
@@ -108,6 +120,7 @@ export function register(program: Command): void {
         secrets,
         ssh,
         ociLayouts,
+        ...caches,
         entitlements: opts.allow,
         progress: new ProgressWriter(opts.progress as ProgressMode),
         signal: interrupt.signal,

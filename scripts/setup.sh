@@ -15,6 +15,10 @@
 #   apko            v1.2.33 built with the local Go -> $MELANGE2_TOOLS/apko (the apko
 #                   melange v0.59.1 depends on; the interoperability tests install
 #                   our packages and repositories with it)
+#   postgresql      from Debian, its cluster started on loopback with a melange2 role and
+#                   database ($MELANGE2_POSTGRES) for the build server's PostgreSQL tests
+#   registry        distribution v3.1.2 built with the local Go -> $MELANGE2_TOOLS/registry,
+#                   started on loopback ($MELANGE2_REGISTRY) for the registry cache tests
 #
 # Tools live outside the repository so that a fresh clone reuses them.
 set -euo pipefail
@@ -25,6 +29,8 @@ APKO_VERSION="${APKO_VERSION:-v1.2.33}"
 SPDX_TOOLS_GOLANG_VERSION="${SPDX_TOOLS_GOLANG_VERSION:-v0.5.7}"
 GO_SPDX_VERSION="${GO_SPDX_VERSION:-v2.8.0}"
 PY_SPDX_TOOLS_VERSION="${PY_SPDX_TOOLS_VERSION:-0.8.5}"
+REGISTRY_VERSION="${REGISTRY_VERSION:-v3.1.2}"
+REGISTRY_ADDR="${MELANGE2_REGISTRY:-127.0.0.1:5000}"
 TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
 BUILDKIT_ADDR_UNIX="${MELANGE2_BUILDKIT_UNIX:-unix:///run/buildkit/buildkitd.sock}"
 BUILDKIT_ADDR_TCP="${MELANGE2_TEST_TCP_ADDR:-tcp://127.0.0.1:11234}"
@@ -274,6 +280,109 @@ GO
   rm -rf "$mod"
 }
 
+# distribution's registry (the OCI registry reference implementation), for
+# `--cache-to type=registry` against a real registry on loopback.
+install_registry() {
+  local dir="$TOOLS/registry/$REGISTRY_VERSION"
+  [ -x "$dir/bin/registry" ] && return
+  log "building distribution's registry $REGISTRY_VERSION from the Go module proxy"
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    go mod init melange2-registry-build >/dev/null 2>&1
+    cat >tools.go <<GO
+//go:build tools
+
+package tools
+
+import _ "github.com/distribution/distribution/v3/cmd/registry"
+GO
+    go get "github.com/distribution/distribution/v3@$REGISTRY_VERSION" >&2
+    go mod tidy >&2 || true
+    mkdir -p "$dir/bin.tmp"
+    CGO_ENABLED=0 go build -o "$dir/bin.tmp/registry" github.com/distribution/distribution/v3/cmd/registry >&2
+  )
+  rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+  rm -rf "$mod"
+}
+
+# Whether a registry answers there: GET /v2/ is 200 (bash's /dev/tcp; no curl on a bare machine).
+registry_answers() {
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" &&
+    printf "GET /v2/ HTTP/1.0\r\nHost: %s\r\n\r\n" "$1" >&3 && head -n 1 <&3' \
+    _ "${REGISTRY_ADDR%:*}" "${REGISTRY_ADDR##*:}" 2>/dev/null | grep -q "^HTTP/1\.[01] 200"
+}
+
+# Starts the registry on loopback unless one answers there; its pid goes to
+# $RUN_DIR/registry.pid (as buildkitd's), its storage to $RUN_DIR/registry.
+start_registry() {
+  registry_answers && return
+  local pid
+  pid=$(cat "$RUN_DIR/registry.pid" 2>/dev/null) &&
+    kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = registry ] && {
+    log "the registry this set-up started (pid $pid) does not answer; stopping it"
+    kill "$pid"
+    sleep 1
+  }
+  if taken "tcp://$REGISTRY_ADDR"; then
+    log "something that is not a registry holds $REGISTRY_ADDR; the registry cache tests will skip"
+    return
+  fi
+  mkdir -p "$RUN_DIR/registry" "$TOOLS/log"
+  cat >"$RUN_DIR/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $RUN_DIR/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+YML
+  log "starting distribution's registry at $REGISTRY_ADDR"
+  setsid nohup "$TOOLS/registry/$REGISTRY_VERSION/bin/registry" serve "$RUN_DIR/registry.yml" \
+    >"$TOOLS/log/registry.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/registry.pid"
+  for _ in $(seq 1 30); do
+    registry_answers && return
+    sleep 0.5
+  done
+  log "the registry did not answer within 15s; its log:"
+  tail -n 20 "$TOOLS/log/registry.log" >&2
+}
+
+# Debian's PostgreSQL for `melange2 serve --database postgres://...`: its
+# default cluster started (it listens on loopback only), a `melange2` role that
+# may create databases (each test makes its own) and a `melange2` database.
+POSTGRES_URL="${MELANGE2_POSTGRES:-postgres://melange2:melange2@127.0.0.1:5432/melange2}"
+install_postgres() {
+  if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+    log "installing postgresql from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq postgresql >&2
+  fi
+}
+
+start_postgres() {
+  [ "$(id -u)" = 0 ] || return 0
+  local ver name port status
+  read -r ver name port status _ < <(pg_lsclusters -h | head -n 1)
+  case "$status" in online*) ;; *)
+    log "starting PostgreSQL $ver/$name on port $port"
+    pg_ctlcluster "$ver" "$name" start >&2
+    ;;
+  esac
+  su postgres -c "psql -q -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'melange2'\"" |
+    grep -q 1 ||
+    su postgres -c "psql -q -p $port -c \"CREATE ROLE melange2 LOGIN CREATEDB PASSWORD 'melange2'\"" >&2
+  su postgres -c "psql -q -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname = 'melange2'\"" |
+    grep -q 1 || su postgres -c "createdb -p $port -O melange2 melange2" >&2
+}
+
 answers() {
   # -k: buildctl may not stop on SIGTERM while it dials.
   timeout -k 1 "${MELANGE2_PROBE_TIMEOUT:-10}" "$TOOLS/buildkit/$BUILDKIT_VERSION/bin/buildctl" \
@@ -375,7 +484,11 @@ install_llbref
 install_spdxcheck
 install_spdx_tools
 install_apko
+install_registry
+install_postgres
 start_buildkitd
+start_registry
+start_postgres
 
 # The local repository's foreign architecture (aarch64 beside x86_64, or the
 # other way round) is made from Debian's packages of that architecture.
@@ -413,6 +526,8 @@ export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
 export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
 export MELANGE2_SPDXCHECK="$TOOLS/spdxcheck/spdxcheck"
 export MELANGE2_PYSPDXTOOLS="$TOOLS/spdx-tools/bin/pyspdxtools"
+export MELANGE2_REGISTRY="$REGISTRY_ADDR"
+export MELANGE2_POSTGRES="$POSTGRES_URL"
 # Deno looks for a newer version of itself on every run (a DNS query for
 # dl.deno.land in the background); the set-up pins the version instead.
 export DENO_NO_UPDATE_CHECK=1

@@ -209,7 +209,7 @@ Deno.test("grpcserver: metadata keeps repeated values; unknown methods and failu
 
     // A message over the limit, or compressed, is refused by its prefix alone.
     for (
-      const [flag, len, code] of [[0, 5 << 20, Status.RESOURCE_EXHAUSTED], [
+      const [flag, len, code] of [[0, 17 << 20, Status.RESOURCE_EXHAUSTED], [
         1,
         3,
         Status.UNIMPLEMENTED,

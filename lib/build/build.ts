@@ -9,6 +9,7 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { CompiledBuild } from "../config/mod.ts";
 import { Client, ProgressWriter } from "../buildkit/mod.ts";
+import type { CacheEntry } from "../buildkit/cache.ts";
 import type { Stat } from "../buildkit/packet.ts";
 import { localUniqueId, sharedKey } from "../buildkit/identity.ts";
 import { describe, marshal } from "../llb/mod.ts";
@@ -91,6 +92,12 @@ export interface BuildOptions extends RunOptions {
   traceFile?: string;
   /** melange's --timeout (ms): for a file without `package.timeout`. */
   timeoutMs?: number;
+  /** Build cache to export after the solve (`--cache-to`; lib/buildkit/cache.ts). */
+  cacheTo?: CacheEntry[];
+  /** Build cache to import before it (`--cache-from`). */
+  cacheFrom?: CacheEntry[];
+  /** Where progress goes (default: standard error); the build server keeps it as the job's log. */
+  progressWrite?: (text: string) => void;
 }
 
 /** What a build wrote. */
@@ -245,7 +252,8 @@ async function buildArch(
   const stagingRoot = Deno.makeTempDirSync({ prefix: "melange2-build-" });
   const staging = join(stagingRoot, "melange-out");
   const exported = new Map<string, Stat>();
-  const progress = opts.newProgress?.(arch) ?? new ProgressWriter(opts.progress ?? "auto");
+  const progress = opts.newProgress?.(arch) ??
+    new ProgressWriter(opts.progress ?? "auto", opts.progressWrite);
   try {
     await traced(opts.trace, "solve", () =>
       client.solve({
@@ -256,6 +264,9 @@ async function buildArch(
         progress,
         signal: opts.signal,
         sharedKey: sharedKey(Object.values(locals)),
+        cacheTo: opts.cacheTo,
+        cacheFrom: opts.cacheFrom,
+        warn: opts.warn ?? log,
       }).catch(async (err) => {
         const failed = failedStepIndex(progress, graph, platform, steps.map((s) => s.name));
         if (failed !== undefined && opts.exportOnFailure && opts.exportOnFailure !== "none") {

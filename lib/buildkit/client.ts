@@ -17,6 +17,7 @@ import { type } from "./proto.ts";
 import { daemonDiskFull, isDiskFull } from "./diskfull.ts";
 import type { TransferStats } from "./filesync.ts";
 import { discardExports, type ExportSpec, finishExports, prepareExports } from "./exports.ts";
+import { type CacheEntry, prepareCaches, updateCacheIndexes } from "./cache.ts";
 
 /** Options of {@link Client.solve}. */
 export interface SolveOptions {
@@ -40,6 +41,12 @@ export interface SolveOptions {
   signal?: AbortSignal;
   /** Stable key for local source caching; see {@link sharedKey}. */
   sharedKey?: string;
+  /** Build cache to export (`--cache-to`; lib/buildkit/cache.ts). */
+  cacheTo?: CacheEntry[];
+  /** Build cache to import (`--cache-from`). */
+  cacheFrom?: CacheEntry[];
+  /** Where warnings go (a local cache import that is skipped); default: standard error. */
+  warn?: (line: string) => void;
 }
 
 /** What a solve produced. */
@@ -124,6 +131,11 @@ export class Client {
   /** Solves a definition with a session serving its locals, exports and secrets. */
   async solve(opts: SolveOptions): Promise<SolveResult> {
     const ref = randomUUID().replaceAll("-", "").slice(0, 25);
+    const caches = prepareCaches(
+      opts.cacheTo,
+      opts.cacheFrom,
+      opts.warn ?? ((line) => console.error(line)),
+    );
     const prepared = prepareExports(opts.exports ?? []);
     const locals = Object.fromEntries(
       Object.entries(opts.locals ?? {}).map((
@@ -144,6 +156,8 @@ export class Client {
       secrets: opts.secrets,
       ssh: opts.ssh,
       ociLayouts: opts.ociLayouts,
+      cacheStores: caches.stores,
+      writableStores: caches.writable,
       sharedKey: opts.sharedKey,
     });
     const abort = new AbortController();
@@ -159,9 +173,11 @@ export class Client {
         Session: session.id,
         Exporters: prepared.map((p) => ({ Type: p.spec.type, Attrs: p.attrs })),
         Entitlements: opts.entitlements,
+        Cache: caches.request,
       }, abort.signal);
       await status.catch(() => {});
       finishExports(prepared);
+      await updateCacheIndexes(caches, res.ExporterResponse ?? {});
       return {
         exporterResponse: res.ExporterResponse ?? {},
         summary: opts.progress?.finish(),

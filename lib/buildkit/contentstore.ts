@@ -1,12 +1,15 @@
 /**
  * OCI layouts served to the daemon on the session (containerd's content
- * service, as buildctl's `--oci-layout NAME=DIR` does): an `oci-layout`
- * source reads its manifest, config and layers from `DIR/blobs/ALG/HEX`.
+ * service, as buildctl's `--oci-layout NAME=DIR` and `--export-cache
+ * type=local` do): an `oci-layout` source or a cache import reads its
+ * manifest, config and layers from `DIR/blobs/ALG/HEX`; a cache export
+ * writes them there.
  */
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { type ServerCall, Status } from "./grpcserver.ts";
 import { type } from "./proto.ts";
+import { writeHandler } from "./contentwrite.ts";
 
 const infoRequest = type("containerd.services.content.v1.InfoRequest");
 const infoResponse = type("containerd.services.content.v1.InfoResponse");
@@ -14,23 +17,26 @@ const readRequest = type("containerd.services.content.v1.ReadContentRequest");
 const readResponse = type("containerd.services.content.v1.ReadContentResponse");
 
 /** The metadata key naming the store a call is for (BuildKit's session/content). */
-const STORE_ID = "buildkit-attachable-store-id";
+export const STORE_ID = "buildkit-attachable-store-id";
 /** Bytes per Read response. */
 const CHUNK = 1 << 20;
 
-/** Handlers for the content service, serving `stores` (OCI layout directory by store id). */
+/**
+ * Handlers for the content service, serving `stores`: OCI layout directories
+ * by store id, as the daemon names them (`oci:NAME` for an `oci-layout`
+ * source, `local:DIR` for a local cache). Only the ids in `writable` take writes.
+ */
 export function contentHandlers(
   stores: Record<string, string>,
+  writable: ReadonlySet<string> = new Set(),
 ): [string, (call: ServerCall) => void][] {
   /** The blob file a call asks for, or a failed call. */
   const blob = (call: ServerCall, digest: string): string | undefined => {
-    // The daemon asks for OCI layout stores as `oci:NAME` (buildctl registers them so).
-    const id = (call.metadata.get(STORE_ID)?.[0] ?? "").replace(/^oci:/, "");
-    const dir = stores[id];
-    if (!dir) return void call.fail(Status.NOT_FOUND, `unknown store ${id}`);
-    const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(digest);
-    if (!m) return void call.fail(Status.INVALID_ARGUMENT, `invalid digest ${digest}`);
-    return join(dir, "blobs", m[1], m[2]);
+    const dir = storeDir(call, stores);
+    if (!dir) return;
+    const path = blobPath(dir, digest);
+    if (!path) return void call.fail(Status.INVALID_ARGUMENT, `invalid digest ${digest}`);
+    return path;
   };
   const request = async <T>(call: ServerCall, t: typeof infoRequest): Promise<T> => {
     let req = {} as T;
@@ -82,5 +88,27 @@ export function contentHandlers(
         f.close();
       }
     }],
+    ["/containerd.services.content.v1.Content/Write", (call) => {
+      const id = call.metadata.get(STORE_ID)?.[0] ?? "";
+      if (!writable.has(id)) {
+        return call.fail(Status.FAILED_PRECONDITION, `store ${id} is read-only`);
+      }
+      const dir = storeDir(call, stores);
+      if (dir) writeHandler(call, dir);
+    }],
   ];
+}
+
+/** The directory of the store a call names, or a failed call. */
+function storeDir(call: ServerCall, stores: Record<string, string>): string | undefined {
+  const id = call.metadata.get(STORE_ID)?.[0] ?? "";
+  const dir = stores[id];
+  if (!dir) call.fail(Status.NOT_FOUND, `unknown store ${id}`);
+  return dir;
+}
+
+/** `DIR/blobs/ALG/HEX` for a digest, or undefined for one that is not a digest. */
+export function blobPath(dir: string, digest: string): string | undefined {
+  const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(digest);
+  return m ? join(dir, "blobs", m[1], m[2]) : undefined;
 }

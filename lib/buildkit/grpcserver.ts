@@ -14,7 +14,10 @@ export const Status = {
   UNKNOWN: 2,
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
   RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  OUT_OF_RANGE: 11,
   UNIMPLEMENTED: 12,
 } as const;
 
@@ -30,8 +33,11 @@ export interface ServerCall extends MessageStream<Buffer, Uint8Array> {
 /** Serves one call. */
 export type Handler = (call: ServerCall) => void;
 
-/** The largest request message accepted: gRPC's usual limit (an exporter's chunks are 32 KiB). */
-const MAX_MESSAGE = 4 << 20;
+/**
+ * The largest request message accepted: containerd's limit (an exporter's chunks are 32 KiB,
+ * but a cache export writes blobs to the content service in chunks of up to 8 MiB).
+ */
+const MAX_MESSAGE = 16 << 20;
 /**
  * Received bytes a call holds unread before it stops returning window to the
  * peer. At least MAX_MESSAGE, so that a message larger than the window still

@@ -44,6 +44,10 @@ export interface SessionConfig {
   ssh?: Record<string, string>;
   /** OCI layout directories by store id, for `oci-layout` sources. */
   ociLayouts?: Record<string, string>;
+  /** Local cache directories by the daemon's store id (`local:DIR`); see lib/buildkit/cache.ts. */
+  cacheStores?: Record<string, string>;
+  /** The ids of {@link cacheStores} the daemon may write (cache exports). */
+  writableStores?: ReadonlySet<string>;
   /** Registry credentials by host. */
   credentials?: Record<string, Credentials>;
   /** A stable key so the daemon recognizes this client's local sources across runs. */
@@ -117,6 +121,18 @@ function unary(
   }];
 }
 
+/**
+ * The content service, when there is a store to serve: the daemon asks for
+ * OCI layouts as `oci:NAME` (buildctl registers them so) and for local caches
+ * as `local:DIR`.
+ */
+function contentStoreHandlers(config: SessionConfig): [string, Handler][] {
+  const stores: Record<string, string> = { ...config.cacheStores };
+  for (const [name, dir] of Object.entries(config.ociLayouts ?? {})) stores[`oci:${name}`] = dir;
+  if (!Object.keys(stores).length) return [];
+  return contentHandlers(stores, config.writableStores);
+}
+
 /** Starts a session over `control` (a Control client) and serves `config` on it. */
 export function openSession(control: grpc.Client, config: SessionConfig): Session {
   const id = randomUUID().replaceAll("-", "").slice(0, 25);
@@ -163,9 +179,7 @@ export function openSession(control: grpc.Client, config: SessionConfig): Sessio
     }),
     unary("/grpc.health.v1.Health/Check", () => ({ status: 1 })),
     ...(config.ssh && Object.keys(config.ssh).length ? sshHandlers(config.ssh) : []),
-    ...(config.ociLayouts && Object.keys(config.ociLayouts).length
-      ? contentHandlers(config.ociLayouts)
-      : []),
+    ...contentStoreHandlers(config),
   ]);
 
   const md = new grpc.Metadata();

@@ -1,0 +1,144 @@
+/** `melange2 remote submit|status|list|logs|wait|backends`: a client of `melange2 serve`. */
+import type { Command } from "commander";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { Buffer } from "node:buffer";
+import { parse } from "yaml";
+import { UserError } from "../lib/errors.ts";
+import type { JobSpec } from "../lib/server/types.ts";
+import { RemoteClient } from "../lib/server/client.ts";
+import { action, envOrUndefined } from "./run.ts";
+
+const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
+
+function client(cmd: Command): RemoteClient {
+  const o = cmd.optsWithGlobals();
+  let token = o.token ?? envOrUndefined("MELANGE2_TOKEN");
+  if (o.tokenFile) token = readFileSync(o.tokenFile, "utf8").trim();
+  return new RemoteClient(
+    o.server ?? envOrUndefined("MELANGE2_SERVER") ?? "http://127.0.0.1:8080",
+    token,
+  );
+}
+
+/** Every file under `dir`, by path relative to it. */
+function filesUnder(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) out.push(...filesUnder(path, base));
+    else if (e.isFile) out.push(relative(base, path));
+  }
+  return out.sort();
+}
+
+/** A job spec from build files: each file's source directory (`<dir>/<package>`) comes along. */
+export function specFromFiles(
+  files: string[],
+  opts: { pipelineDir?: string[]; sourceDir?: string; arch?: string[] },
+): JobSpec {
+  if (opts.sourceDir && files.length !== 1) {
+    throw new UserError("--source-dir goes with one build file");
+  }
+  const spec: JobSpec = { files: [], pipelines: {}, sources: {}, arch: opts.arch };
+  for (const file of files) {
+    let content: string;
+    try {
+      content = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UserError(`${file}: ${(err as Error).message}`);
+    }
+    const name = (parse(content) as any)?.package?.name;
+    if (typeof name !== "string") throw new UserError(`${file}: no package.name`);
+    spec.files.push({ name: basename(file), content });
+    const src = opts.sourceDir ?? join(dirname(file), name);
+    if (existsSync(src) && statSync(src).isDirectory()) {
+      for (const rel of filesUnder(src)) {
+        spec.sources![join(name, rel)] = Buffer.from(readFileSync(join(src, rel))).toString(
+          "base64",
+        );
+      }
+    }
+  }
+  for (const dir of opts.pipelineDir ?? []) {
+    for (const rel of filesUnder(dir)) spec.pipelines![rel] = readFileSync(join(dir, rel), "utf8");
+  }
+  return spec;
+}
+
+function printJob(job: any): void {
+  console.log(JSON.stringify(job, null, 2));
+}
+
+/** Registers `remote`. */
+export function register(program: Command): void {
+  const remote = program
+    .command("remote")
+    .description("Talk to a build server (melange2 serve)")
+    .option("--server <url>", "the server (default: $MELANGE2_SERVER or http://127.0.0.1:8080)")
+    .option("--token <token>", "bearer token for writes (default: $MELANGE2_TOKEN)")
+    .option("--token-file <file>", "read the token from a file");
+
+  remote.command("submit")
+    .description("Submit build files (built in the order given) as one job")
+    .argument("<files...>", "melange build files")
+    .option("--pipeline-dir <dir>", "pipelines sent with the job (repeatable)", list)
+    .option("--source-dir <dir>", "sources of the one build file (default: <file's dir>/<package>)")
+    .option("--arch <arch>", "architectures (repeatable, comma-separated)", list)
+    .option("--wait", "follow the log until the job ends; fail when it fails")
+    .action(action(async (files: string[], opts: Record<string, any>, cmd: Command) => {
+      const c = client(cmd);
+      const job = await c.submit(specFromFiles(files, opts));
+      console.log(job.id);
+      if (!opts.wait) return;
+      await c.logs(job.id, (t) => Deno.stderr.writeSync(new TextEncoder().encode(t)), true);
+      const done = await c.wait(job.id);
+      if (done.status !== "succeeded") throw new UserError(`job ${job.id} failed: ${done.error}`);
+    }));
+
+  remote.command("status").description("A job's status").argument("<id>")
+    .action(
+      action(async (id: string, _o: unknown, cmd: Command) => printJob(await client(cmd).job(id))),
+    );
+
+  remote.command("list").description("Jobs").option("--status <status>", "only those")
+    .action(action(async (opts: Record<string, any>, cmd: Command) => {
+      for (const j of await client(cmd).list(opts.status)) {
+        console.log(`${j.id}\t${j.status}\t${j.spec.files.map((f) => f.name).join(",")}`);
+      }
+    }));
+
+  remote.command("logs").description("A job's log").argument("<id>")
+    .option("-f, --follow", "until the job ends")
+    .action(action(async (id: string, opts: Record<string, any>, cmd: Command) => {
+      await client(cmd).logs(
+        id,
+        (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
+        opts.follow,
+      );
+    }));
+
+  remote.command("wait").description("Wait for a job to end; fail when it failed").argument("<id>")
+    .action(action(async (id: string, _o: unknown, cmd: Command) => {
+      const job = await client(cmd).wait(id);
+      printJob(job);
+      if (job.status !== "succeeded") throw new UserError(`job ${id} failed: ${job.error}`);
+    }));
+
+  const backends = remote.command("backends").description("List, add or remove backends")
+    .action(action(async (_o: unknown, cmd: Command) => {
+      for (const b of await client(cmd).backends()) {
+        console.log(`${b.addr}\tmaxJobs=${b.maxJobs}\tarch=${b.arch.join(",") || "any"}`);
+      }
+    }));
+  backends.command("add").argument("<addr>", "unix://PATH or tcp://HOST:PORT")
+    .option("--max-jobs <n>", "jobs at once", "1")
+    .option("--arch <arch>", "architectures it builds (repeatable)", list)
+    .action(action(async (addr: string, opts: Record<string, any>, cmd: Command) => {
+      await client(cmd).addBackend({ addr, maxJobs: Number(opts.maxJobs), arch: opts.arch ?? [] });
+    }));
+  backends.command("remove").argument("<addr>")
+    .action(action(async (addr: string, _o: unknown, cmd: Command) => {
+      await client(cmd).removeBackend(addr);
+    }));
+}

@@ -1,0 +1,129 @@
+/** `melange2 serve`: the build server (HTTP JSON API, job queue, repository). */
+import type { Command } from "commander";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { randomBytes, randomUUID } from "node:crypto";
+import { UserError } from "../lib/errors.ts";
+import { action, envOrUndefined } from "./run.ts";
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+
+/** The server's token: --token-file, else $MELANGE2_TOKEN, else one made in the data directory. */
+function serverToken(opts: Record<string, any>, dataDir: string, log: (l: string) => void): string {
+  if (opts.tokenFile) {
+    try {
+      const t = readFileSync(opts.tokenFile, "utf8").trim();
+      if (!t) throw new Error("empty");
+      return t;
+    } catch (err) {
+      throw new UserError(`--token-file ${opts.tokenFile}: ${(err as Error).message}`);
+    }
+  }
+  const env = envOrUndefined("MELANGE2_TOKEN");
+  if (env) return env;
+  const path = join(dataDir, "token");
+  if (!existsSync(path)) {
+    writeFileSync(path, randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
+    log(`made a token for writes in ${path}`);
+  }
+  return readFileSync(path, "utf8").trim();
+}
+
+/** Registers `serve`. */
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("Run the build server: an HTTP JSON API over a job queue, and an APK repository")
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:8080")
+    .option("--data-dir <dir>", "state, work space and repository", "./melange2-server")
+    .option(
+      "--database <url>",
+      "postgres://USER:PASS@HOST/DB for several servers on one queue, or a SQLite file " +
+        "(default: <data-dir>/melange2.db)",
+    )
+    .option(
+      "--buildkit-addr <addr>",
+      "a backend added at start (repeatable; more with `melange2 remote backends add`)",
+      collect,
+    )
+    .option("--max-jobs <n>", "jobs at once on each --buildkit-addr backend", "1")
+    .option(
+      "--signing-key <key>",
+      "key that signs the packages and the index; KEY.pub is served beside them (default: one made)",
+    )
+    .option("--token-file <file>", "bearer token for writes (default: $MELANGE2_TOKEN, else made)")
+    .option("--server-id <name>", "this process's name in the database (default: host-pid-random)")
+    .option("--lease <seconds>", "a silent server's running jobs go back to the queue after", "30")
+    .action(action(async (opts: Record<string, any>) => {
+      const log = (line: string) => console.error(`[serve] ${line}`);
+      const dataDir = resolve(opts.dataDir);
+      const repoDir = join(dataDir, "repo");
+      mkdirSync(repoDir, { recursive: true });
+      const [host, port] = parseListen(opts.listen);
+      const token = serverToken(opts, dataDir, log);
+      const signingKey = opts.signingKey
+        ? resolve(opts.signingKey)
+        : await ensureServerKey(dataDir, log);
+      // The public key beside the index, so that apk and apko can trust the repository.
+      if (existsSync(`${signingKey}.pub`)) {
+        writeFileSync(
+          join(repoDir, `${basename(signingKey)}.pub`),
+          readFileSync(`${signingKey}.pub`),
+        );
+      }
+      const { openStore } = await import("../lib/server/store.ts");
+      const { startWorker } = await import("../lib/server/worker.ts");
+      const { apiHandler } = await import("../lib/server/http.ts");
+      const store = await openStore(opts.database, dataDir);
+      const serverId = opts.serverId ?? `${hostname()}-${Deno.pid}-${randomUUID().slice(0, 6)}`;
+      const leaseMs = Number(opts.lease) * 1000;
+      if (!(leaseMs > 0)) throw new UserError(`--lease ${opts.lease}: expected seconds`);
+      // An embedded database has one server: whatever it ran before it stopped runs again.
+      if (!opts.database?.match(/^postgres(ql)?:/)) {
+        const back = await store.requeue({ leaseMs: -1 });
+        if (back.length) log(`re-queued ${back.join(", ")} (running when the server stopped)`);
+      }
+      for (const addr of opts.buildkitAddr ?? []) {
+        await store.putBackend({ addr, arch: [], maxJobs: Number(opts.maxJobs), labels: {} });
+      }
+      const worker = startWorker({ store, serverId, dataDir, repoDir, signingKey, leaseMs, log });
+      const ac = new AbortController();
+      const server = Deno.serve({
+        hostname: host,
+        port,
+        signal: ac.signal,
+        onListen: ({ hostname, port }) =>
+          log(`${serverId} listening on http://${hostname}:${port}`),
+      }, apiHandler({ store, token, repoDir }));
+      const stopped = Promise.withResolvers<void>();
+      const onSignal = () => stopped.resolve();
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      await stopped.promise;
+      log("stopping: running jobs go back to the queue");
+      await worker.stop();
+      ac.abort();
+      await server.finished;
+      await store.close();
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }));
+}
+
+function parseListen(text: string): [string, number] {
+  const m = /^(.*):(\d+)$/.exec(text);
+  if (!m) throw new UserError(`--listen ${text}: expected HOST:PORT`);
+  return [m[1] || "127.0.0.1", Number(m[2])];
+}
+
+/** The server's signing key, made on first start. */
+async function ensureServerKey(dataDir: string, log: (l: string) => void): Promise<string> {
+  const key = join(dataDir, "melange2-server.rsa");
+  if (!existsSync(key)) {
+    const { generateKey } = await import("../lib/apk/package.ts");
+    await generateKey("melange2-server.rsa", dataDir);
+    log(`made the signing key ${key}`);
+  }
+  return key;
+}

@@ -1,0 +1,111 @@
+/**
+ * Running one job: its files, pipelines and sources written to a work
+ * directory, then each build file built in order with the single-file build
+ * (lib/build/build.ts) on the job's backend, into the server's repository.
+ * The server calls this through {@link JobRunner}, so the many-file scheduler
+ * can take its place.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, normalize, relative } from "node:path";
+import { Buffer } from "node:buffer";
+import { build } from "../build/build.ts";
+import { UserError } from "../errors.ts";
+import type { Backend, Job, JobResult } from "./types.ts";
+
+/** What a runner needs besides the job and its backend. */
+export interface RunContext {
+  /** Scratch space for this attempt (removed afterwards). */
+  workDir: string;
+  /** The repository packages go to (`<repo>/<arch>/`), also resolved against. */
+  repoDir: string;
+  /** Key that signs packages and the index. */
+  signingKey?: string;
+  /** One line of the job's log. */
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Runs a job on a backend; the one seam between the server and the build. */
+export type JobRunner = (job: Job, backend: Backend, ctx: RunContext) => Promise<JobResult>;
+
+/** Refuses paths that would leave the directory they are written under. */
+export function checkRelative(path: string, what: string): string {
+  const norm = normalize(path);
+  if (!path || isAbsolute(path) || norm === ".." || norm.startsWith("../") || norm === ".") {
+    throw new UserError(`${what} ${JSON.stringify(path)}: expected a relative path inside it`);
+  }
+  return norm;
+}
+
+/** Writes the job's files; returns the build files' paths, in order. */
+export function writeJobFiles(job: Job, dir: string): string[] {
+  const put = (rel: string, data: string | Uint8Array, what: string) => {
+    const path = join(dir, checkRelative(rel, what));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data);
+    return path;
+  };
+  for (const [rel, text] of Object.entries(job.spec.pipelines ?? {})) {
+    put(join("pipelines", checkRelative(rel, "pipeline")), text, "pipeline");
+  }
+  for (const [rel, b64] of Object.entries(job.spec.sources ?? {})) {
+    put(rel, Buffer.from(b64, "base64"), "source");
+  }
+  return job.spec.files.map((f) => put(f.name, f.content, "build file"));
+}
+
+/** The default runner: every build file in order with lib/build/build.ts. */
+export const runJob: JobRunner = async (job, backend, ctx) => {
+  rmSync(ctx.workDir, { recursive: true, force: true });
+  mkdirSync(ctx.workDir, { recursive: true });
+  const packages: string[] = [];
+  try {
+    const files = writeJobFiles(job, ctx.workDir);
+    const pipelines = join(ctx.workDir, "pipelines");
+    let pending = "";
+    const progressWrite = (text: string) => {
+      const lines = (pending + text).split("\n");
+      pending = lines.pop() ?? "";
+      lines.forEach((l) => ctx.log(l));
+    };
+    for (const file of files) {
+      ctx.log(`building ${relative(ctx.workDir, file)} on ${backend.addr}`);
+      const publicKey = ctx.signingKey ? `${ctx.signingKey}.pub` : undefined;
+      const result = await build({
+        configFile: file,
+        outDir: ctx.repoDir,
+        archs: job.spec.arch ?? (backend.arch.length ? backend.arch : undefined),
+        pipelineDirs: existsSync(pipelines) ? [pipelines] : [],
+        // Later files resolve against what earlier ones (and earlier jobs) built.
+        repositoryAppend: hasIndex(ctx.repoDir) ? [ctx.repoDir] : [],
+        keyringAppend: publicKey && existsSync(publicKey) ? [publicKey] : [],
+        signingKey: ctx.signingKey,
+        connect: { addr: backend.addr },
+        progress: "plain",
+        progressWrite,
+        log: ctx.log,
+        warn: ctx.log,
+        signal: ctx.signal,
+      });
+      if (pending) progressWrite("\n");
+      for (const paths of Object.values(result.packages)) {
+        packages.push(...paths.map((p) => relative(ctx.repoDir, p)));
+      }
+    }
+    return { status: "succeeded", packages };
+  } catch (err) {
+    return { status: "failed", error: (err as Error).message, packages };
+  } finally {
+    rmSync(ctx.workDir, { recursive: true, force: true });
+  }
+};
+
+/** Whether the repository has an index for any architecture yet. */
+function hasIndex(repo: string): boolean {
+  try {
+    for (const e of Deno.readDirSync(repo)) {
+      if (e.isDirectory && existsSync(join(repo, e.name, "APKINDEX.tar.gz"))) return true;
+    }
+  } catch { /* no repository yet */ }
+  return false;
+}

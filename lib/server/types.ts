@@ -1,0 +1,96 @@
+/** The build server's records: jobs (one submission of build files), their logs, backends. */
+
+/** What a client submits: build files, built in order, with their pipelines and sources. */
+export interface JobSpec {
+  /** Build files by name (`hello.yaml`), in the order they are built. */
+  files: { name: string; content: string }[];
+  /** Pipeline files by path under the pipelines directory (`custom/step.yaml`). */
+  pipelines?: Record<string, string>;
+  /** Source files, base64, by path beside the build files (`hello/main.c`). */
+  sources?: Record<string, string>;
+  /** Architectures (melange's names); default: the backend's own. */
+  arch?: string[];
+}
+
+/** Where a job is. */
+export type JobStatus = "queued" | "running" | "succeeded" | "failed";
+
+/** A job as the store keeps it. */
+export interface Job {
+  id: string;
+  status: JobStatus;
+  spec: JobSpec;
+  /** Milliseconds since the epoch. */
+  created: number;
+  started?: number;
+  finished?: number;
+  /** The server process that runs (or ran) it, and on which backend. */
+  server?: string;
+  backend?: string;
+  /** How many times a server took it (a re-queued job is taken again). */
+  attempts: number;
+  error?: string;
+  /** Package files it added to the repository, relative to it (`x86_64/hello-1.0.0-r0.apk`). */
+  packages?: string[];
+}
+
+/** One time a server took a job. */
+export interface JobRun {
+  jobId: string;
+  server: string;
+  backend: string;
+  attempt: number;
+  started: number;
+}
+
+/** A BuildKit daemon jobs run on. */
+export interface Backend {
+  addr: string;
+  /** Architectures it builds (empty: any). */
+  arch: string[];
+  /** Jobs at once (default 1). */
+  maxJobs: number;
+  labels: Record<string, string>;
+}
+
+/** A log line of a job, numbered from 1. */
+export interface LogLine {
+  seq: number;
+  line: string;
+}
+
+/** How a job ended. */
+export interface JobResult {
+  status: "succeeded" | "failed";
+  error?: string;
+  packages?: string[];
+}
+
+/** The job and backend state, in SQLite or PostgreSQL (lib/server/store_*.ts). */
+export interface Store {
+  createJob(spec: JobSpec): Promise<Job>;
+  getJob(id: string): Promise<Job | undefined>;
+  listJobs(status?: JobStatus): Promise<Job[]>;
+  /**
+   * Takes the oldest queued job for `server` on `backend`, atomically: two
+   * servers never take the same one (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   */
+  claimJob(server: string, backend: string): Promise<Job | undefined>;
+  /** Marks `server`'s running jobs alive now. */
+  heartbeat(server: string): Promise<void>;
+  /** Ends a job `server` runs; false when it no longer does (re-queued meanwhile). */
+  finishJob(id: string, server: string, result: JobResult): Promise<boolean>;
+  /** Puts back in the queue the running jobs whose server is silent for `leaseMs`, or is `server`. */
+  requeue(opts: { leaseMs?: number; server?: string }): Promise<string[]>;
+  /** Running jobs per backend address. */
+  runningByBackend(): Promise<Record<string, number>>;
+  appendLog(id: string, lines: string[]): Promise<void>;
+  readLog(id: string, after?: number): Promise<LogLine[]>;
+  runs(id?: string): Promise<JobRun[]>;
+  listBackends(): Promise<Backend[]>;
+  /** Adds or replaces the backend at `backend.addr`. */
+  putBackend(backend: Backend): Promise<void>;
+  /** Removes a backend; false when there was none at that address. */
+  removeBackend(addr: string): Promise<boolean>;
+  close(): Promise<void>;
+}

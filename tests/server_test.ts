@@ -1,0 +1,356 @@
+/**
+ * The build server (`melange2 serve`) and its client (`melange2 remote`), on
+ * the real buildkitd, with a real SQLite file and a real PostgreSQL (the
+ * set-up's, on loopback): submit, watch, fetch; restart mid-build and lose
+ * nothing; two servers on one PostgreSQL never build the same job twice.
+ */
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
+import { type ServerProcess, startServer } from "./support/server.ts";
+import { runCli } from "./cli.ts";
+import { RemoteClient } from "../lib/server/client.ts";
+import { specFromFiles } from "../cli/remote.ts";
+import type { Job } from "../lib/server/types.ts";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import pg from "pg";
+
+const { localRepo, makeKey, apkContents } = haveDaemon
+  ? await import("./support/build.ts")
+  : ({} as typeof import("./support/build.ts"));
+
+const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+const POSTGRES = Deno.env.get("MELANGE2_POSTGRES") ??
+  "postgres://melange2:melange2@127.0.0.1:5432/melange2";
+const TOKEN = "s3cret-token";
+const needs = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
+
+/** Whether PostgreSQL answers (the tests that need it are ignored otherwise, with a note). */
+async function postgresAnswers(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+const havePostgres = haveDaemon && await postgresAnswers();
+if (!havePostgres) {
+  console.log(`note: no PostgreSQL at ${POSTGRES}; bash scripts/setup.sh starts one`);
+}
+
+/** A fresh database on the set-up's PostgreSQL for one test, dropped afterwards. */
+async function withDatabase(fn: (url: string) => Promise<void>): Promise<void> {
+  const name = `melange2_test_${crypto.randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(POSTGRES);
+    url.pathname = `/${name}`;
+    await fn(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** A package whose step prints a line, reads its source and a pipeline, and may sleep first. */
+function buildFile(name: string, sleep = 0): string {
+  return `
+package:
+  name: ${name}
+  version: 1.0.0
+  epoch: 0
+  description: built by the build server
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories: [${localRepo.repository}]
+    keyring: [${localRepo.publicKey}]
+    packages: [busybox]
+pipeline:
+  - name: wait a while
+    runs: sleep ${sleep}
+  - uses: custom/greet
+    with:
+      who: ${name}
+  - name: take the source
+    runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share/${name}"
+      cp source.txt "\${{targets.destdir}}/usr/share/${name}/"
+`;
+}
+
+const PIPELINE = `
+name: greet
+inputs:
+  who:
+    required: true
+pipeline:
+  - runs: |
+      echo "hello from \${{inputs.who}} on the server"
+      mkdir -p "\${{targets.destdir}}/usr/share"
+      echo "\${{inputs.who}}" > "\${{targets.destdir}}/usr/share/greeting"
+`;
+
+/** Writes a build file with its source directory and the custom pipeline under `dir`. */
+function writeProject(dir: string, name: string, sleep = 0): string {
+  mkdirSync(`${dir}/${name}`, { recursive: true });
+  writeFileSync(`${dir}/${name}/source.txt`, `source of ${name}\n`);
+  mkdirSync(`${dir}/pipelines/custom`, { recursive: true });
+  writeFileSync(`${dir}/pipelines/custom/greet.yaml`, PIPELINE);
+  writeFileSync(`${dir}/${name}.yaml`, buildFile(name, sleep));
+  return `${dir}/${name}.yaml`;
+}
+
+async function serverArgs(dir: string, extra: string[] = []): Promise<string[]> {
+  writeFileSync(`${dir}/token`, TOKEN);
+  const key = `${dir}/server.rsa`;
+  try {
+    readFileSync(key);
+  } catch {
+    await makeKey(dir, "server.rsa");
+  }
+  return [
+    "--data-dir",
+    `${dir}/data`,
+    "--buildkit-addr",
+    ADDR,
+    "--max-jobs",
+    "2",
+    "--token-file",
+    `${dir}/token`,
+    "--signing-key",
+    key,
+    ...extra,
+  ];
+}
+
+/** Waits until `pred` holds of the job (up to 5 minutes). */
+async function until(c: RemoteClient, id: string, pred: (j: Job) => boolean): Promise<Job> {
+  for (let i = 0; i < 1500; i++) {
+    const job = await c.job(id);
+    if (pred(job)) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} never got there`);
+}
+
+Deno.test({
+  name:
+    "serve with SQLite: submit, watch the log, fetch the package and the index; writes need the token",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const server = await startServer(await serverArgs(dir));
+      try {
+        const anon = new RemoteClient(server.url);
+        const c = new RemoteClient(server.url, TOKEN);
+        const file = writeProject(dir, "served");
+        const spec = specFromFiles([file], { pipelineDir: [`${dir}/pipelines`], arch: [ARCH] });
+        // No token, or a wrong one: refused, and nothing was queued.
+        for (const client of [anon, new RemoteClient(server.url, "wrong")]) {
+          const err = await client.submit(spec).catch((e) => e as Error);
+          assertStringIncludes(String(err), "401");
+        }
+        assertEquals(await c.list(), []);
+
+        const job = await c.submit(spec);
+        assertEquals(job.status, "queued");
+        let log = "";
+        await c.logs(job.id, (t) => log += t, true);
+        const done = await c.wait(job.id);
+        assertEquals(done.status, "succeeded", `${done.error}\n${log}`);
+        assertStringIncludes(log, "hello from served on the server");
+        assertStringIncludes(log, "succeeded");
+        assertEquals(done.packages, [`${ARCH}/served-1.0.0-r0.apk`]);
+
+        // The artifact over HTTP is the file in the repository, and it holds the job's files.
+        const apk = await c.artifact(done.packages![0]);
+        assertEquals(apk, new Uint8Array(readFileSync(`${dir}/data/repo/${done.packages![0]}`)));
+        const names = await apkContents(`${dir}/data/repo/${done.packages![0]}`);
+        assert(names.includes("usr/share/served/source.txt"), names.join(" "));
+        assert(names.includes("usr/share/greeting"), names.join(" "));
+        assert((await c.artifact(`${ARCH}/APKINDEX.tar.gz`)).length > 0);
+        // The server is an APK repository: the signed index over HTTP resolves the package,
+        // checked with the public key it publishes.
+        const resolved = await runCli([
+          "env",
+          "resolve",
+          "served",
+          "--repository",
+          `${server.url}/repo`,
+          "--keyring",
+          `${server.url}/repo/server.rsa.pub`,
+          "--arch",
+          ARCH,
+          "--no-cache",
+        ]);
+        assertEquals(resolved.code, 0, resolved.stderr);
+        assertStringIncludes(resolved.stdout, "served");
+        // The repository is read-only, and nothing outside it is served.
+        const put = await fetch(`${server.url}/repo/${ARCH}/x.apk`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${TOKEN}` },
+          body: "x",
+        });
+        await put.body?.cancel();
+        assertEquals(put.status, 405);
+        const escape = await fetch(`${server.url}/repo/..%2Fmelange2.db`);
+        await escape.body?.cancel();
+        assertEquals(escape.status, 404);
+
+        // Backends: the one from --buildkit-addr; add and remove need the token.
+        assertEquals((await c.backends()).map((b) => [b.addr, b.maxJobs]), [[ADDR, 2]]);
+        assertStringIncludes(
+          String(await anon.addBackend({ addr: "tcp://127.0.0.1:1" }).catch((e) => e)),
+          "401",
+        );
+        await c.addBackend({ addr: "tcp://127.0.0.1:1", maxJobs: 3 });
+        assertEquals((await c.backends()).length, 2);
+        await c.removeBackend("tcp://127.0.0.1:1");
+        assertEquals((await c.backends()).map((b) => b.addr), [ADDR]);
+
+        // The CLI: submit and follow to the end, then read the same server.
+        const viaCli = await runCli([
+          "remote",
+          "--server",
+          server.url,
+          "--token-file",
+          `${dir}/token`,
+          "submit",
+          writeProject(dir, "cli"),
+          "--pipeline-dir",
+          `${dir}/pipelines`,
+          "--arch",
+          ARCH,
+          "--wait",
+        ]);
+        assertEquals(viaCli.code, 0, viaCli.stderr);
+        assertStringIncludes(viaCli.stderr, "hello from cli on the server");
+        const cliJob = viaCli.stdout.trim();
+        assertEquals((await c.job(cliJob)).packages, [`${ARCH}/cli-1.0.0-r0.apk`]);
+        const listed = await runCli(["remote", "--server", server.url, "list"]);
+        assertEquals(listed.code, 0, listed.stderr);
+        assertStringIncludes(listed.stdout, `${job.id}\tsucceeded\tserved.yaml`);
+        assertStringIncludes(listed.stdout, `${cliJob}\tsucceeded\tcli.yaml`);
+        const status = await runCli(["remote", "--server", server.url, "status", cliJob]);
+        assertEquals(JSON.parse(status.stdout).status, "succeeded");
+        // A bad job is one clear error, and queues nothing.
+        const bad = await c.submit({ files: [{ name: "../x.yaml", content: "" }] }).catch((e) => e);
+        assertStringIncludes(String(bad), "400");
+        assertEquals((await c.list()).length, 2);
+      } finally {
+        await server.stop();
+      }
+    }),
+});
+
+/** Kills the server while the job's step sleeps, starts it again, and checks nothing was lost. */
+async function restartMidBuild(dir: string, extra: string[], again: string[]): Promise<void> {
+  const args = await serverArgs(dir, extra);
+  let server: ServerProcess = await startServer(args);
+  try {
+    const c0 = new RemoteClient(server.url, TOKEN);
+    const quick = await c0.submit(
+      specFromFiles([writeProject(dir, "first")], {
+        pipelineDir: [`${dir}/pipelines`],
+        arch: [ARCH],
+      }),
+    );
+    assertEquals((await c0.wait(quick.id)).status, "succeeded");
+    const slow = await c0.submit(
+      specFromFiles([writeProject(dir, "slow", 6)], {
+        pipelineDir: [`${dir}/pipelines`],
+        arch: [ARCH],
+      }),
+    );
+    await until(c0, slow.id, (j) => j.status === "running");
+    // A crash, not a clean stop: the job stays `running` in the database.
+    await server.stop("SIGKILL");
+    server = await startServer([...args, ...again]);
+    const c = new RemoteClient(server.url, TOKEN);
+    const done = await c.wait(slow.id);
+    assertEquals(done.status, "succeeded", done.error);
+    assertEquals(done.attempts, 2, "taken again after the restart");
+    assertEquals((await c.runs(slow.id)).length, 2);
+    // The finished job is kept as it was.
+    const kept = await c.job(quick.id);
+    assertEquals([kept.status, kept.attempts, kept.packages], [
+      "succeeded",
+      1,
+      [`${ARCH}/first-1.0.0-r0.apk`],
+    ]);
+    let log = "";
+    await c.logs(slow.id, (t) => log += t);
+    assertStringIncludes(log, "attempt 2");
+    assertEquals(done.packages, [`${ARCH}/slow-1.0.0-r0.apk`]);
+  } finally {
+    await server.stop();
+  }
+}
+
+Deno.test({
+  name: "serve with SQLite: a server killed mid-build takes the job again when it restarts",
+  ...needs,
+  fn: () => withTempDir((dir) => restartMidBuild(dir, [], [])),
+});
+
+Deno.test({
+  name: "serve with PostgreSQL: a server killed mid-build; its job is taken again after the lease",
+  ...needs,
+  ignore: !havePostgres,
+  fn: () =>
+    withTempDir((dir) =>
+      withDatabase((url) =>
+        restartMidBuild(dir, ["--database", url, "--lease", "3", "--server-id", "a"], [
+          "--server-id",
+          "b",
+        ])
+      )
+    ),
+});
+
+Deno.test({
+  name: "serve with PostgreSQL: two servers on one database never build the same job twice",
+  ...needs,
+  ignore: !havePostgres,
+  fn: () =>
+    withTempDir((dir) =>
+      withDatabase(async (url) => {
+        const args = await serverArgs(dir, ["--database", url, "--lease", "30"]);
+        const one = await startServer([...args, "--server-id", "one"]);
+        const two = await startServer([...args, "--server-id", "two"]);
+        try {
+          const c = new RemoteClient(one.url, TOKEN);
+          const ids: string[] = [];
+          for (let i = 0; i < 6; i++) {
+            const file = writeProject(dir, `pkg${i}`, 1);
+            const spec = specFromFiles([file], { pipelineDir: [`${dir}/pipelines`], arch: [ARCH] });
+            ids.push((await c.submit(spec)).id);
+          }
+          for (const id of ids) {
+            const done = await c.wait(id);
+            assertEquals(done.status, "succeeded", done.error);
+          }
+          // Each job was taken once, by one server or the other, and never by both.
+          const runs = await c.runs(ids[0]).then(() => Promise.all(ids.map((id) => c.runs(id))));
+          for (const [i, r] of runs.entries()) {
+            assertEquals(r.length, 1, `${ids[i]}: ${JSON.stringify(r)}`);
+          }
+          const started = (log: string) =>
+            new Set([...log.matchAll(/job (\S+) started/g)].map((m) => m[1]));
+          const byOne = started(one.log()), byTwo = started(two.log());
+          assertEquals([...byOne].filter((id) => byTwo.has(id)), [], "no job started on both");
+          assertEquals([...byOne, ...byTwo].sort(), [...ids].sort());
+          console.log(`server one built ${byOne.size} jobs, server two ${byTwo.size}`);
+        } finally {
+          await one.stop();
+          await two.stop();
+        }
+      })
+    ),
+});
