@@ -249,6 +249,50 @@ Deno.test({
     }),
 });
 
+Deno.test({
+  name: "serve: a job of several files builds them in dependency order, whatever their order",
+  ...needs,
+  fn: () =>
+    withTempDir(async (dir) => {
+      const server = await startServer(await serverArgs(dir));
+      try {
+        const c = new RemoteClient(server.url, TOKEN);
+        const base = writeProject(dir, "base");
+        // `top` needs `base` in its build environment, and is submitted first.
+        const top = `${dir}/top.yaml`;
+        writeFileSync(
+          top,
+          buildFile("top").replace("packages: [busybox]", "packages: [busybox, base]")
+            .replace(
+              "  - name: take the source",
+              `  - name: read what base installed
+    runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share/top"
+      cat /usr/share/base/source.txt > "\${{targets.destdir}}/usr/share/top/saw"
+  - name: take the source`,
+            ),
+        );
+        mkdirSync(`${dir}/top`);
+        writeFileSync(`${dir}/top/source.txt`, "source of top\n");
+        const spec = specFromFiles([top, base], {
+          pipelineDir: [`${dir}/pipelines`],
+          arch: [ARCH],
+        });
+        const job = await c.submit(spec);
+        const done = await c.wait(job.id);
+        let log = "";
+        await c.logs(job.id, (t) => log += t, false);
+        assertEquals(done.status, "succeeded", `${done.error}\n${log}`);
+        assertStringIncludes(log, "dependency order");
+        assertEquals(done.packages, [`${ARCH}/base-1.0.0-r0.apk`, `${ARCH}/top-1.0.0-r0.apk`]);
+        const names = await apkContents(`${dir}/data/repo/${ARCH}/top-1.0.0-r0.apk`);
+        assert(names.includes("usr/share/top/saw"), names.join(" "));
+      } finally {
+        await server.stop();
+      }
+    }),
+});
+
 /** Kills the server while the job's step sleeps, starts it again, and checks nothing was lost. */
 async function restartMidBuild(dir: string, extra: string[], again: string[]): Promise<void> {
   const args = await serverArgs(dir, extra);

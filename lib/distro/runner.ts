@@ -6,8 +6,8 @@
  * `<out>/logs/<arch>/<name>.log`, skipped when the content key
  * (contentkey.ts) matches the record of an earlier build.
  */
-import { basename, join, resolve } from "node:path";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { build, type BuildOptions } from "../build/build.ts";
 import { environmentSpec } from "../build/plan.ts";
 import { ProgressWriter, type StepRecord } from "../buildkit/progress.ts";
@@ -41,6 +41,23 @@ export interface RunnerOptions {
 
 /** Names a package provides that others' deferred needs can match. */
 const MATCHABLE = /^(so|cmd|pc):/;
+
+/**
+ * A package's sources as wolfi-os keeps them, and its Makefile names them
+ * with --source-dir: the directory named after the package beside its build
+ * file; without one, an empty workspace. melange's default for one file, the
+ * build file's whole directory, would copy a distribution's checkout into
+ * every one of its builds.
+ */
+export function packageSources(
+  file: string,
+  name: string,
+): { sourceDir?: string; emptyWorkspace?: boolean } {
+  const dir = join(dirname(file), name);
+  return existsSync(dir) && statSync(dir).isDirectory()
+    ? { sourceDir: dir }
+    : { emptyWorkspace: true };
+}
 
 /** The log file of a package. */
 export function logPath(outDir: string, arch: string, name: string): string {
@@ -89,6 +106,7 @@ async function runPackage(
   opts.live?.set(job.id, { steps: writer.steps });
   const result = await build({
     ...base,
+    ...packageSources(pkg.file, pkg.name),
     configFile: pkg.file,
     archs: [job.arch],
     connect: { ...backend.tls, addr: backend.addr },

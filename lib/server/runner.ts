@@ -1,14 +1,19 @@
 /**
  * Running one job: its files, pipelines and sources written to a work
- * directory, then each build file built in order with the single-file build
- * (lib/build/build.ts) on the job's backend, into the server's repository.
- * The server calls this through {@link JobRunner}, so the many-file scheduler
- * can take its place.
+ * directory, then built on the job's backend into the server's repository:
+ * one file with the single-file build (lib/build/build.ts), several in
+ * dependency order with the many-file scheduler (lib/distro), so a job's
+ * `B` needing its `A` gets the `A` just built whatever order they came in.
+ * The server calls this through {@link JobRunner}.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { Buffer } from "node:buffer";
 import { build } from "../build/build.ts";
+import { POOL_DEFAULTS } from "../distro/backends.ts";
+import { buildMany } from "../distro/run.ts";
+import { packageSources } from "../distro/runner.ts";
+import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.ts";
 import type { Backend, Job, JobResult } from "./types.ts";
 
@@ -68,10 +73,14 @@ export const runJob: JobRunner = async (job, backend, ctx) => {
       pending = lines.pop() ?? "";
       lines.forEach((l) => ctx.log(l));
     };
+    if (files.length > 1) {
+      return await runMany(job, backend, ctx, files, pipelines, progressWrite);
+    }
     for (const file of files) {
       ctx.log(`building ${relative(ctx.workDir, file)} on ${backend.addr}`);
       const publicKey = ctx.signingKey ? `${ctx.signingKey}.pub` : undefined;
       const result = await build({
+        ...packageSources(file, packageName(file)),
         configFile: file,
         outDir: ctx.repoDir,
         archs: job.spec.arch ?? (backend.arch.length ? backend.arch : undefined),
@@ -108,4 +117,67 @@ function hasIndex(repo: string): boolean {
     }
   } catch { /* no repository yet */ }
   return false;
+}
+
+/** Several files in dependency order on the job's backend (lib/distro). */
+async function runMany(
+  job: Job,
+  backend: Backend,
+  ctx: RunContext,
+  files: string[],
+  pipelines: string,
+  progressWrite: (text: string) => void,
+): Promise<JobResult> {
+  ctx.log(`building ${files.length} files in dependency order on ${backend.addr}`);
+  const before = new Set(apkFiles(ctx.repoDir));
+  const publicKey = ctx.signingKey ? `${ctx.signingKey}.pub` : undefined;
+  const result = await buildMany({
+    paths: files,
+    archs: job.spec.arch ?? (backend.arch.length ? backend.arch : undefined),
+    pool: {
+      ...POOL_DEFAULTS,
+      backends: [{
+        addr: backend.addr,
+        arch: "*",
+        labels: backend.labels,
+        maxJobs: backend.maxJobs,
+      }],
+    },
+    base: {
+      outDir: ctx.repoDir,
+      pipelineDirs: existsSync(pipelines) ? [pipelines] : [],
+      keyringAppend: publicKey && existsSync(publicKey) ? [publicKey] : [],
+      signingKey: ctx.signingKey,
+    },
+    keepGoing: true,
+    signal: ctx.signal,
+    display: { mode: "plain", write: progressWrite },
+  });
+  progressWrite(result.table + "\n");
+  const packages = apkFiles(ctx.repoDir).filter((f) => !before.has(f));
+  const bad = result.results.filter((r) => r.status === "failed" || r.status === "skipped");
+  if (!bad.length) return { status: "succeeded", packages };
+  const error = bad.map((r) => `${r.name} ${r.status}${r.reason ? `: ${r.reason}` : ""}`)
+    .join("; ");
+  return { status: "failed", error, packages };
+}
+
+/** The repository's packages, as `<arch>/<file>.apk`. */
+function apkFiles(repo: string): string[] {
+  const out: string[] = [];
+  try {
+    for (const arch of Deno.readDirSync(repo)) {
+      if (!arch.isDirectory) continue;
+      for (const f of Deno.readDirSync(join(repo, arch.name))) {
+        if (f.isFile && f.name.endsWith(".apk")) out.push(`${arch.name}/${f.name}`);
+      }
+    }
+  } catch { /* no repository yet */ }
+  return out.sort();
+}
+
+/** The package a job's build file names (its sources are `<name>/` beside it). */
+function packageName(file: string): string {
+  const name = (parseYaml(readFileSync(file, "utf8")) as any)?.package?.name;
+  return typeof name === "string" ? name : "";
 }
