@@ -141,7 +141,7 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       // A repository made by this writer (the shared one may predate it).
-      const { repository, publicKey } = await ensureLocalRepo(`${dir}/repo`, () => {});
+      const { repository, publicKey } = await ensureLocalRepo(`${dir}/repo`, () => {}, [ARCH]);
       const packages = ["busybox", "glibc", "build-base", "go", "ca-certificates-bundle"];
       const res = await apko([
         "build",
