@@ -99,6 +99,20 @@ export function startTrace(file: string): { span: Span; write: () => void } {
   return { span: tracer.root("build"), write: () => write(tracer.lines()) };
 }
 
+/** The variables melange's QEMU runner reads (pkg/container/qemu_runner.go). */
+const QEMU_RUNNER_VARIABLES = [
+  "QEMU_KERNEL_IMAGE",
+  "QEMU_KERNEL_MODULES",
+  "QEMU_KERNEL_CMDLINE",
+  "QEMU_BASE_INITRAMFS",
+  "QEMU_ADDITIONAL_PACKAGES",
+  "QEMU_DISKS_PATH",
+  "QEMU_NET_CIDR",
+  "QEMU_DNS_SEARCH",
+  "QEMU_VIRTIOFS_PATH",
+  "QEMU_USE_VIRTIOFS",
+];
+
 /** melange's runner names; any is accepted (steps always run on BuildKit), others refused. */
 function runner(v: string): string {
   if (["bubblewrap", "docker", "qemu"].includes(v)) return v;
@@ -130,10 +144,17 @@ export function runOptions(
   signal: AbortSignal,
 ): RunOptions {
   httpAuthFromEnv(); // a malformed HTTP_AUTH is refused before anything runs
-  if (opts.runner && opts.logLevel !== "warn" && opts.logLevel !== "error") {
+  const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
+  if (opts.runner && !quiet) {
     console.error(`--runner ${opts.runner}: melange2 runs every step on BuildKit`);
   }
-  const quiet = opts.logLevel === "warn" || opts.logLevel === "error";
+  const qemu = QEMU_RUNNER_VARIABLES.filter((v) => Deno.env.get(v) !== undefined);
+  if (qemu.length && !quiet) {
+    console.error(
+      `${qemu.join(", ")}: settings of melange's QEMU runner, unused (melange2 runs every step ` +
+        `on BuildKit)`,
+    );
+  }
   return {
     configFile: file,
     archs: opts.arch,

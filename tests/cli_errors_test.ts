@@ -213,9 +213,15 @@ Deno.test("build flags with bad values are refused before anything runs", async 
       "--dump-llb",
       `${dir}/hello.pb`,
       ...common,
-    ]);
+    ], { env: { QEMU_KERNEL_IMAGE: "/boot/vmlinuz", QEMU_USE_VIRTIOFS: "1" } });
     assertEquals(docker.code, 0, docker.stderr);
     assertStringIncludes(docker.stderr, "--runner docker: melange2 runs every step on BuildKit\n");
+    // melange's QEMU runner settings are said to be unused, not silently dropped.
+    assertStringIncludes(
+      docker.stderr,
+      "QEMU_KERNEL_IMAGE, QEMU_USE_VIRTIOFS: settings of melange's QEMU runner, unused " +
+        "(melange2 runs every step on BuildKit)\n",
+    );
     const level = await runCli(["build", hello, "--log-level", "loud", ...common]);
     assertStringIncludes(
       level.stderr,

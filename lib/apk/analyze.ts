@@ -8,6 +8,7 @@
 import { posix } from "node:path";
 import { readElf } from "./elf.ts";
 import { parsePkgConfig } from "./pkgconfig.ts";
+import { type ShlibContext, shlibVersion } from "./shlibver.ts";
 
 /** A file in the tree being analyzed. */
 export interface AnalysisEntry {
@@ -47,6 +48,11 @@ export interface AnalysisTarget {
   relatives?: AnalysisTree[];
   /** The file's explicit runtime dependencies (some generators defer to them). */
   explicitRuntime?: string[];
+  /**
+   * Set when `MELANGE_VERSIONED_SHLIB_DEPENDS` is: `so:` dependencies also get
+   * `so-ver:` ones (lib/apk/shlibver.ts). Left out for `no-versioned-shlib-deps`.
+   */
+  shlibs?: ShlibContext;
 }
 
 const LIB_DIRS = ["lib/", "usr/lib/", "lib64/", "usr/lib64/"];
@@ -140,7 +146,7 @@ function sharedObjects(
   g: Generated,
 ) {
   for (const e of t.tree.entries) {
-    if (e.kind === "symlink" && e.path.includes(".so")) symlinkSoname(e, relatives, libDirs, g);
+    if (e.kind === "symlink" && e.path.includes(".so")) symlinkSoname(t, e, relatives, libDirs, g);
     if (e.kind !== "file" && e.kind !== "symlink") continue;
     const magic = headOf(t.tree, e.path, 4);
     if (!ELF_MAGIC.every((b, i) => magic[i] === b)) continue;
@@ -150,7 +156,7 @@ function sharedObjects(
     if (elf.interpreter) {
       g.runtime.push(`so:${posix.basename(elf.interpreter)}`.replace("so:ld-musl", "so:libc.musl"));
     }
-    for (const lib of elf.needed) if (lib.includes(".so.")) g.runtime.push(`so:${lib}`);
+    for (const lib of elf.needed) if (lib.includes(".so.")) needs(t, lib, g);
     const base = posix.basename(e.path);
     if (!elf.interpreter || base.includes(".so.") || base.endsWith(".so")) {
       for (const soname of elf.soname) {
@@ -161,8 +167,16 @@ function sharedObjects(
   }
 }
 
+/** `so:lib`, and with versioned shlib dependencies on, `so-ver:lib>=version` when one is found. */
+function needs(t: AnalysisTarget, lib: string, g: Generated) {
+  g.runtime.push(`so:${lib}`);
+  const version = t.shlibs ? shlibVersion(t.shlibs, lib, t.version) : "";
+  if (version) g.runtime.push(`so-ver:${lib}>=${version}`);
+}
+
 /** A `.so` symlink makes the package depend on its target's soname (the target may be in a relative). */
 function symlinkSoname(
+  t: AnalysisTarget,
   e: AnalysisEntry,
   relatives: AnalysisTree[],
   libDirs: string[],
@@ -174,7 +188,7 @@ function symlinkSoname(
       const path = posix.join(dir, real);
       const data = tree.read(path);
       if (!data) continue;
-      for (const soname of readElf(data)?.soname ?? []) g.runtime.push(`so:${soname}`);
+      for (const soname of readElf(data)?.soname ?? []) needs(t, soname, g);
       return;
     }
   }
@@ -258,6 +272,8 @@ export interface AnalysisOptions {
   noProvides?: boolean;
   noDepends?: boolean;
   noCommands?: boolean;
+  /** `no-versioned-shlib-deps`: no `so-ver:` dependencies even with the variable set. */
+  noVersionedShlibDeps?: boolean;
 }
 
 /** The final dependencies: melange's merge of the file's own with what was generated. */
@@ -283,7 +299,12 @@ export function mergeDependencies(
   return { runtime: allRuntime, provides: allProvides, vendored: generated.vendored };
 }
 
+/**
+ * melange's removeSelfProvidedDeps. Like it, a `so-ver:` dependency loses its
+ * `>=version` on the way through, kept or not: .PKGINFO gets `so-ver:lib`.
+ */
 function withoutProvided(runtime: string[], provided: string[]): string[] {
   const names = new Set(provided.map((p) => p.split("=")[0]));
-  return runtime.filter((d) => !names.has(d.startsWith("so-ver:") ? d.split(">=")[0] : d));
+  return runtime.map((d) => d.startsWith("so-ver:") ? d.split(">=")[0] : d)
+    .filter((d) => !names.has(d));
 }

@@ -22,7 +22,7 @@ import {
   type RepositoryPackage,
 } from "./repository.ts";
 import { openApk } from "./apkfile.ts";
-import { resolve, universe } from "./resolve.ts";
+import { type PackageUniverse, resolve, universe } from "./resolve.ts";
 import type { Keyring } from "./signature.ts";
 
 /** What an environment is made of. */
@@ -49,6 +49,8 @@ export interface ResolvedEnvironment {
   /** In install order. */
   packages: RepositoryPackage[];
   keyring: Keyring;
+  /** Everything the indexes offer (melange's resolver for versioned shlib dependencies). */
+  universe: PackageUniverse;
 }
 
 /** Loads keys and indexes and resolves the requested packages. */
@@ -72,8 +74,9 @@ export async function resolveEnvironment(spec: EnvironmentSpec): Promise<Resolve
       })
     ),
   );
-  const packages = resolve(universe(indexes, spec.arch), spec.packages);
-  return { packages, keyring };
+  const u = universe(indexes, spec.arch);
+  const packages = resolve(u, spec.packages);
+  return { packages, keyring, universe: u };
 }
 
 /** A digest of everything that decides an environment's contents. */

@@ -33,6 +33,7 @@ import {
   signatureMember,
   type SigningKey,
 } from "./signature.ts";
+import type { ShlibContext } from "./shlibver.ts";
 import { type TarEntry, writeTar } from "./tar.ts";
 import {
   type EntryMetadata,
@@ -77,6 +78,8 @@ export interface PackageSpec {
     replacesPriority?: number | string;
   };
   options?: AnalysisOptions;
+  /** Set when `MELANGE_VERSIONED_SHLIB_DEPENDS` is (lib/apk/shlibver.ts). */
+  shlibs?: ShlibContext;
   scriptlets?: Scriptlets;
   /** Purl namespace for the SBOM and, when given, the `maintainer` of `.PKGINFO` (as melange). */
   namespace?: string;
@@ -125,6 +128,7 @@ export async function writePackage(
     tree,
     relatives: relatives ?? [tree],
     explicitRuntime: spec.dependencies?.runtime,
+    shlibs: spec.options?.noVersionedShlibDeps ? undefined : spec.shlibs,
   });
   const deps = mergeDependencies(spec.dependencies ?? {}, generated, spec.options);
 

@@ -185,10 +185,11 @@ async function buildArch(
 ): Promise<string[] | undefined> {
   const log = opts.log ?? (() => {});
   const sourceDateEpoch = opts.sourceDateEpoch ?? buildEpoch(opts.buildDate);
+  const graphPackages = [compiled.package.name, ...compiled.subpackages.map((s) => s.name)];
   const env = await traced(
     opts.trace,
     "buildGuest",
-    () => prepareEnvironment(environmentSpec(compiled, arch, opts), log),
+    () => prepareEnvironment(environmentSpec(compiled, arch, opts), log, graphPackages),
   );
   const steps = buildSteps(compiled, sourceDateEpoch);
   const source = buildSource({
@@ -214,7 +215,7 @@ async function buildArch(
   );
   const graph = buildGraph({
     steps,
-    packages: [compiled.package.name, ...compiled.subpackages.map((s) => s.name)],
+    packages: graphPackages,
     user: compiled.environment.accounts?.["run-as"] || undefined,
     debug: opts.debug,
     privileged: opts.privileged,
@@ -313,6 +314,7 @@ async function buildArch(
         commit: opts.gitCommit,
         config: configRef(opts),
         dependencyLog: opts.dependencyLog,
+        shlibs: env.shlibs,
         provenance: opts.generateProvenance
           ? { started: opts.started, builderVersion: opts.builderVersion ?? "unknown" }
           : undefined,

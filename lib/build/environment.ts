@@ -13,6 +13,7 @@ import {
   installEnvironment,
   resolveEnvironment,
 } from "../apk/environment.ts";
+import { type ShlibContext, shlibContext, versionedShlibDependsEnabled } from "../apk/shlibver.ts";
 import { cacheDir } from "../buildkit/identity.ts";
 import { withContext } from "../errors.ts";
 
@@ -24,6 +25,11 @@ export interface PreparedEnvironment {
   digest: string;
   /** `name-version` of each installed package, in install order. */
   packages: string[];
+  /**
+   * Versioned shlib dependencies for the packages named by `prepareEnvironment`'s
+   * `building`, when `MELANGE_VERSIONED_SHLIB_DEPENDS` is set (else undefined).
+   */
+  shlibs?: ShlibContext;
 }
 
 /** Where prepared environments are kept. */
@@ -31,16 +37,24 @@ export function environmentsDir(): string {
   return join(cacheDir(), "environments");
 }
 
-/** Resolves and (unless already there) installs the environment `spec` describes. */
+/**
+ * Resolves and (unless already there) installs the environment `spec` describes;
+ * `building` names the packages a build makes in it.
+ */
 export async function prepareEnvironment(
   spec: EnvironmentSpec,
   log: (line: string) => void = () => {},
+  building?: string[],
 ): Promise<PreparedEnvironment> {
   const resolved = await resolveEnvironment(spec);
+  // Built here, while the indexes are at hand, only when melange's variable asks for it.
+  const shlibs = building && versionedShlibDependsEnabled()
+    ? shlibContext(resolved.universe, resolved.packages, building)
+    : undefined;
   const digest = environmentDigest(resolved, spec);
   const packages = resolved.packages.map((p) => `${p.name}-${p.version}`);
   const root = join(environmentsDir(), digest.replace(/^sha256:/, ""));
-  if (existsSync(root)) return { root, digest, packages };
+  if (existsSync(root)) return { root, digest, packages, shlibs };
   log(`installing ${packages.length} packages into the build environment`);
   mkdirSync(environmentsDir(), { recursive: true });
   const tmp = `${root}.tmp-${crypto.randomUUID().slice(0, 8)}`;
@@ -53,5 +67,5 @@ export async function prepareEnvironment(
     rmSync(tmp, { recursive: true, force: true });
     throw withContext(`installing the build environment (${spec.arch})`, err);
   }
-  return { root, digest, packages };
+  return { root, digest, packages, shlibs };
 }

@@ -23,6 +23,7 @@ import { textProblem } from "../config/validate.ts";
 import { readRegularFile } from "../readfile.ts";
 import { outDirError } from "./outdir.ts";
 import { UserError } from "../errors.ts";
+import type { ShlibContext } from "../apk/shlibver.ts";
 
 /** Options of {@link packageOutputs}. */
 export interface PackagingOptions {
@@ -60,6 +61,8 @@ export interface PackagingOptions {
   dependencyLog?: string;
   /** melange's --generate-provenance: write `<name>-<version>.attest.tar.gz` beside each APK. */
   provenance?: { started: Date; builderVersion: string };
+  /** Versioned shlib dependencies, when `MELANGE_VERSIONED_SHLIB_DEPENDS` is set. */
+  shlibs?: ShlibContext;
 }
 
 /** The entries under `<name>/` of an export, by their path inside it. */
@@ -109,7 +112,7 @@ export async function packageOutputs(
   }).map((spec) => ({
     dir: childPath(staging, spec.name),
     // melange's bootstrap builds: each package is its own origin.
-    spec: opts.stripOriginName ? { ...spec, origin: spec.name } : spec,
+    spec: { ...spec, ...(opts.stripOriginName ? { origin: spec.name } : {}), shlibs: opts.shlibs },
     metadata: opts.exported ? metadataUnder(opts.exported, spec.name) : undefined,
   }));
   const made = await writePackages(items, {
@@ -331,6 +334,7 @@ function optionsOf(o: any): PackageSpec["options"] {
     noProvides: o?.noProvides ?? o?.["no-provides"] ?? false,
     noDepends: o?.noDepends ?? o?.["no-depends"] ?? false,
     noCommands: o?.noCommands ?? o?.["no-commands"] ?? false,
+    noVersionedShlibDeps: o?.noVersionedShlibDeps ?? o?.["no-versioned-shlib-deps"] ?? false,
   };
 }
 
