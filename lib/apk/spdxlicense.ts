@@ -6,7 +6,9 @@
  * originals are returned too.
  */
 import { createHash } from "node:crypto";
-import parse from "spdx-expression-parse";
+import { isSpdxExpression } from "./spdxexpr.ts";
+
+export { isSpdxExpression };
 
 /** A `LicenseRef-` made from a license that is not SPDX, and the text it stands for. */
 export interface LicenseRef {
@@ -19,16 +21,6 @@ export interface DeclaredLicense {
   /** `NOASSERTION` when no license is known. */
   expression: string;
   refs: LicenseRef[];
-}
-
-/** Whether `license` parses as an SPDX license expression against the license list. */
-export function isSpdxExpression(license: string): boolean {
-  try {
-    parse(license);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
