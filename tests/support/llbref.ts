@@ -34,7 +34,9 @@ export async function goMarshal(descs: Description[]): Promise<GoResult[]> {
     writer.write(new TextEncoder().encode(input)).then(() => writer.close()),
   ]);
   if (!out.success) throw new Error(`llbref failed: ${new TextDecoder().decode(out.stderr)}`);
-  const lines = new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+  // One line per description; an empty graph's definition is an empty line,
+  // so only the final newline goes (trimming would drop trailing empty answers).
+  const lines = new TextDecoder().decode(out.stdout).replace(/\n$/, "").split("\n");
   if (lines.length !== descs.length) {
     throw new Error(`llbref answered ${lines.length} of ${descs.length} descriptions`);
   }
