@@ -330,7 +330,8 @@ export function hostileCases(): HostileCase[] {
     symlinkSync("/dev/zero", join(dir, "zero.yaml"));
     return join(dir, "zero.yaml");
   }, /not a regular file/);
-  notFile("a directory", (dir) => dir, /is a directory|not a regular file|no such file/);
+  // A directory is a set of build files to `build` (issue 22): an empty one says it has none.
+  notFile("a directory", (dir) => dir, /no build files \(\*\.yaml\) in this directory/);
   notFile("missing file", (dir) => join(dir, "absent.yaml"), /no such file/);
   notFile("over 16 MiB", (dir) => {
     writeFileSync(join(dir, "big.yaml"), new Uint8Array((16 << 20) + 10).fill(0x20));
