@@ -62,7 +62,7 @@ for (const columns of [70, 160]) {
         const session = `melange2-${crypto.randomUUID().slice(0, 8)}`;
         const deno = Deno.execPath();
         const cmd = `cd ${dir} && ${deno} run -A ${repoPath("main.ts")} build demo.yaml ` +
-          `--out-dir ${dir}/packages; echo EXIT:$?; sleep 60`;
+          `--arch host --out-dir ${dir}/packages; echo EXIT:$?; sleep 60`;
         await sh(`tmux new-session -d -s ${session} -x ${columns} -y 40 '${cmd}'`);
         try {
           const during = await waitFor(session, /=> => # tick [3-9]/, 120);
