@@ -8,9 +8,9 @@
  * JSON packages, which `deno bundle` (the release binary and the image)
  * cannot resolve; the lists themselves are the npm packages' JSON files.
  */
-import licenseIds from "npm:spdx-license-ids@3.0.24/index.json" with { type: "json" };
-import deprecatedIds from "npm:spdx-license-ids@3.0.24/deprecated.json" with { type: "json" };
-import exceptionIds from "npm:spdx-exceptions@2.5.0/index.json" with { type: "json" };
+import licenseIds from "spdx-license-ids/index.json" with { type: "json" };
+import deprecatedIds from "spdx-license-ids/deprecated.json" with { type: "json" };
+import exceptionIds from "spdx-exceptions/index.json" with { type: "json" };
 
 const LICENSES = new Set<string>([...licenseIds, ...deprecatedIds]);
 const EXCEPTIONS = new Set<string>(exceptionIds);
