@@ -8,41 +8,7 @@ import { withTempDir } from "./support/tmp.ts";
 import { SqliteStore } from "../lib/server/store_sqlite.ts";
 import { PostgresStore } from "../lib/server/store_postgres.ts";
 import type { Store } from "../lib/server/types.ts";
-import pg from "pg";
-
-const POSTGRES = Deno.env.get("MELANGE2_POSTGRES") ??
-  "postgres://melange2:melange2@127.0.0.1:5432/melange2";
-
-async function postgresAnswers(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const havePostgres = await postgresAnswers();
-if (!havePostgres) {
-  console.log(`note: no PostgreSQL at ${POSTGRES}; bash scripts/setup.sh starts one`);
-}
-
-/** A fresh database on the set-up's PostgreSQL, dropped afterwards. */
-async function withDatabase(fn: (url: string) => Promise<void>): Promise<void> {
-  const name = `melange2_test_${crypto.randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: POSTGRES });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(POSTGRES);
-    url.pathname = `/${name}`;
-    await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
+import { havePostgres, withDatabase } from "./support/postgres.ts";
 
 const spec = (n: number) => ({ files: [{ name: `p${n}.yaml`, content: `# ${n}` }] });
 

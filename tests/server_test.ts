@@ -12,49 +12,16 @@ import { RemoteClient } from "../lib/server/client.ts";
 import { specFromFiles } from "../cli/remote.ts";
 import type { Job } from "../lib/server/types.ts";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import pg from "pg";
+import { havePostgres as postgresUp, withDatabase } from "./support/postgres.ts";
 
 const { localRepo, makeKey, apkContents } = haveDaemon
   ? await import("./support/build.ts")
   : ({} as typeof import("./support/build.ts"));
 
-const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
-const POSTGRES = Deno.env.get("MELANGE2_POSTGRES") ??
-  "postgres://melange2:melange2@127.0.0.1:5432/melange2";
 const TOKEN = "s3cret-token";
 const needs = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
-
-/** Whether PostgreSQL answers (the tests that need it are ignored otherwise, with a note). */
-async function postgresAnswers(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const havePostgres = haveDaemon && await postgresAnswers();
-if (!havePostgres) {
-  console.log(`note: no PostgreSQL at ${POSTGRES}; bash scripts/setup.sh starts one`);
-}
-
-/** A fresh database on the set-up's PostgreSQL for one test, dropped afterwards. */
-async function withDatabase(fn: (url: string) => Promise<void>): Promise<void> {
-  const name = `melange2_test_${crypto.randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: POSTGRES });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(POSTGRES);
-    url.pathname = `/${name}`;
-    await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
+const havePostgres = haveDaemon && postgresUp;
+const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
 
 /** A package whose step prints a line, reads its source and a pipeline, and may sleep first. */
 function buildFile(name: string, sleep = 0): string {
