@@ -58,7 +58,7 @@ if (import.meta.main) {
   relaunchWithV8Flags(Deno.args);
   // A plain `compile` starts without the command-line library.
   if (Deno.args[0] === "compile") {
-    const code = (await import("./cli/compile.ts")).compileFast(Deno.args.slice(1));
+    const code = await (await import("./cli/compile.ts")).compileFast(Deno.args.slice(1));
     if (code !== false) Deno.exit(code);
   }
   try {

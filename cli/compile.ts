@@ -6,7 +6,10 @@
  */
 import type { Command } from "commander";
 import { hostArch } from "../lib/build/arch.ts";
-import { compileSync, loadConfigSync } from "../lib/config/mod.ts";
+// Not lib/config/mod.ts, which loads the regexp engine whether or not a file needs it.
+import { compileSync } from "../lib/config/compile.ts";
+import { loadGoRegexp } from "../lib/config/goregexp.ts";
+import { loadConfigSync } from "../lib/config/load.ts";
 import { pipelineLoader } from "../lib/config/pipelines.ts";
 import { UserError } from "../lib/errors.ts";
 import { action, report } from "./run.ts";
@@ -70,7 +73,10 @@ export interface CompileFilesOptions {
  * Compiles every file; each one's document, in order. All of them or none:
  * the errors of every file that fails are one UserError.
  */
-export function compileFiles(files: string[], opts: CompileFilesOptions): string[] {
+export async function compileFiles(
+  files: string[],
+  opts: CompileFilesOptions,
+): Promise<string[]> {
   // One loader for the run: every file reads the same pipeline files.
   const loader = pipelineLoader(opts.pipelineDirs);
   const docs: string[] = [];
@@ -78,6 +84,7 @@ export function compileFiles(files: string[], opts: CompileFilesOptions): string
   for (const file of files) {
     try {
       const config = loadConfigSync(file, { varsFile: opts.varsFile, envFile: opts.envFile });
+      if (config.data["var-transforms"]?.length) await loadGoRegexp();
       const compiled = compileSync(config, { arch: opts.arch, loader });
       docs.push(stableJson(compiled, opts.format === "jsonl" ? 0 : 2) + "\n");
     } catch (err) {
@@ -139,7 +146,7 @@ export function plainCompileArgs(args: string[]): CompileArgs | undefined {
 }
 
 /** Runs `compile` with parsed options. */
-function runCompile(opts: CompileArgs): void {
+async function runCompile(opts: CompileArgs): Promise<void> {
   const format = opts.outputFormat;
   if (format !== "json" && format !== "jsonl") {
     throw new UserError(`--output-format: expected json or jsonl, got "${format}"`);
@@ -154,7 +161,7 @@ function runCompile(opts: CompileArgs): void {
       seen.set(names[i], f);
     });
   }
-  const docs = compileFiles(files, {
+  const docs = await compileFiles(files, {
     arch: opts.arch ?? hostArch(),
     pipelineDirs: opts.pipelineDir ?? [],
     varsFile: opts.varsFile,
@@ -175,11 +182,11 @@ function runCompile(opts: CompileArgs): void {
  * of a one-file compile's time): returns false, having done nothing, when
  * the arguments are not plain; otherwise compiles and returns the exit code.
  */
-export function compileFast(args: string[]): number | false {
+export async function compileFast(args: string[]): Promise<number | false> {
   const opts = plainCompileArgs(args);
   if (!opts) return false;
   try {
-    runCompile(opts);
+    await runCompile(opts);
     return 0;
   } catch (err) {
     return report(err);
@@ -204,7 +211,7 @@ export function register(program: Command): void {
     .option("--env-file <file>", "file of KEY=VALUE lines added to the build environment")
     .option("--output-format <format>", "json (indented) or jsonl (one line per file)", "json")
     .option("--out-dir <dir>", "write NAME.json for each NAME.yaml here instead of printing")
-    .action(action((paths: string[], opts: Record<string, any>) => {
-      runCompile({ ...opts, paths } as CompileArgs);
+    .action(action(async (paths: string[], opts: Record<string, any>) => {
+      await runCompile({ ...opts, paths } as CompileArgs);
     }));
 }

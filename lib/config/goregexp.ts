@@ -5,8 +5,20 @@
  * time linear in the input, so a pattern such as `(a+)+$` cannot make a
  * build file hang. The replacement is Go's template syntax, where `$1x`
  * names the group "1x".
+ *
+ * re2js is loaded by {@link loadGoRegexp}, not imported statically: most
+ * build files have no var-transforms, and importing it costs a one-file
+ * `compile` about 6 ms. lib/config/mod.ts loads it for every user of the
+ * module; `melange2 compile` only when a file has var-transforms.
  */
-import { RE2JS } from "re2js";
+import type { RE2JS } from "re2js";
+
+let engine: typeof RE2JS | undefined;
+
+/** Loads the regexp engine (once); {@link goReplaceAll} needs it. */
+export async function loadGoRegexp(): Promise<void> {
+  engine ??= (await import("re2js")).RE2JS;
+}
 
 /** Go's `extract`: a group name after `$` (word characters, or braced). */
 function extract(t: string): { name: string; num: number; rest: string } | undefined {
@@ -52,8 +64,9 @@ function expand(template: string, group: (num: number, name: string) => string):
 
 /** Compiles a Go regexp; throws naming the pattern on syntax errors. */
 function compileGo(pattern: string): RE2JS {
+  if (!engine) throw new Error("internal: var-transforms compiled before loadGoRegexp()");
   try {
-    return RE2JS.compile(pattern);
+    return engine.compile(pattern);
   } catch (err) {
     const shown = pattern.length > 80 ? `${pattern.slice(0, 80)}...` : pattern;
     const why = (err as Error).message.slice(0, 200);

@@ -6,6 +6,12 @@
  * architecture and the result keeps the list; `buildsFor` tells the build
  * and test commands whether to skip that architecture, as melange does.
  */
+import { loadGoRegexp } from "./goregexp.ts";
+
+// Compiling var-transforms needs the regexp engine, loaded once here for
+// every user of this module (`melange2 compile` loads it only when needed).
+await loadGoRegexp();
+
 export { compile, type CompileOptions, compileSync } from "./compile.ts";
 export {
   type Config,
@@ -15,4 +21,5 @@ export {
   type LoadOptions,
 } from "./load.ts";
 export { buildsFor, normalizeArch } from "./arch.ts";
+export { loadGoRegexp } from "./goregexp.ts";
 export type * from "./types.ts";

@@ -6,7 +6,8 @@
  * aliases and `<<` merge keys are expanded here, with a limit against
  * alias bombs.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
+import { YAML } from "../yamlmod.ts";
+const { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } = YAML;
 import { UserError } from "../errors.ts";
 
 /** Where a node starts (1-based). */
