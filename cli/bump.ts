@@ -10,7 +10,8 @@ import type { Command } from "commander";
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { isMap, isScalar, isSeq, parseDocument, Scalar, type YAMLMap } from "yaml";
+import type { YAMLMap } from "yaml";
+import { YAML } from "../lib/yamlmod.ts";
 import { hostArch } from "../lib/build/arch.ts";
 import { download, isUrl } from "../lib/apk/fetch.ts";
 import { loadConfig } from "../lib/config/mod.ts";
@@ -18,6 +19,8 @@ import { baseVars } from "../lib/config/compile.ts";
 import { substitute } from "../lib/config/subst.ts";
 import { fsErrorText, UserError } from "../lib/errors.ts";
 import { action } from "./run.ts";
+
+const { isMap, isScalar, isSeq, parseDocument, Scalar } = YAML;
 
 /** The steps of a pipeline, nested ones included, that `uses` the given pipeline. */
 function stepsUsing(node: unknown, uses: string): YAMLMap[] {

@@ -7,7 +7,7 @@
  * directory as it was.
  */
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { stringify } from "yaml";
+import { YAML } from "../yamlmod.ts";
 import { type PackageSpec, writePackages } from "../apk/package.ts";
 import type { ConfigFileRef } from "../apk/sbom.ts";
 import { writeAttestations } from "./provenance.ts";
@@ -24,6 +24,8 @@ import { readRegularFile } from "../readfile.ts";
 import { outDirError } from "./outdir.ts";
 import { UserError } from "../errors.ts";
 import type { ShlibContext } from "../apk/shlibver.ts";
+
+const { stringify } = YAML;
 
 /** Options of {@link packageOutputs}. */
 export interface PackagingOptions {

@@ -36,9 +36,30 @@ function parsed(text: string, source: string): any {
   return v.value ?? {};
 }
 
+/**
+ * The names in a directory, or none when it is missing: a pipeline is
+ * looked for in every --pipeline-dir before the built-in library, and a
+ * failed stat per miss (an exception each) cost more than one listing.
+ */
+function listing(cache: Map<string, Set<string>>, dir: string): Set<string> {
+  let names = cache.get(dir);
+  if (names) return names;
+  names = new Set();
+  try {
+    for (const e of Deno.readDirSync(dir)) names.add(e.name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
+      throw new UserError(`reading pipeline directory ${dir}: ${(err as Error).message}`);
+    }
+  }
+  cache.set(dir, names);
+  return names;
+}
+
 /** Loads pipelines by name, remembering what it loaded. */
 export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
   const cache = new Map<string, PipelineFile>();
+  const listings = new Map<string, Set<string>>();
   return (name) => {
     const hit = cache.get(name);
     if (hit) return hit;
@@ -50,14 +71,9 @@ export function pipelineLoader(dirs: string[]): (name: string) => PipelineFile {
     for (const dir of dirs) {
       // As path.join would: "" is the current directory, "/" the root.
       const file = dir === "" ? `${name}.yaml` : `${dir.replace(/\/+$/, "")}/${name}.yaml`;
-      try {
-        Deno.statSync(file);
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-          continue;
-        }
-        throw new UserError(`reading pipeline ${file}: ${(err as Error).message}`);
-      }
+      const slash = file.lastIndexOf("/");
+      const parent = slash < 0 ? "." : slash === 0 ? "/" : file.slice(0, slash);
+      if (!listing(listings, parent).has(file.slice(slash + 1))) continue;
       // A regular file of a bounded size, in UTF-8, like every other input.
       text = readInputText(file, "pipeline ");
       source = file;

@@ -3,8 +3,10 @@
  * rewritten from the confident detections, the rest of the file (comments,
  * order, style) left as it was.
  */
-import { parseDocument } from "yaml";
+import { YAML } from "../yamlmod.ts";
 import { CONFIDENT, type DetectedLicense } from "./check.ts";
+
+const { parseDocument } = YAML;
 
 /**
  * The file's text with `package.copyright` replaced: `flat`, one
