@@ -33,8 +33,8 @@ async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   }
 }
 
-/** Go melange, built once from the module proxy. */
-async function melangeBinary(): Promise<string> {
+/** Go melange, built once from the module proxy (into $MELANGE2_TOOLS/bench). */
+export async function melangeBinary(): Promise<string> {
   const dir = join(tools, "bench", `melange-${MELANGE_VERSION}`);
   const bin = join(dir, "melange");
   if (existsSync(bin)) return bin;
