@@ -120,7 +120,9 @@ export function register(program: Command): void {
     .option("--wait", "follow the log until the job ends; fail when it fails")
     .action(action(async (files: string[], opts: Record<string, any>, cmd: Command) => {
       const c = client(cmd);
-      const job = await c.submit(specFromFiles(files, { ...opts, labels: parseLabels(opts.label) }));
+      const job = await c.submit(
+        specFromFiles(files, { ...opts, labels: parseLabels(opts.label) }),
+      );
       console.log(job.id);
       // Queued for good reason, but the user should know now rather than wait in silence.
       if (job.waiting) console.error(`note: job ${job.id} waits: ${job.waiting}`);

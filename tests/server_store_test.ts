@@ -68,7 +68,13 @@ async function behaves(store: Store): Promise<void> {
   // Backends: added, replaced by address (with TLS files), removed.
   await store.putBackend({ addr: "tcp://x:1", arch: "*", maxJobs: 0, labels: {} });
   const tls = { tlsCaCert: "/etc/ca.pem", tlsServerName: "bk" };
-  await store.putBackend({ addr: "tcp://x:1", arch: "x86_64", maxJobs: 4, labels: { a: "b" }, tls });
+  await store.putBackend({
+    addr: "tcp://x:1",
+    arch: "x86_64",
+    maxJobs: 4,
+    labels: { a: "b" },
+    tls,
+  });
   await store.putBackend({ addr: "unix:///run/b.sock", arch: "*", maxJobs: 0, labels: {} });
   assertEquals(await store.listBackends(), [
     { addr: "tcp://x:1", arch: "x86_64", maxJobs: 4, labels: { a: "b" }, tls },
@@ -107,7 +113,11 @@ async function claimsByBackend(store: Store): Promise<void> {
   assertEquals(await store.retryJob(big.id, "other", ["tcp://big:1"]), false);
   assert(await store.retryJob(big.id, "s", ["tcp://big:1"]));
   const back = await store.getJob(big.id);
-  assertEquals([back?.status, back?.failedOn, back?.server], ["queued", ["tcp://big:1"], undefined]);
+  assertEquals([back?.status, back?.failedOn, back?.server], [
+    "queued",
+    ["tcp://big:1"],
+    undefined,
+  ]);
   const retried = await store.claimJob("s", "tcp://big:2", (q) => q.failedOn.length === 1);
   assertEquals([retried?.id, retried?.attempts, retried?.failedOn], [big.id, 2, ["tcp://big:1"]]);
   assertEquals((await store.runs(big.id)).map((r) => r.backend), ["tcp://big:1", "tcp://big:2"]);

@@ -96,7 +96,13 @@ export class Pool {
     if (platforms) this.#platforms = platforms;
     for (const b of config.backends) {
       if (this.#state.has(b.addr)) continue;
-      this.#state.set(b.addr, { running: 0, failures: 0, circuit: "closed", trial: false, done: 0 });
+      this.#state.set(b.addr, {
+        running: 0,
+        failures: 0,
+        circuit: "closed",
+        trial: false,
+        done: 0,
+      });
     }
   }
 

@@ -83,9 +83,11 @@ async function route(req: Request, url: URL, opts: ApiOptions): Promise<Response
   if (what === "backends" && !id) {
     if (req.method === "GET") return json(withCircuits(await store.listBackends(), opts));
     if (req.method === "POST") {
-      const b = checkBackend(await req.json().catch(() => {
-        throw new UserError("a backend is a JSON object: {addr, arch, labels, maxJobs}");
-      }));
+      const b = checkBackend(
+        await req.json().catch(() => {
+          throw new UserError("a backend is a JSON object: {addr, arch, labels, maxJobs}");
+        }),
+      );
       await store.putBackend(b);
       return json(b, 201);
     }

@@ -37,15 +37,19 @@ export function startupPool(opts: Record<string, any>): PoolConfig {
     throw new UserError(`--max-jobs ${opts.maxJobs}: expected a whole number >= 1`);
   }
   const fromAddrs = addrs.map((addr) =>
-    parseBackend({
-      addr,
-      arch: "*",
-      maxJobs,
-      tlscacert: opts.tlscacert,
-      tlscert: opts.tlscert,
-      tlskey: opts.tlskey,
-      tlsservername: opts.tlsservername,
-    }, `--buildkit-addr ${addr}`, Deno.cwd())
+    parseBackend(
+      {
+        addr,
+        arch: "*",
+        maxJobs,
+        tlscacert: opts.tlscacert,
+        tlscert: opts.tlscert,
+        tlskey: opts.tlskey,
+        tlsservername: opts.tlsservername,
+      },
+      `--buildkit-addr ${addr}`,
+      Deno.cwd(),
+    )
   );
   const backends: Backend[] = [...(file?.backends ?? []), ...fromAddrs];
   if (backends.length) checkBackends(backends, "--backends and --buildkit-addr");

@@ -205,7 +205,8 @@ export class PostgresStore implements Store {
 
   async finishJob(id: string, server: string, result: JobResult): Promise<boolean> {
     const res = await this.#pool.query(
-      `UPDATE jobs SET status = $1, error = $2, packages = $3, finished = $4
+      `UPDATE jobs SET status = $1, error = $2, packages = $3, finished = $4,
+         failed_on = COALESCE($7, failed_on)
          WHERE id = $5 AND server = $6 AND status = 'running'`,
       [
         result.status,
@@ -214,6 +215,7 @@ export class PostgresStore implements Store {
         Date.now(),
         id,
         server,
+        result.failedOn ? JSON.stringify(result.failedOn) : null,
       ],
     );
     return res.rowCount === 1;

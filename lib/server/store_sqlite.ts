@@ -168,13 +168,15 @@ export class SqliteStore implements Store {
 
   finishJob(id: string, server: string, result: JobResult): Promise<boolean> {
     const res = this.#db.prepare(
-      `UPDATE jobs SET status = ?, error = ?, packages = ?, finished = ?
+      `UPDATE jobs SET status = ?, error = ?, packages = ?, finished = ?,
+         failed_on = COALESCE(?, failed_on)
          WHERE id = ? AND server = ? AND status = 'running'`,
     ).run(
       result.status,
       result.error ?? null,
       result.packages ? JSON.stringify(result.packages) : null,
       Date.now(),
+      result.failedOn ? JSON.stringify(result.failedOn) : null,
       id,
       server,
     );

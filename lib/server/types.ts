@@ -105,6 +105,8 @@ export interface JobResult {
   status: "succeeded" | "failed";
   error?: string;
   packages?: string[];
+  /** The backends whose daemon failed under it, when that is why it failed. */
+  failedOn?: string[];
 }
 
 /** The job and backend state, in SQLite or PostgreSQL (lib/server/store_*.ts). */

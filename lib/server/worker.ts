@@ -104,7 +104,12 @@ export function startWorker(opts: WorkerOptions): Worker {
   };
 
   /** Records how a run ended: done, or back in the queue when its daemon failed under it. */
-  const settle = async (job: Job, backend: Backend, result: JobResult, say: (l: string) => void) => {
+  const settle = async (
+    job: Job,
+    backend: Backend,
+    result: JobResult,
+    say: (l: string) => void,
+  ) => {
     const daemon = result.status === "failed" && isDaemonFailure(result.error ?? "");
     routing.pool.release(backend, daemon ? "daemon-failure" : "ok");
     const failedOn = [...(job.failedOn ?? []), backend.addr];
@@ -120,6 +125,7 @@ export function startWorker(opts: WorkerOptions): Worker {
       result = {
         ...result,
         error: `${result.error} (the daemons failed ${failedOn.length} time(s); gave up)`,
+        failedOn,
       };
     }
     say(result.status === "succeeded" ? "succeeded" : `failed: ${result.error}`);

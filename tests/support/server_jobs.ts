@@ -1,0 +1,106 @@
+/**
+ * Jobs for the build server tests: a package with a source and a custom
+ * pipeline (whose step may sleep), the server's usual flags, and waiting
+ * for a job's state.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { ADDR, haveDaemon } from "./buildkit.ts";
+import type { RemoteClient } from "../../lib/server/client.ts";
+import type { Job } from "../../lib/server/types.ts";
+
+const { localRepo, makeKey } = haveDaemon
+  ? await import("./build.ts")
+  : ({} as typeof import("./build.ts"));
+
+/** The token the test servers take writes with. */
+export const TOKEN = "s3cret-token";
+/** This machine's architecture, as melange names it. */
+export const ARCH: string = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+/** An architecture this machine runs only under emulation, if at all. */
+export const FOREIGN: string = ARCH === "x86_64" ? "aarch64" : "x86_64";
+
+/** A package whose step prints a line, reads its source and a pipeline, and may sleep first. */
+export function buildFile(name: string, sleep = 0): string {
+  return `
+package:
+  name: ${name}
+  version: 1.0.0
+  epoch: 0
+  description: built by the build server
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories: [${localRepo.repository}]
+    keyring: [${localRepo.publicKey}]
+    packages: [busybox]
+pipeline:
+  - name: wait a while
+    runs: sleep ${sleep}
+  - uses: custom/greet
+    with:
+      who: ${name}
+  - name: take the source
+    runs: |
+      mkdir -p "\${{targets.destdir}}/usr/share/${name}"
+      cp source.txt "\${{targets.destdir}}/usr/share/${name}/"
+`;
+}
+
+/** The custom pipeline every test package uses. */
+const PIPELINE = `
+name: greet
+inputs:
+  who:
+    required: true
+pipeline:
+  - runs: |
+      echo "hello from \${{inputs.who}} on the server"
+      mkdir -p "\${{targets.destdir}}/usr/share"
+      echo "\${{inputs.who}}" > "\${{targets.destdir}}/usr/share/greeting"
+`;
+
+/** Writes a build file with its source directory and the custom pipeline under `dir`. */
+export function writeProject(dir: string, name: string, sleep = 0): string {
+  mkdirSync(`${dir}/${name}`, { recursive: true });
+  writeFileSync(`${dir}/${name}/source.txt`, `source of ${name}\n`);
+  mkdirSync(`${dir}/pipelines/custom`, { recursive: true });
+  writeFileSync(`${dir}/pipelines/custom/greet.yaml`, PIPELINE);
+  writeFileSync(`${dir}/${name}.yaml`, buildFile(name, sleep));
+  return `${dir}/${name}.yaml`;
+}
+
+/**
+ * The server's flags: a data directory, the token, a signing key, and (unless
+ * `extra` names backends itself) the tests' daemon with two jobs at once.
+ */
+export async function serverArgs(dir: string, extra: string[] = []): Promise<string[]> {
+  writeFileSync(`${dir}/token`, TOKEN);
+  const key = `${dir}/server.rsa`;
+  try {
+    readFileSync(key);
+  } catch {
+    await makeKey(dir, "server.rsa");
+  }
+  const own = extra.includes("--backends") || extra.includes("--buildkit-addr");
+  return [
+    "--data-dir",
+    `${dir}/data`,
+    ...(own ? [] : ["--buildkit-addr", ADDR, "--max-jobs", "2"]),
+    "--token-file",
+    `${dir}/token`,
+    "--signing-key",
+    key,
+    ...extra,
+  ];
+}
+
+/** Waits until `pred` holds of the job (up to 5 minutes). */
+export async function until(c: RemoteClient, id: string, pred: (j: Job) => boolean): Promise<Job> {
+  for (let i = 0; i < 1500; i++) {
+    const job = await c.job(id);
+    if (pred(job)) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} never got there`);
+}
