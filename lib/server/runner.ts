@@ -155,7 +155,14 @@ async function runMany(
     display: { mode: "plain", write: progressWrite },
   });
   progressWrite(result.table + "\n");
-  const packages = apkFiles(ctx.repoDir).filter((f) => !before.has(f));
+  // New files of this job's packages only: other jobs build into the same repository meanwhile.
+  const ours = new Set<string>();
+  for (const plan of result.plans) {
+    for (const p of plan.packages) {
+      for (const out of p.outputs) ours.add(`${plan.arch}/${out}-${p.version}.apk`);
+    }
+  }
+  const packages = apkFiles(ctx.repoDir).filter((f) => !before.has(f) && ours.has(f));
   const bad = result.results.filter((r) => r.status === "failed" || r.status === "skipped");
   if (!bad.length) return { status: "succeeded", packages };
   const error = bad.map((r) => `${r.name} ${r.status}${r.reason ? `: ${r.reason}` : ""}`)

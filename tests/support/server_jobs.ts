@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ADDR, haveDaemon } from "./buildkit.ts";
 import type { RemoteClient } from "../../lib/server/client.ts";
-import type { Job } from "../../lib/server/types.ts";
+import type { Job, JobSpec } from "../../lib/server/types.ts";
+import { specFromFiles } from "../../cli/remote.ts";
 
 const { localRepo, makeKey } = haveDaemon
   ? await import("./build.ts")
@@ -18,6 +19,8 @@ export const TOKEN = "s3cret-token";
 export const ARCH: string = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
 /** An architecture this machine runs only under emulation, if at all. */
 export const FOREIGN: string = ARCH === "x86_64" ? "aarch64" : "x86_64";
+/** The tests' daemon over TCP (the set-up has it listen there too): a second backend. */
+export const TCP: string = Deno.env.get("MELANGE2_TEST_TCP_ADDR") ?? "tcp://127.0.0.1:11234";
 
 /** A package whose step prints a line, reads its source and a pipeline, and may sleep first. */
 export function buildFile(name: string, sleep = 0): string {
@@ -103,4 +106,27 @@ export async function until(c: RemoteClient, id: string, pred: (j: Job) => boole
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`job ${id} never got there`);
+}
+
+/** Writes a backends file in Go melange2's format. */
+export function backendsFile(
+  path: string,
+  backends: Record<string, unknown>[],
+  extra = "",
+): string {
+  const lines = ["backends:"];
+  for (const b of backends) {
+    const [first, ...rest] = Object.entries(b).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+    lines.push(`  - ${first}`, ...rest.map((l) => `    ${l}`));
+  }
+  writeFileSync(path, lines.join("\n") + "\n" + extra);
+  return path;
+}
+
+/** A one-file job of package `name` (its step sleeping `sleep` s) with `more` in its spec. */
+export function job(dir: string, name: string, more: Partial<JobSpec> = {}, sleep = 0): JobSpec {
+  const spec = specFromFiles([writeProject(dir, name, sleep)], {
+    pipelineDir: [`${dir}/pipelines`],
+  });
+  return { ...spec, arch: [ARCH], ...more };
 }
