@@ -16,8 +16,12 @@ export function addConnectFlags(cmd: Command, repeatable = false): Command {
       : "BuildKit daemon address (default: $BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)",
   );
   if (repeatable) addr.argParser((v: string, all: string[] = []) => [...all, v]);
+  return addTlsFlags(cmd.addOption(addr));
+}
+
+/** Adds buildctl's TLS flags (--tlscacert, --tlscert, --tlskey, --tlsservername) to a command. */
+export function addTlsFlags(cmd: Command): Command {
   return cmd
-    .addOption(addr)
     .option("--tlscacert <file>", "CA certificate for the daemon's TLS certificate")
     .option("--tlscert <file>", "client TLS certificate")
     .option("--tlskey <file>", "client TLS key")

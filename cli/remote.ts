@@ -11,6 +11,18 @@ import { action, envOrUndefined } from "./run.ts";
 
 const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
 
+/** `--label k=v` (repeatable; `k=v,k2=v2` too) as a mapping. */
+export function parseLabels(values: string[] | undefined): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of values) {
+    const m = /^([^=]+)=(.*)$/.exec(kv);
+    if (!m) throw new UserError(`--label ${kv}: expected KEY=VALUE`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
 function client(cmd: Command): RemoteClient {
   const o = cmd.optsWithGlobals();
   let token = o.token ?? envOrUndefined("MELANGE2_TOKEN");
@@ -35,12 +47,23 @@ function filesUnder(dir: string, base = dir): string[] {
 /** A job spec from build files: each file's source directory (`<dir>/<package>`) comes along. */
 export function specFromFiles(
   files: string[],
-  opts: { pipelineDir?: string[]; sourceDir?: string; arch?: string[] },
+  opts: {
+    pipelineDir?: string[];
+    sourceDir?: string;
+    arch?: string[];
+    labels?: Record<string, string>;
+  },
 ): JobSpec {
   if (opts.sourceDir && files.length !== 1) {
     throw new UserError("--source-dir goes with one build file");
   }
-  const spec: JobSpec = { files: [], pipelines: {}, sources: {}, arch: opts.arch };
+  const spec: JobSpec = {
+    files: [],
+    pipelines: {},
+    sources: {},
+    arch: opts.arch,
+    labels: opts.labels,
+  };
   for (const file of files) {
     let content: string;
     try {
@@ -84,12 +107,25 @@ export function register(program: Command): void {
     .argument("<files...>", "melange build files")
     .option("--pipeline-dir <dir>", "pipelines sent with the job (repeatable)", list)
     .option("--source-dir <dir>", "sources of the one build file (default: <file's dir>/<package>)")
-    .option("--arch <arch>", "architectures (repeatable, comma-separated)", list)
+    .option(
+      "--arch <arch>",
+      "architectures (repeatable, comma-separated); a backend runs the job only if it runs each",
+      list,
+    )
+    .option(
+      "--label <key=value>",
+      "run only on a backend with this label (repeatable, comma-separated)",
+      list,
+    )
     .option("--wait", "follow the log until the job ends; fail when it fails")
     .action(action(async (files: string[], opts: Record<string, any>, cmd: Command) => {
       const c = client(cmd);
-      const job = await c.submit(specFromFiles(files, opts));
+      const job = await c.submit(
+        specFromFiles(files, { ...opts, labels: parseLabels(opts.label) }),
+      );
       console.log(job.id);
+      // Queued for good reason, but the user should know now rather than wait in silence.
+      if (job.waiting) console.error(`note: job ${job.id} waits: ${job.waiting}`);
       if (!opts.wait) return;
       await c.logs(job.id, (t) => Deno.stderr.writeSync(new TextEncoder().encode(t)), true);
       const done = await c.wait(job.id);
@@ -104,7 +140,8 @@ export function register(program: Command): void {
   remote.command("list").description("Jobs").option("--status <status>", "only those")
     .action(action(async (opts: Record<string, any>, cmd: Command) => {
       for (const j of await client(cmd).list(opts.status)) {
-        console.log(`${j.id}\t${j.status}\t${j.spec.files.map((f) => f.name).join(",")}`);
+        const files = j.spec.files.map((f) => f.name).join(",");
+        console.log(`${j.id}\t${j.status}\t${files}${j.waiting ? `\twaits: ${j.waiting}` : ""}`);
       }
     }));
 
@@ -128,14 +165,42 @@ export function register(program: Command): void {
   const backends = remote.command("backends").description("List, add or remove backends")
     .action(action(async (_o: unknown, cmd: Command) => {
       for (const b of await client(cmd).backends()) {
-        console.log(`${b.addr}\tmaxJobs=${b.maxJobs}\tarch=${b.arch.join(",") || "any"}`);
+        const labels = Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(",");
+        const fields = [
+          b.addr,
+          `arch=${b.arch}`,
+          `maxJobs=${b.maxJobs || "default"}`,
+          ...(labels ? [`labels=${labels}`] : []),
+          ...(b.circuit ? [`circuit=${b.circuit}`] : []),
+          ...(b.platforms ? [`runs=${b.platforms.runs.join(",")}`] : []),
+        ];
+        console.log(fields.join("\t"));
       }
     }));
-  backends.command("add").argument("<addr>", "unix://PATH or tcp://HOST:PORT")
-    .option("--max-jobs <n>", "jobs at once", "1")
-    .option("--arch <arch>", "architectures it builds (repeatable)", list)
+  backends.command("add").description("Add a backend, or replace the one at ADDR")
+    .argument("<addr>", "unix:///PATH or tcp://HOST:PORT")
+    .option("--arch <arch>", "the architecture it builds (melange's name), or * for any it runs")
+    .option("--label <key=value>", "a label jobs can select it by (repeatable)", list)
+    .option("--max-jobs <n>", "jobs at once (default: the server's pool default)")
+    .option("--tlscacert <file>", "CA certificate of the daemon (a path on the server)")
+    .option("--tlscert <file>", "client TLS certificate (a path on the server)")
+    .option("--tlskey <file>", "client TLS key (a path on the server)")
+    .option("--tlsservername <name>", "server name expected in the daemon's certificate")
     .action(action(async (addr: string, opts: Record<string, any>, cmd: Command) => {
-      await client(cmd).addBackend({ addr, maxJobs: Number(opts.maxJobs), arch: opts.arch ?? [] });
+      const maxJobs = opts.maxJobs === undefined ? undefined : Number(opts.maxJobs);
+      if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
+        throw new UserError(`--max-jobs ${opts.maxJobs}: expected a whole number >= 1`);
+      }
+      await client(cmd).addBackend({
+        addr,
+        arch: opts.arch,
+        labels: parseLabels(opts.label),
+        maxJobs,
+        tlscacert: opts.tlscacert,
+        tlscert: opts.tlscert,
+        tlskey: opts.tlskey,
+        tlsservername: opts.tlsservername,
+      });
     }));
   backends.command("remove").argument("<addr>")
     .action(action(async (addr: string, _o: unknown, cmd: Command) => {

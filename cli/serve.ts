@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
 import { UserError } from "../lib/errors.ts";
+import { addTlsFlags } from "./buildkit_flags.ts";
 import { action, envOrUndefined } from "./run.ts";
 
 const collect = (v: string, all: string[] = []) => [...all, v];
@@ -32,7 +33,7 @@ function serverToken(opts: Record<string, any>, dataDir: string, log: (l: string
 
 /** Registers `serve`. */
 export function register(program: Command): void {
-  program
+  const serve = program
     .command("serve")
     .description("Run the build server: an HTTP JSON API over a job queue, and an APK repository")
     .option("--listen <host:port>", "address to listen on", "127.0.0.1:8080")
@@ -43,20 +44,31 @@ export function register(program: Command): void {
         "(default: <data-dir>/melange2.db)",
     )
     .option(
+      "--backends <file>",
+      "backends added at start, in Go melange2's backends file format (addr, arch, maxJobs, " +
+        "labels, TLS; defaultMaxJobs, failureThreshold, recoveryTimeout for the server's pool)",
+    )
+    .option(
       "--buildkit-addr <addr>",
-      "a backend added at start (repeatable; more with `melange2 remote backends add`)",
+      "a backend (arch `*`) added at start (repeatable; more with `melange2 remote backends add`)",
       collect,
     )
-    .option("--max-jobs <n>", "jobs at once on each --buildkit-addr backend", "1")
+    .option(
+      "--max-jobs <n>",
+      "jobs at once on each --buildkit-addr backend (default: the pool's, 4)",
+    )
     .option(
       "--signing-key <key>",
       "key that signs the packages and the index; KEY.pub is served beside them (default: one made)",
     )
     .option("--token-file <file>", "bearer token for writes (default: $MELANGE2_TOKEN, else made)")
     .option("--server-id <name>", "this process's name in the database (default: host-pid-random)")
-    .option("--lease <seconds>", "a silent server's running jobs go back to the queue after", "30")
+    .option("--lease <seconds>", "a silent server's running jobs go back to the queue after", "30");
+  addTlsFlags(serve)
     .action(action(async (opts: Record<string, any>) => {
       const log = (line: string) => console.error(`[serve] ${line}`);
+      const { startupPool } = await import("../lib/server/startup.ts");
+      const pool = startupPool(opts);
       const dataDir = resolve(opts.dataDir);
       const repoDir = join(dataDir, "repo");
       mkdirSync(repoDir, { recursive: true });
@@ -84,10 +96,17 @@ export function register(program: Command): void {
         const back = await store.requeue({ leaseMs: -1 });
         if (back.length) log(`re-queued ${back.join(", ")} (running when the server stopped)`);
       }
-      for (const addr of opts.buildkitAddr ?? []) {
-        await store.putBackend({ addr, arch: [], maxJobs: Number(opts.maxJobs), labels: {} });
-      }
-      const worker = startWorker({ store, serverId, dataDir, repoDir, signingKey, leaseMs, log });
+      for (const b of pool.backends) await store.putBackend(b);
+      const worker = startWorker({
+        store,
+        serverId,
+        dataDir,
+        repoDir,
+        signingKey,
+        leaseMs,
+        log,
+        pool,
+      });
       const ac = new AbortController();
       const server = Deno.serve({
         hostname: host,
@@ -95,7 +114,7 @@ export function register(program: Command): void {
         signal: ac.signal,
         onListen: ({ hostname, port }) =>
           log(`${serverId} listening on http://${hostname}:${port}`),
-      }, apiHandler({ store, token, repoDir }));
+      }, apiHandler({ store, token, repoDir, routing: worker.routing }));
       const stopped = Promise.withResolvers<void>();
       const onSignal = () => stopped.resolve();
       Deno.addSignalListener("SIGINT", onSignal);

@@ -216,12 +216,12 @@ Deno.test("backends: Go melange2's file format, with its defaults and clear erro
   const bad = (doc: unknown) => assertThrows(() => parseBackends(doc, "b.yaml"), UserError).message;
   assertEquals(bad({ backends: [{ arch: "x86_64" }] }), "b.yaml: backends[0]: addr is required");
   assertStringIncludes(
-    bad({ backends: [{ addr: "a", arch: "x86_64", maxjobs: 1 }] }),
+    bad({ backends: [{ addr: "tcp://a:1", arch: "x86_64", maxjobs: 1 }] }),
     "unknown field maxjobs",
   );
   assertStringIncludes(bad({ backends: [], recoveryTimeout: "soon" }), "at least one backend");
   assertStringIncludes(
-    bad({ backends: [{ addr: "a", arch: "x86_64" }], recoveryTimeout: "soon" }),
+    bad({ backends: [{ addr: "tcp://a:1", arch: "x86_64" }], recoveryTimeout: "soon" }),
     "expected a duration",
   );
 });

@@ -43,6 +43,36 @@ Deno.test("pool: native daemons first, emulating ones when the native are full",
   );
 });
 
+Deno.test("pool: a build server's pool: jobs of several archs, slots taken elsewhere, backends changed", () => {
+  const platforms = new Map<string, BackendPlatforms>([
+    ["x86", { native: "x86_64", runs: ["x86_64", "aarch64"] }],
+    ["plain", { native: "x86_64", runs: ["x86_64"] }],
+  ]);
+  const p = new Pool(pool(["x86", "plain"], 2), { platforms });
+  // Every arch of a job must run on the one backend; none: any backend.
+  assertEquals(p.matching(["x86_64", "aarch64"]).map((b) => b.addr), ["x86"]);
+  assertEquals(p.matching([]).map((b) => b.addr), ["x86", "plain"]);
+  // choose() says where, take() takes the slot; two jobs another server runs fill "x86".
+  p.setRunningElsewhere({ x86: 1 });
+  assertEquals(p.choose("x86_64")?.addr, "plain");
+  p.take(p.config.backends[1]);
+  p.take(p.config.backends[1]);
+  assertEquals(p.available().map((b) => b.addr), ["x86"]);
+  p.setRunningElsewhere({ x86: 2 });
+  assertEquals(p.available(), []);
+  assertEquals(p.choose("x86_64"), undefined);
+  // A backend list that changes keeps the state of the backends kept.
+  p.release(p.config.backends[1], "daemon-failure");
+  p.reconfigure({
+    ...p.config,
+    backends: [p.config.backends[1], { ...p.config.backends[0], addr: "new" }],
+  });
+  const status = new Map(p.status().map((s) => [s.backend.addr, s]));
+  assertEquals([status.get("plain")?.running, status.get("plain")?.failures], [1, 1]);
+  assertEquals([status.get("new")?.running, status.get("new")?.circuit], [0, "closed"]);
+  assertEquals(p.available().map((b) => b.addr), ["plain", "new"]);
+});
+
 Deno.test({
   name: "pool: real daemons' platforms: aarch64 only where QEMU runs it, the host arch natively",
   ignore: !haveDaemon || !canStartDaemon,

@@ -7,104 +7,19 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { ADDR, haveDaemon, withTempDir } from "./support/buildkit.ts";
 import { type ServerProcess, startServer } from "./support/server.ts";
+import { ARCH, buildFile, serverArgs, TOKEN, until, writeProject } from "./support/server_jobs.ts";
 import { runCli } from "./cli.ts";
 import { RemoteClient } from "../lib/server/client.ts";
 import { specFromFiles } from "../cli/remote.ts";
-import type { Job } from "../lib/server/types.ts";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { havePostgres as postgresUp, withDatabase } from "./support/postgres.ts";
 
-const { localRepo, makeKey, apkContents } = haveDaemon
+const { apkContents } = haveDaemon
   ? await import("./support/build.ts")
   : ({} as typeof import("./support/build.ts"));
 
-const TOKEN = "s3cret-token";
 const needs = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
 const havePostgres = haveDaemon && postgresUp;
-const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
-
-/** A package whose step prints a line, reads its source and a pipeline, and may sleep first. */
-function buildFile(name: string, sleep = 0): string {
-  return `
-package:
-  name: ${name}
-  version: 1.0.0
-  epoch: 0
-  description: built by the build server
-  copyright:
-    - license: MIT
-environment:
-  contents:
-    repositories: [${localRepo.repository}]
-    keyring: [${localRepo.publicKey}]
-    packages: [busybox]
-pipeline:
-  - name: wait a while
-    runs: sleep ${sleep}
-  - uses: custom/greet
-    with:
-      who: ${name}
-  - name: take the source
-    runs: |
-      mkdir -p "\${{targets.destdir}}/usr/share/${name}"
-      cp source.txt "\${{targets.destdir}}/usr/share/${name}/"
-`;
-}
-
-const PIPELINE = `
-name: greet
-inputs:
-  who:
-    required: true
-pipeline:
-  - runs: |
-      echo "hello from \${{inputs.who}} on the server"
-      mkdir -p "\${{targets.destdir}}/usr/share"
-      echo "\${{inputs.who}}" > "\${{targets.destdir}}/usr/share/greeting"
-`;
-
-/** Writes a build file with its source directory and the custom pipeline under `dir`. */
-function writeProject(dir: string, name: string, sleep = 0): string {
-  mkdirSync(`${dir}/${name}`, { recursive: true });
-  writeFileSync(`${dir}/${name}/source.txt`, `source of ${name}\n`);
-  mkdirSync(`${dir}/pipelines/custom`, { recursive: true });
-  writeFileSync(`${dir}/pipelines/custom/greet.yaml`, PIPELINE);
-  writeFileSync(`${dir}/${name}.yaml`, buildFile(name, sleep));
-  return `${dir}/${name}.yaml`;
-}
-
-async function serverArgs(dir: string, extra: string[] = []): Promise<string[]> {
-  writeFileSync(`${dir}/token`, TOKEN);
-  const key = `${dir}/server.rsa`;
-  try {
-    readFileSync(key);
-  } catch {
-    await makeKey(dir, "server.rsa");
-  }
-  return [
-    "--data-dir",
-    `${dir}/data`,
-    "--buildkit-addr",
-    ADDR,
-    "--max-jobs",
-    "2",
-    "--token-file",
-    `${dir}/token`,
-    "--signing-key",
-    key,
-    ...extra,
-  ];
-}
-
-/** Waits until `pred` holds of the job (up to 5 minutes). */
-async function until(c: RemoteClient, id: string, pred: (j: Job) => boolean): Promise<Job> {
-  for (let i = 0; i < 1500; i++) {
-    const job = await c.job(id);
-    if (pred(job)) return job;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`job ${id} never got there`);
-}
 
 Deno.test({
   name:

@@ -12,9 +12,11 @@
  *     recoveryTimeout: 30s   # how long an open circuit stays open
  *
  * melange2 adds TLS per backend with buildctl's flag names (`tlscacert`,
- * `tlscert`, `tlskey`, `tlsservername`), read relative to the file.
+ * `tlscert`, `tlskey`, `tlsservername`), read relative to the file, and
+ * `arch: "*"`: a daemon that builds whatever it runs (platforms.ts says what).
+ * The build server takes one entry of this format for a backend posted to it.
  */
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.ts";
 import type { ConnectOptions } from "../buildkit/address.ts";
@@ -80,7 +82,7 @@ export function parseBackends(doc: any, path: string): PoolConfig {
   }
   const base = dirname(resolve(path));
   const backends = doc.backends.map((b: any, i: number) =>
-    backendOf(b, `${path}: backends[${i}]`, base)
+    parseBackend(b, `${path}: backends[${i}]`, base)
   );
   return {
     backends: checkBackends(backends, path),
@@ -105,12 +107,24 @@ const BACKEND_FIELDS = new Set([
   "tlsservername",
 ]);
 
-function backendOf(b: any, where: string, base: string): Backend {
-  if (!b || typeof b !== "object") throw new UserError(`${where}: expected a mapping`);
+/**
+ * One backend entry, checked: a backends file's (TLS files relative to
+ * `base`, the file's directory) or one posted to the build server (no
+ * `base`: TLS files must be absolute paths on the server).
+ */
+export function parseBackend(b: any, where: string, base?: string): Backend {
+  if (!b || typeof b !== "object" || Array.isArray(b)) {
+    throw new UserError(`${where}: expected a mapping`);
+  }
   for (const k of Object.keys(b)) {
     if (!BACKEND_FIELDS.has(k)) throw new UserError(`${where}: unknown field ${k}`);
   }
   if (typeof b.addr !== "string" || !b.addr) throw new UserError(`${where}: addr is required`);
+  if (!/^(unix:\/\/\/|tcp:\/\/[^/]+$)/.test(b.addr)) {
+    throw new UserError(
+      `${where}: addr ${JSON.stringify(b.addr)}: expected unix:///PATH or tcp://HOST:PORT`,
+    );
+  }
   if (typeof b.arch !== "string" || !b.arch) {
     throw new UserError(`${where} (${b.addr}): arch is required`);
   }
@@ -119,12 +133,20 @@ function backendOf(b: any, where: string, base: string): Backend {
     if (typeof b.labels !== "object" || Array.isArray(b.labels)) {
       throw new UserError(`${where}: labels must be a mapping of strings`);
     }
-    for (const [k, v] of Object.entries(b.labels)) labels[k] = String(v);
+    for (const [k, v] of Object.entries(b.labels)) {
+      if (!k || (v !== null && typeof v === "object") || v === null || v === undefined) {
+        throw new UserError(`${where}: labels must be a mapping of strings (label ${k || '""'})`);
+      }
+      labels[k] = String(v);
+    }
   }
   const file = (v: unknown, field: string) => {
     if (v === undefined) return undefined;
-    if (typeof v !== "string") throw new UserError(`${where}: ${field} must be a file name`);
-    return resolve(base, v);
+    if (typeof v !== "string" || !v) throw new UserError(`${where}: ${field} must be a file name`);
+    if (base === undefined && !isAbsolute(v)) {
+      throw new UserError(`${where}: ${field} ${v}: expected an absolute path on the server`);
+    }
+    return resolve(base ?? "/", v);
   };
   const tls = {
     tlsCaCert: file(b.tlscacert, "tlscacert"),
@@ -133,16 +155,26 @@ function backendOf(b: any, where: string, base: string): Backend {
     tlsServerName: b.tlsservername === undefined ? undefined : String(b.tlsservername),
   };
   const hasTls = Object.values(tls).some((v) => v !== undefined);
+  if (hasTls && !b.addr.startsWith("tcp://")) {
+    throw new UserError(`${where}: TLS options need a tcp:// address, not ${b.addr}`);
+  }
+  let arch: string;
+  try {
+    arch = b.arch === "*" ? "*" : normalizeArch(b.arch);
+  } catch (err) {
+    throw new UserError(`${where} (${b.addr}): ${(err as Error).message}`);
+  }
   return {
     addr: b.addr,
-    arch: normalizeArch(b.arch),
+    arch,
     labels,
     maxJobs: count(b.maxJobs, `${where}: maxJobs`),
     ...(hasTls ? { tls } : {}),
   };
 }
 
-function checkBackends(backends: Backend[], where: string): Backend[] {
+/** A pool's backends, checked as a whole: at least one, no address twice. */
+export function checkBackends(backends: Backend[], where: string): Backend[] {
   if (!backends.length) throw new UserError(`${where}: at least one backend is required`);
   const seen = new Set<string>();
   for (const b of backends) {

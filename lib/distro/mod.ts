@@ -18,6 +18,8 @@ export {
 export { criticalPath, cycles, type DependencyMap, topologicalOrder } from "./graph.ts";
 export {
   type Backend,
+  checkBackends,
+  parseBackend,
   parseBackends,
   POOL_DEFAULTS,
   type PoolConfig,

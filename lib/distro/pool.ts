@@ -13,8 +13,10 @@
  * only to daemons that run its architecture, and to one that runs it
  * natively before one that emulates it with QEMU (several times slower).
  *
- * State is held by one Pool value per run; time comes from `now` so the
- * breaker can be followed exactly.
+ * State is held by one Pool value per run (a build server keeps one for its
+ * life, `reconfigure`d as its backend list changes, and counts the jobs
+ * other servers run on the same daemons through `setRunningElsewhere`);
+ * time comes from `now` so the breaker can be followed exactly.
  */
 import type { Backend, PoolConfig } from "./backends.ts";
 import type { BackendPlatforms } from "./platforms.ts";
@@ -55,12 +57,13 @@ interface State {
 
 /** The run's pool (see the module doc). */
 export class Pool {
-  readonly config: PoolConfig;
   readonly events: CircuitEvent[] = [];
   readonly #state = new Map<string, State>();
   readonly #now: () => number;
   readonly #onEvent?: (e: CircuitEvent) => void;
-  readonly #platforms: ReadonlyMap<string, BackendPlatforms>;
+  #config: PoolConfig;
+  #platforms: ReadonlyMap<string, BackendPlatforms>;
+  #elsewhere: Record<string, number> = {};
 
   constructor(
     config: PoolConfig,
@@ -71,11 +74,28 @@ export class Pool {
       platforms?: ReadonlyMap<string, BackendPlatforms>;
     } = {},
   ) {
-    this.config = config;
+    this.#config = config;
     this.#now = opts.now ?? (() => Date.now());
     this.#onEvent = opts.onEvent;
     this.#platforms = opts.platforms ?? new Map();
+    this.reconfigure(config);
+  }
+
+  /** The backends and settings in use. */
+  get config(): PoolConfig {
+    return this.#config;
+  }
+
+  /**
+   * Replaces the backends (and what is known of their platforms): a backend
+   * kept keeps its state (running jobs, circuit), a new one starts closed.
+   * A removed backend's state is kept too, so a job still on it can release it.
+   */
+  reconfigure(config: PoolConfig, platforms?: ReadonlyMap<string, BackendPlatforms>): void {
+    this.#config = config;
+    if (platforms) this.#platforms = platforms;
     for (const b of config.backends) {
+      if (this.#state.has(b.addr)) continue;
       this.#state.set(b.addr, {
         running: 0,
         failures: 0,
@@ -87,21 +107,40 @@ export class Pool {
   }
 
   /**
-   * The backends that could ever run a job of `arch` with `selector` (open
-   * circuits too); a backend of arch `*` (from `--buildkit-addr`) runs any.
+   * Jobs that other processes run on each backend (by address): they take
+   * slots as this pool's own do, so several build servers sharing daemons
+   * keep to each daemon's maxJobs together.
    */
-  matching(arch: string, selector: Record<string, string> = {}): Backend[] {
-    return this.config.backends.filter((b) =>
-      (b.arch === arch || b.arch === "*") &&
-      (this.#platforms.get(b.addr)?.runs.includes(arch) ?? true) &&
+  setRunningElsewhere(running: Record<string, number>): void {
+    this.#elsewhere = { ...running };
+  }
+
+  /**
+   * The backends that could ever run a job of `arch` (every one of a list;
+   * an empty list: any) with `selector` (open circuits too); a backend of
+   * arch `*` (from `--buildkit-addr`) runs any.
+   */
+  matching(arch: string | string[], selector: Record<string, string> = {}): Backend[] {
+    const archs = typeof arch === "string" ? [arch] : arch;
+    return this.#config.backends.filter((b) =>
+      archs.every((a) =>
+        (b.arch === a || b.arch === "*") &&
+        (this.#platforms.get(b.addr)?.runs.includes(a) ?? true)
+      ) &&
       Object.entries(selector).every(([k, v]) => b.labels[k] === v)
     );
   }
 
-  /** Whether the daemon is known to run `arch` only through emulation. */
-  emulates(b: Backend, arch: string): boolean {
+  /** Whether the daemon is known to run `arch` (any of a list) only through emulation. */
+  emulates(b: Backend, arch: string | string[]): boolean {
     const p = this.#platforms.get(b.addr);
-    return p?.native !== undefined && p.native !== arch;
+    const archs = typeof arch === "string" ? [arch] : arch;
+    return p?.native !== undefined && archs.some((a) => a !== p.native);
+  }
+
+  /** What the pool knows the daemon runs (platforms.ts), if it was asked. */
+  platforms(addr: string): BackendPlatforms | undefined {
+    return this.#platforms.get(addr);
   }
 
   /**
@@ -115,6 +154,17 @@ export class Pool {
     selector: Record<string, string> = {},
     avoid: ReadonlySet<string> = new Set(),
   ): Backend | undefined {
+    const best = this.choose(arch, selector, avoid);
+    if (best) this.take(best);
+    return best;
+  }
+
+  /** The backend {@link acquire} would take a slot on now, without taking it. */
+  choose(
+    arch: string | string[],
+    selector: Record<string, string> = {},
+    avoid: ReadonlySet<string> = new Set(),
+  ): Backend | undefined {
     const all = this.matching(arch, selector);
     const others = all.filter((b) => !avoid.has(b.addr));
     let best: Backend | undefined;
@@ -123,17 +173,25 @@ export class Pool {
       const s = this.#state.get(b.addr)!;
       if (!this.#admits(b, s)) continue;
       // Native daemons rank before every emulating one, then the least loaded.
-      const load = s.running / this.maxJobs(b) + (this.emulates(b, arch) ? 2 : 0);
+      const load = this.#load(b, s) / this.maxJobs(b) + (this.emulates(b, arch) ? 2 : 0);
       if (load < bestLoad) {
         best = b;
         bestLoad = load;
       }
     }
-    if (!best) return undefined;
-    const s = this.#state.get(best.addr)!;
+    return best;
+  }
+
+  /** Takes a slot on `b` (one {@link choose} gave): its half-open trial, if it is one. */
+  take(b: Backend): void {
+    const s = this.#state.get(b.addr)!;
     s.running++;
     if (s.circuit === "half-open") s.trial = true;
-    return best;
+  }
+
+  /** The backends that would take a job now: a free slot, and a circuit that lets one through. */
+  available(): Backend[] {
+    return this.#config.backends.filter((b) => this.#admits(b, this.#state.get(b.addr)!));
   }
 
   /** Gives back the slot `acquire` took and counts the outcome for the breaker. */
@@ -149,7 +207,7 @@ export class Pool {
       return;
     }
     s.failures++;
-    if (s.circuit === "half-open" || s.failures >= this.config.failureThreshold) {
+    if (s.circuit === "half-open" || s.failures >= this.#config.failureThreshold) {
       s.openedAt = this.#now();
       if (s.circuit !== "open") this.#set(b.addr, s, "open");
     }
@@ -160,7 +218,7 @@ export class Pool {
     let next: number | undefined;
     for (const s of this.#state.values()) {
       if (s.circuit !== "open") continue;
-      const wait = Math.max(0, s.openedAt! + this.config.recoveryTimeoutMs - this.#now());
+      const wait = Math.max(0, s.openedAt! + this.#config.recoveryTimeoutMs - this.#now());
       next = next === undefined ? wait : Math.min(next, wait);
     }
     return next;
@@ -168,7 +226,7 @@ export class Pool {
 
   /** Each backend's state now. */
   status(): BackendStatus[] {
-    return this.config.backends.map((b) => {
+    return this.#config.backends.map((b) => {
       const s = this.#state.get(b.addr)!;
       this.#admits(b, s); // moves an open circuit whose time is up to half-open
       return {
@@ -184,16 +242,20 @@ export class Pool {
 
   /** The backend's job limit. */
   maxJobs(b: Backend): number {
-    return b.maxJobs || this.config.defaultMaxJobs;
+    return b.maxJobs || this.#config.defaultMaxJobs;
   }
 
   #admits(b: Backend, s: State): boolean {
     if (s.circuit === "open") {
-      if (this.#now() - s.openedAt! < this.config.recoveryTimeoutMs) return false;
+      if (this.#now() - s.openedAt! < this.#config.recoveryTimeoutMs) return false;
       this.#set(b.addr, s, "half-open");
     }
     if (s.circuit === "half-open" && s.trial) return false;
-    return s.running < this.maxJobs(b);
+    return this.#load(b, s) < this.maxJobs(b);
+  }
+
+  #load(b: Backend, s: State): number {
+    return s.running + (this.#elsewhere[b.addr] ?? 0);
   }
 
   #set(addr: string, s: State, state: CircuitState): void {

@@ -1,6 +1,6 @@
 /** A client of the build server's HTTP API (what `melange2 remote` uses). */
 import { UserError } from "../errors.ts";
-import type { Backend, Job, JobRun, JobSpec } from "./types.ts";
+import type { BackendEntry, BackendView, Job, JobRun, JobSpec } from "./types.ts";
 
 /** The server's address and token. */
 export class RemoteClient {
@@ -89,14 +89,17 @@ export class RemoteClient {
     return new Uint8Array(await res.arrayBuffer());
   }
 
-  backends(): Promise<Backend[]> {
+  /** The server's backends, with its circuit state for each. */
+  backends(): Promise<BackendView[]> {
     return this.#json("GET", "/api/v1/backends");
   }
 
-  addBackend(b: Partial<Backend> & { addr: string }): Promise<Backend> {
+  /** Adds or replaces a backend (an entry of a backends file). */
+  addBackend(b: BackendEntry): Promise<BackendView> {
     return this.#json("POST", "/api/v1/backends", b);
   }
 
+  /** Removes a backend. */
   removeBackend(addr: string): Promise<void> {
     return this.#json("DELETE", `/api/v1/backends?addr=${encodeURIComponent(addr)}`);
   }

@@ -3,22 +3,26 @@
  *
  *   POST   /api/v1/jobs                 submit (JobSpec)            -> 201 Job
  *   GET    /api/v1/jobs[?status=S]      list                        -> Job[]
- *   GET    /api/v1/jobs/ID              status                      -> Job
+ *   GET    /api/v1/jobs/ID              status (a queued one says why it waits) -> Job
  *   GET    /api/v1/jobs/ID/logs[?follow=1]  the log, text (follow: until the job ends)
  *   GET    /api/v1/jobs/ID/runs         every time a server took it -> JobRun[]
- *   GET    /api/v1/backends             list                        -> Backend[]
- *   POST   /api/v1/backends             add or replace (Backend)    -> 201 Backend
+ *   GET    /api/v1/backends             list, with this server's circuit state -> Backend[]
+ *   POST   /api/v1/backends             add or replace (an entry of a backends file) -> 201 Backend
  *   DELETE /api/v1/backends?addr=ADDR   remove                      -> 204
  *   GET    /repo/ARCH/FILE              packages and APKINDEX.tar.gz (apk and apko read it)
  *
- * Every write needs `Authorization: Bearer TOKEN`; reads are open.
+ * Every write needs `Authorization: Bearer TOKEN`; reads are open. Bad
+ * input is one 400 with `{ error }`, naming the field.
  */
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { join, normalize } from "node:path";
 import { UserError } from "../errors.ts";
+import { normalizeArch } from "../config/arch.ts";
+import { parseBackend } from "../distro/backends.ts";
 import { checkRelative } from "./runner.ts";
-import type { Backend, JobSpec, JobStatus, LogLine, Store } from "./types.ts";
+import type { Routing } from "./routing.ts";
+import type { Backend, BackendView, Job, JobSpec, JobStatus, LogLine, Store } from "./types.ts";
 
 /** Options of {@link apiHandler}. */
 export interface ApiOptions {
@@ -27,6 +31,8 @@ export interface ApiOptions {
   repoDir: string;
   /** How often a followed log looks for new lines (default 250 ms). */
   followMs?: number;
+  /** The worker's pool: why queued jobs wait, and the backends' circuits. */
+  routing?: Routing;
 }
 
 const STATUSES = ["queued", "running", "succeeded", "failed"];
@@ -58,23 +64,30 @@ async function route(req: Request, url: URL, opts: ApiOptions): Promise<Response
   if (what === "jobs" && !id) {
     if (req.method === "POST") {
       const job = await store.createJob(checkSpec(await req.json()));
-      return json(job, 201);
+      // The backend list may have changed since the worker last looked.
+      opts.routing?.update(await store.listBackends());
+      return json(explained(job, opts), 201);
     }
     const status = url.searchParams.get("status") ?? undefined;
     if (status && !STATUSES.includes(status)) throw new UserError(`unknown status ${status}`);
-    return json(await store.listJobs(status as JobStatus | undefined));
+    const jobs = await store.listJobs(status as JobStatus | undefined);
+    return json(jobs.map((j) => explained(j, opts)));
   }
   if (what === "jobs" && req.method === "GET") {
     const job = await store.getJob(id);
     if (!job) return json({ error: `no job ${id}` }, 404);
-    if (!sub) return json(job);
+    if (!sub) return json(explained(job, opts));
     if (sub === "runs") return json(await store.runs(id));
     if (sub === "logs") return logResponse(store, id, url.searchParams.has("follow"), opts);
   }
   if (what === "backends" && !id) {
-    if (req.method === "GET") return json(await store.listBackends());
+    if (req.method === "GET") return json(withCircuits(await store.listBackends(), opts));
     if (req.method === "POST") {
-      const b = checkBackend(await req.json());
+      const b = checkBackend(
+        await req.json().catch(() => {
+          throw new UserError("a backend is a JSON object: {addr, arch, labels, maxJobs}");
+        }),
+      );
       await store.putBackend(b);
       return json(b, 201);
     }
@@ -85,6 +98,29 @@ async function route(req: Request, url: URL, opts: ApiOptions): Promise<Response
     }
   }
   return json({ error: `no route ${req.method} ${url.pathname}` }, 404);
+}
+
+/** A queued job with why it waits, when it waits for more than a free slot. */
+function explained(job: Job, opts: ApiOptions): Job {
+  if (job.status !== "queued" || !opts.routing) return job;
+  const waiting = opts.routing.whyWaiting(job.spec.arch ?? [], job.spec.labels ?? {});
+  return waiting ? { ...job, waiting } : job;
+}
+
+/** The backends with this server's view of them: circuit, failures in a row, jobs here, platforms. */
+function withCircuits(backends: Backend[], opts: ApiOptions): BackendView[] {
+  if (!opts.routing) return backends;
+  const pool = opts.routing.pool;
+  const status = new Map(pool.status().map((s) => [s.backend.addr, s]));
+  return backends.map((b) => {
+    const s = status.get(b.addr);
+    const p = pool.platforms(b.addr);
+    return {
+      ...b,
+      ...(s ? { circuit: s.circuit, failures: s.failures, running: s.running } : {}),
+      ...(p ? { platforms: p } : {}),
+    };
+  });
 }
 
 /** The job's log as text; following, new lines as they come until the job ends. */
@@ -166,28 +202,49 @@ export function checkSpec(v: any): JobSpec {
       if (typeof c !== "string") throw new UserError(`${what} ${p}: content must be a string`);
     }
   }
-  if (
-    v.arch !== undefined &&
-    !(Array.isArray(v.arch) && v.arch.every((a: any) => typeof a === "string"))
-  ) {
-    throw new UserError("arch must be a list of architecture names");
-  }
-  return { files: v.files, pipelines: v.pipelines, sources: v.sources, arch: v.arch };
+  return {
+    files: v.files,
+    pipelines: v.pipelines,
+    sources: v.sources,
+    arch: checkArchs(v.arch),
+    labels: checkLabels(v.labels),
+  };
 }
 
-/** A submitted backend, checked, with defaults. */
-export function checkBackend(v: any): Backend {
-  if (typeof v?.addr !== "string" || !/^(unix|tcp):\/\//.test(v.addr)) {
-    throw new UserError("a backend needs addr: unix://PATH or tcp://HOST:PORT");
+/** A job's architectures, as melange names them (`arm64` is `aarch64`). */
+function checkArchs(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((a) => typeof a === "string" && a)) {
+    throw new UserError("arch must be a list of architecture names");
   }
-  const maxJobs = v.maxJobs ?? 1;
-  if (!Number.isInteger(maxJobs) || maxJobs < 1) throw new UserError("maxJobs must be 1 or more");
-  return {
-    addr: v.addr,
-    arch: Array.isArray(v.arch) ? v.arch : v.arch ? [String(v.arch)] : [],
-    maxJobs,
-    labels: v.labels ?? {},
-  };
+  return [...new Set(v.map((a) => normalizeArch(a)))];
+}
+
+/** A job's label selector: a mapping of strings. */
+function checkLabels(v: unknown): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "object" || Array.isArray(v)) {
+    throw new UserError("labels must be a mapping of label to value (strings)");
+  }
+  for (const [k, val] of Object.entries(v)) {
+    if (!k || typeof val !== "string") {
+      throw new UserError(`labels: ${JSON.stringify(k)} must map to a string`);
+    }
+  }
+  return Object.keys(v).length ? v as Record<string, string> : undefined;
+}
+
+/**
+ * A posted backend: an entry of a backends file (addr, arch, labels, maxJobs,
+ * tlscacert, tlscert, tlskey, tlsservername), checked as the file's are;
+ * arch defaults to `*` (the daemon builds what it runs), maxJobs 0 to the
+ * pool's default, TLS files are paths on the server.
+ */
+export function checkBackend(v: any): Backend {
+  const entry = v && typeof v === "object" && !Array.isArray(v) && v.arch === undefined
+    ? { ...v, arch: "*" }
+    : v;
+  return parseBackend(entry, "backend");
 }
 
 function json(v: unknown, status = 200): Response {

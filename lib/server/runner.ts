@@ -83,13 +83,13 @@ export const runJob: JobRunner = async (job, backend, ctx) => {
         ...packageSources(file, packageName(file)),
         configFile: file,
         outDir: ctx.repoDir,
-        archs: job.spec.arch ?? (backend.arch.length ? backend.arch : undefined),
+        archs: jobArchs(job, backend),
         pipelineDirs: existsSync(pipelines) ? [pipelines] : [],
         // Later files resolve against what earlier ones (and earlier jobs) built.
         repositoryAppend: hasIndex(ctx.repoDir) ? [ctx.repoDir] : [],
         keyringAppend: publicKey && existsSync(publicKey) ? [publicKey] : [],
         signingKey: ctx.signingKey,
-        connect: { addr: backend.addr },
+        connect: { ...backend.tls, addr: backend.addr },
         progress: "plain",
         progressWrite,
         log: ctx.log,
@@ -108,6 +108,12 @@ export const runJob: JobRunner = async (job, backend, ctx) => {
     rmSync(ctx.workDir, { recursive: true, force: true });
   }
 };
+
+/** The job's architectures, else its backend's (none for a `*` backend: the build's default). */
+function jobArchs(job: Job, backend: Backend): string[] | undefined {
+  if (job.spec.arch?.length) return job.spec.arch;
+  return backend.arch === "*" ? undefined : [backend.arch];
+}
 
 /** Whether the repository has an index for any architecture yet. */
 function hasIndex(repo: string): boolean {
@@ -133,16 +139,11 @@ async function runMany(
   const publicKey = ctx.signingKey ? `${ctx.signingKey}.pub` : undefined;
   const result = await buildMany({
     paths: files,
-    archs: job.spec.arch ?? (backend.arch.length ? backend.arch : undefined),
-    pool: {
-      ...POOL_DEFAULTS,
-      backends: [{
-        addr: backend.addr,
-        arch: "*",
-        labels: backend.labels,
-        maxJobs: backend.maxJobs,
-      }],
-    },
+    archs: jobArchs(job, backend),
+    // The job's own backend, as configured (arch, labels, TLS): the server chose it for the job.
+    pool: { ...POOL_DEFAULTS, backends: [{ ...backend }] },
+    // A daemon failure goes back to the server, which retries the job on another backend.
+    maxAttempts: 1,
     base: {
       outDir: ctx.repoDir,
       pipelineDirs: existsSync(pipelines) ? [pipelines] : [],
@@ -154,7 +155,14 @@ async function runMany(
     display: { mode: "plain", write: progressWrite },
   });
   progressWrite(result.table + "\n");
-  const packages = apkFiles(ctx.repoDir).filter((f) => !before.has(f));
+  // New files of this job's packages only: other jobs build into the same repository meanwhile.
+  const ours = new Set<string>();
+  for (const plan of result.plans) {
+    for (const p of plan.packages) {
+      for (const out of p.outputs) ours.add(`${plan.arch}/${out}-${p.version}.apk`);
+    }
+  }
+  const packages = apkFiles(ctx.repoDir).filter((f) => !before.has(f) && ours.has(f));
   const bad = result.results.filter((r) => r.status === "failed" || r.status === "skipped");
   if (!bad.length) return { status: "succeeded", packages };
   const error = bad.map((r) => `${r.name} ${r.status}${r.reason ? `: ${r.reason}` : ""}`)

@@ -1,11 +1,22 @@
 /**
  * The server's state in PostgreSQL (npm `pg`), for several server processes
- * on one queue: a claim locks the oldest queued row with FOR UPDATE SKIP
- * LOCKED, so two servers never take the same job, and neither waits on the other.
+ * on one queue: a claim reads the queued rows' routing columns (oldest
+ * first, no files), and locks the first its backend takes with FOR UPDATE
+ * SKIP LOCKED, so two servers never take the same job, and neither waits
+ * on the other (a row another server is taking is passed over).
  */
 import pg from "pg";
 import { UserError } from "../errors.ts";
-import { newJobId, rowToJob } from "./store.ts";
+import {
+  ADDED_COLUMNS,
+  backendRow,
+  newJobId,
+  QUEUED_COLUMNS,
+  routingOf,
+  rowToBackend,
+  rowToJob,
+  rowToQueued,
+} from "./store.ts";
 import type {
   Backend,
   Job,
@@ -14,6 +25,7 @@ import type {
   JobSpec,
   JobStatus,
   LogLine,
+  QueuedJob,
   Store,
 } from "./types.ts";
 
@@ -33,6 +45,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   error TEXT,
   packages TEXT
 );
+-- Columns added later are in ADDED_COLUMNS (store.ts), for databases made before them.
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE TABLE IF NOT EXISTS job_logs (
   seq BIGSERIAL PRIMARY KEY,
@@ -54,6 +67,9 @@ CREATE TABLE IF NOT EXISTS backends (
   labels TEXT NOT NULL
 );
 `;
+
+/** Queued rows a claim reads at a time. */
+const CLAIM_PAGE = 200;
 
 /** Any constant: the advisory lock servers take while creating the schema. */
 const SCHEMA_LOCK = 0x6d656c32;
@@ -77,6 +93,9 @@ export class PostgresStore implements Store {
         // Two servers starting at once would race on CREATE TABLE IF NOT EXISTS.
         await c.query("SELECT pg_advisory_lock($1)", [SCHEMA_LOCK]);
         await c.query(SCHEMA);
+        for (const [table, column] of ADDED_COLUMNS) {
+          await c.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} TEXT`);
+        }
         await c.query("SELECT pg_advisory_unlock($1)", [SCHEMA_LOCK]);
       } finally {
         c.release();
@@ -94,9 +113,11 @@ export class PostgresStore implements Store {
   }
 
   async createJob(spec: JobSpec): Promise<Job> {
+    const { arch, labels } = routingOf(spec);
     const [row] = await this.#rows(
-      "INSERT INTO jobs (id, status, spec, created) VALUES ($1, 'queued', $2, $3) RETURNING *",
-      [newJobId(), JSON.stringify(spec), Date.now()],
+      `INSERT INTO jobs (id, status, spec, created, arch, labels)
+         VALUES ($1, 'queued', $2, $3, $4, $5) RETURNING *`,
+      [newJobId(), JSON.stringify(spec), Date.now(), arch, labels],
     );
     return rowToJob(row);
   }
@@ -113,7 +134,31 @@ export class PostgresStore implements Store {
     return rows.map(rowToJob);
   }
 
-  async claimJob(server: string, backend: string): Promise<Job | undefined> {
+  async claimJob(
+    server: string,
+    backend: string,
+    accept: (job: QueuedJob) => boolean = () => true,
+  ): Promise<Job | undefined> {
+    // Page through the queue without locks; try each row `accept` takes.
+    let after = -1;
+    for (;;) {
+      const page = await this.#rows(
+        `SELECT ${QUEUED_COLUMNS} FROM jobs WHERE status = 'queued' AND seq > $1
+           ORDER BY seq LIMIT ${CLAIM_PAGE}`,
+        [after],
+      );
+      for (const r of page) {
+        if (!accept(rowToQueued(r))) continue;
+        const job = await this.#claimOne(r.id, server, backend);
+        if (job) return job;
+      }
+      if (page.length < CLAIM_PAGE) return undefined;
+      after = Number(page.at(-1)!.seq);
+    }
+  }
+
+  /** Takes job `id` if it is still queued and nobody is taking it now. */
+  async #claimOne(id: string, server: string, backend: string): Promise<Job | undefined> {
     const c = await this.#pool.connect();
     try {
       await c.query("BEGIN");
@@ -121,10 +166,10 @@ export class PostgresStore implements Store {
       const { rows } = await c.query(
         `UPDATE jobs SET status = 'running', server = $1, backend = $2, started = $3,
            heartbeat = $3, attempts = attempts + 1
-         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1
+         WHERE id = (SELECT id FROM jobs WHERE id = $4 AND status = 'queued'
                      FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [server, backend, now],
+        [server, backend, now, id],
       );
       if (rows.length) {
         await c.query(
@@ -142,6 +187,15 @@ export class PostgresStore implements Store {
     }
   }
 
+  async retryJob(id: string, server: string, failedOn: string[]): Promise<boolean> {
+    const res = await this.#pool.query(
+      `UPDATE jobs SET status = 'queued', server = NULL, failed_on = $1
+         WHERE id = $2 AND server = $3 AND status = 'running'`,
+      [JSON.stringify(failedOn), id, server],
+    );
+    return res.rowCount === 1;
+  }
+
   async heartbeat(server: string): Promise<void> {
     await this.#pool.query(
       "UPDATE jobs SET heartbeat = $1 WHERE status = 'running' AND server = $2",
@@ -151,7 +205,8 @@ export class PostgresStore implements Store {
 
   async finishJob(id: string, server: string, result: JobResult): Promise<boolean> {
     const res = await this.#pool.query(
-      `UPDATE jobs SET status = $1, error = $2, packages = $3, finished = $4
+      `UPDATE jobs SET status = $1, error = $2, packages = $3, finished = $4,
+         failed_on = COALESCE($7, failed_on)
          WHERE id = $5 AND server = $6 AND status = 'running'`,
       [
         result.status,
@@ -160,6 +215,7 @@ export class PostgresStore implements Store {
         Date.now(),
         id,
         server,
+        result.failedOn ? JSON.stringify(result.failedOn) : null,
       ],
     );
     return res.rowCount === 1;
@@ -213,20 +269,15 @@ export class PostgresStore implements Store {
 
   async listBackends(): Promise<Backend[]> {
     const rows = await this.#rows("SELECT * FROM backends ORDER BY addr");
-    return rows.map((r) => ({
-      addr: r.addr,
-      arch: JSON.parse(r.arch),
-      maxJobs: Number(r.max_jobs),
-      labels: JSON.parse(r.labels),
-    }));
+    return rows.map(rowToBackend);
   }
 
   async putBackend(b: Backend): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO backends (addr, arch, max_jobs, labels) VALUES ($1, $2, $3, $4)
+      `INSERT INTO backends (addr, arch, max_jobs, labels, tls) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (addr) DO UPDATE SET arch = excluded.arch, max_jobs = excluded.max_jobs,
-         labels = excluded.labels`,
-      [b.addr, JSON.stringify(b.arch), b.maxJobs, JSON.stringify(b.labels)],
+         labels = excluded.labels, tls = excluded.tls`,
+      backendRow(b),
     );
   }
 

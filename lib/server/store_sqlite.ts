@@ -5,7 +5,16 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { UserError } from "../errors.ts";
-import { newJobId, rowToJob } from "./store.ts";
+import {
+  ADDED_COLUMNS,
+  backendRow,
+  newJobId,
+  QUEUED_COLUMNS,
+  routingOf,
+  rowToBackend,
+  rowToJob,
+  rowToQueued,
+} from "./store.ts";
 import type {
   Backend,
   Job,
@@ -14,6 +23,7 @@ import type {
   JobSpec,
   JobStatus,
   LogLine,
+  QueuedJob,
   Store,
 } from "./types.ts";
 
@@ -31,7 +41,10 @@ CREATE TABLE IF NOT EXISTS jobs (
   backend TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
   error TEXT,
-  packages TEXT
+  packages TEXT,
+  arch TEXT,
+  labels TEXT,
+  failed_on TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE TABLE IF NOT EXISTS job_logs (
@@ -51,7 +64,8 @@ CREATE TABLE IF NOT EXISTS backends (
   addr TEXT PRIMARY KEY,
   arch TEXT NOT NULL,
   max_jobs INTEGER NOT NULL,
-  labels TEXT NOT NULL
+  labels TEXT NOT NULL,
+  tls TEXT
 );
 `;
 
@@ -70,6 +84,7 @@ export class SqliteStore implements Store {
       db = new DatabaseSync(path);
       db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;");
       db.exec(SCHEMA);
+      addColumns(db);
     } catch (err) {
       throw new UserError(`opening the database ${path}: ${(err as Error).message}`);
     }
@@ -90,8 +105,10 @@ export class SqliteStore implements Store {
 
   createJob(spec: JobSpec): Promise<Job> {
     const id = newJobId();
-    this.#db.prepare("INSERT INTO jobs (id, status, spec, created) VALUES (?, 'queued', ?, ?)")
-      .run(id, JSON.stringify(spec), Date.now());
+    const { arch, labels } = routingOf(spec);
+    this.#db.prepare(
+      "INSERT INTO jobs (id, status, spec, created, arch, labels) VALUES (?, 'queued', ?, ?, ?, ?)",
+    ).run(id, JSON.stringify(spec), Date.now(), arch, labels);
     return Promise.resolve(this.#get(id)!);
   }
 
@@ -111,11 +128,24 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map(rowToJob));
   }
 
-  claimJob(server: string, backend: string): Promise<Job | undefined> {
+  claimJob(
+    server: string,
+    backend: string,
+    accept: (job: QueuedJob) => boolean = () => true,
+  ): Promise<Job | undefined> {
     return Promise.resolve(this.#tx(() => {
-      const row = this.#db.prepare(
-        "SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1",
-      ).get() as { id: string } | undefined;
+      // One writer at a time (BEGIN IMMEDIATE): the first row accepted is ours.
+      let row: QueuedJob | undefined;
+      const queued = this.#db.prepare(
+        `SELECT ${QUEUED_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY seq`,
+      ).iterate();
+      for (const r of queued) {
+        const q = rowToQueued(r);
+        if (accept(q)) {
+          row = q;
+          break;
+        }
+      }
       if (!row) return undefined;
       const now = Date.now();
       this.#db.prepare(
@@ -138,16 +168,26 @@ export class SqliteStore implements Store {
 
   finishJob(id: string, server: string, result: JobResult): Promise<boolean> {
     const res = this.#db.prepare(
-      `UPDATE jobs SET status = ?, error = ?, packages = ?, finished = ?
+      `UPDATE jobs SET status = ?, error = ?, packages = ?, finished = ?,
+         failed_on = COALESCE(?, failed_on)
          WHERE id = ? AND server = ? AND status = 'running'`,
     ).run(
       result.status,
       result.error ?? null,
       result.packages ? JSON.stringify(result.packages) : null,
       Date.now(),
+      result.failedOn ? JSON.stringify(result.failedOn) : null,
       id,
       server,
     );
+    return Promise.resolve(Number(res.changes) === 1);
+  }
+
+  retryJob(id: string, server: string, failedOn: string[]): Promise<boolean> {
+    const res = this.#db.prepare(
+      `UPDATE jobs SET status = 'queued', server = NULL, failed_on = ?
+         WHERE id = ? AND server = ? AND status = 'running'`,
+    ).run(JSON.stringify(failedOn), id, server);
     return Promise.resolve(Number(res.changes) === 1);
   }
 
@@ -200,20 +240,15 @@ export class SqliteStore implements Store {
 
   listBackends(): Promise<Backend[]> {
     const rows = this.#db.prepare("SELECT * FROM backends ORDER BY addr").all() as any[];
-    return Promise.resolve(rows.map((r) => ({
-      addr: r.addr,
-      arch: JSON.parse(r.arch),
-      maxJobs: Number(r.max_jobs),
-      labels: JSON.parse(r.labels),
-    })));
+    return Promise.resolve(rows.map(rowToBackend));
   }
 
   putBackend(b: Backend): Promise<void> {
     this.#db.prepare(
-      `INSERT INTO backends (addr, arch, max_jobs, labels) VALUES (?, ?, ?, ?)
+      `INSERT INTO backends (addr, arch, max_jobs, labels, tls) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (addr) DO UPDATE SET arch = excluded.arch, max_jobs = excluded.max_jobs,
-         labels = excluded.labels`,
-    ).run(b.addr, JSON.stringify(b.arch), b.maxJobs, JSON.stringify(b.labels));
+         labels = excluded.labels, tls = excluded.tls`,
+    ).run(...backendRow(b));
     return Promise.resolve();
   }
 
@@ -225,5 +260,14 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     this.#db.close();
     return Promise.resolve();
+  }
+}
+
+/** Adds the columns a database made by an earlier server lacks (ADDED_COLUMNS). */
+function addColumns(db: DatabaseSync): void {
+  for (const [table, column] of ADDED_COLUMNS) {
+    const have = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[])
+      .some((c) => c.name === column);
+    if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} TEXT`);
   }
 }

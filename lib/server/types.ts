@@ -1,4 +1,11 @@
 /** The build server's records: jobs (one submission of build files), their logs, backends. */
+import type { Backend } from "../distro/backends.ts";
+
+/**
+ * A BuildKit daemon jobs run on: the many-file build's backend (lib/distro/backends.ts),
+ * so one model (arch or `*`, labels, maxJobs, TLS) serves both.
+ */
+export type { Backend };
 
 /** What a client submits: build files, built in order, with their pipelines and sources. */
 export interface JobSpec {
@@ -8,8 +15,13 @@ export interface JobSpec {
   pipelines?: Record<string, string>;
   /** Source files, base64, by path beside the build files (`hello/main.c`). */
   sources?: Record<string, string>;
-  /** Architectures (melange's names); default: the backend's own. */
+  /**
+   * Architectures (melange's names); default: the backend's own (its host's
+   * for a `*` backend). A backend runs the job only if it runs every one.
+   */
   arch?: string[];
+  /** Labels a backend must have (Go melange2's backend selector), e.g. `{ tier: "big" }`. */
+  labels?: Record<string, string>;
 }
 
 /** Where a job is. */
@@ -32,6 +44,20 @@ export interface Job {
   error?: string;
   /** Package files it added to the repository, relative to it (`x86_64/hello-1.0.0-r0.apk`). */
   packages?: string[];
+  /** Backends whose daemon failed under it, in order (it is retried on others). */
+  failedOn?: string[];
+  /** Why a queued job is not started (the API adds it; no backend runs its arch, say). */
+  waiting?: string;
+}
+
+/** What routing a queued job needs, read without its files. */
+export interface QueuedJob {
+  id: string;
+  /** Its architectures (an empty list: any backend). */
+  arch: string[];
+  /** Its selector. */
+  labels: Record<string, string>;
+  failedOn: string[];
 }
 
 /** One time a server took a job. */
@@ -43,14 +69,29 @@ export interface JobRun {
   started: number;
 }
 
-/** A BuildKit daemon jobs run on. */
-export interface Backend {
+/** A backend as posted to the server: an entry of a backends file (arch default `*`). */
+export interface BackendEntry {
   addr: string;
-  /** Architectures it builds (empty: any). */
-  arch: string[];
-  /** Jobs at once (default 1). */
-  maxJobs: number;
-  labels: Record<string, string>;
+  arch?: string;
+  labels?: Record<string, string>;
+  /** 0 or absent: the pool's default. */
+  maxJobs?: number;
+  /** TLS files: paths on the server. */
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+  tlsservername?: string;
+}
+
+/** A backend as the server lists it, with what this server knows of it now. */
+export interface BackendView extends Backend {
+  circuit?: "closed" | "open" | "half-open";
+  /** Daemon failures in a row. */
+  failures?: number;
+  /** Jobs this server runs on it. */
+  running?: number;
+  /** What the daemon runs, once it answered. */
+  platforms?: { native?: string; runs: string[] };
 }
 
 /** A log line of a job, numbered from 1. */
@@ -64,6 +105,8 @@ export interface JobResult {
   status: "succeeded" | "failed";
   error?: string;
   packages?: string[];
+  /** The backends whose daemon failed under it, when that is why it failed. */
+  failedOn?: string[];
 }
 
 /** The job and backend state, in SQLite or PostgreSQL (lib/server/store_*.ts). */
@@ -72,10 +115,20 @@ export interface Store {
   getJob(id: string): Promise<Job | undefined>;
   listJobs(status?: JobStatus): Promise<Job[]>;
   /**
-   * Takes the oldest queued job for `server` on `backend`, atomically: two
-   * servers never take the same one (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   * Takes the oldest queued job that `accept` takes (default: any) for
+   * `server` on `backend`, atomically: two servers never take the same one
+   * (PostgreSQL: FOR UPDATE SKIP LOCKED), and neither waits on the other.
    */
-  claimJob(server: string, backend: string): Promise<Job | undefined>;
+  claimJob(
+    server: string,
+    backend: string,
+    accept?: (job: QueuedJob) => boolean,
+  ): Promise<Job | undefined>;
+  /**
+   * Puts a job `server` runs back in the queue after its daemon failed,
+   * recording the backends it failed on; false when it no longer runs it.
+   */
+  retryJob(id: string, server: string, failedOn: string[]): Promise<boolean>;
   /** Marks `server`'s running jobs alive now. */
   heartbeat(server: string): Promise<void>;
   /** Ends a job `server` runs; false when it no longer does (re-queued meanwhile). */

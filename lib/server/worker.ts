@@ -1,12 +1,18 @@
 /**
- * The server's job loop: take queued jobs while a backend has room (the
- * least loaded first), run each with the job runner, keep its log in the
- * store, and keep its lease alive; jobs of servers gone silent go back to
- * the queue.
+ * The server's job loop: while a backend has room, take the oldest queued
+ * job it is the pool's choice for (routing.ts: its arch and labels, least
+ * loaded, native before emulated, circuit closed), run it with the job
+ * runner, keep its log in the store, and keep its lease alive; jobs of
+ * servers gone silent go back to the queue. A job whose daemon failed
+ * under it (isDaemonFailure) counts against that daemon's circuit and goes
+ * back to the queue for another backend, at most `maxAttempts` times.
  */
 import { join } from "node:path";
+import { POOL_DEFAULTS } from "../distro/backends.ts";
+import { isDaemonFailure } from "../distro/pool.ts";
 import { type JobRunner, runJob } from "./runner.ts";
-import type { Backend, Job, Store } from "./types.ts";
+import { type PoolSettings, Routing } from "./routing.ts";
+import type { Backend, Job, JobResult, Store } from "./types.ts";
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -23,12 +29,20 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** The server's own log. */
   log?: (line: string) => void;
+  /** Pool settings: defaultMaxJobs, failureThreshold, recoveryTimeoutMs (default Go melange2's). */
+  pool?: PoolSettings;
+  /** Ask each daemon what it runs (default true). */
+  probe?: boolean;
+  /** Daemon failures a job may meet before it fails (default 3). */
+  maxAttempts?: number;
 }
 
 /** A running worker. */
 export interface Worker {
   /** Jobs this server runs now. */
   readonly running: ReadonlySet<string>;
+  /** Its pool: what the API reports of backends and of queued jobs. */
+  readonly routing: Routing;
   /** Stops taking jobs, cancels the running ones and puts them back in the queue. */
   stop(): Promise<void>;
 }
@@ -38,9 +52,16 @@ export function startWorker(opts: WorkerOptions): Worker {
   const pollMs = opts.pollMs ?? 500;
   const leaseMs = opts.leaseMs ?? 30_000;
   const log = opts.log ?? (() => {});
-  const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  const running = new Map<
+    string,
+    { abort: AbortController; done: Promise<void>; backend: string }
+  >();
   const stopping = new AbortController();
   let lastBeat = 0;
+  const routing = new Routing(opts.pool ?? POOL_DEFAULTS, {
+    probe: opts.probe,
+    onCircuit: (e) => log(`backend ${e.addr}: circuit ${e.state}`),
+  });
 
   const tick = async () => {
     const now = Date.now();
@@ -53,17 +74,62 @@ export function startWorker(opts: WorkerOptions): Worker {
         await opts.store.appendLog(id, [`re-queued: its server was silent for ${leaseMs} ms`]);
       }
     }
-    for (;;) {
-      if (stopping.signal.aborted) return;
-      const backend = await freeBackend(opts.store);
-      if (!backend) return;
-      const job = await opts.store.claimJob(opts.serverId, backend.addr);
-      if (!job) return;
+    routing.update(await opts.store.listBackends());
+    // Other servers' jobs on the same daemons count against their maxJobs too.
+    const elsewhere = await opts.store.runningByBackend();
+    for (const r of running.values()) {
+      elsewhere[r.backend] = Math.max(0, (elsewhere[r.backend] ?? 0) - 1);
+    }
+    routing.pool.setRunningElsewhere(elsewhere);
+    while (!stopping.signal.aborted && await claimOne());
+  };
+
+  /** Starts the oldest job some backend with room is the choice for; false when none is. */
+  const claimOne = async (): Promise<boolean> => {
+    for (const backend of routing.pool.available()) {
+      const job = await opts.store.claimJob(
+        opts.serverId,
+        backend.addr,
+        (q) => routing.choose(q)?.addr === backend.addr,
+      );
+      if (!job) continue;
+      routing.pool.take(backend);
       log(`job ${job.id} started on ${backend.addr} (attempt ${job.attempts})`);
       const abort = new AbortController();
       const done = execute(job, backend, abort.signal).finally(() => running.delete(job.id));
-      running.set(job.id, { abort, done });
+      running.set(job.id, { abort, done, backend: backend.addr });
+      return true;
     }
+    return false;
+  };
+
+  /** Records how a run ended: done, or back in the queue when its daemon failed under it. */
+  const settle = async (
+    job: Job,
+    backend: Backend,
+    result: JobResult,
+    say: (l: string) => void,
+  ) => {
+    const daemon = result.status === "failed" && isDaemonFailure(result.error ?? "");
+    routing.pool.release(backend, daemon ? "daemon-failure" : "ok");
+    const failedOn = [...(job.failedOn ?? []), backend.addr];
+    const max = opts.maxAttempts ?? 3;
+    if (daemon && failedOn.length < max) {
+      say(
+        `the daemon at ${backend.addr} failed (${failedOn.length} of at most ${max} daemon ` +
+          `failures): ${result.error}; back in the queue for another backend`,
+      );
+      return ["re-queued", await opts.store.retryJob(job.id, opts.serverId, failedOn)] as const;
+    }
+    if (daemon) {
+      result = {
+        ...result,
+        error: `${result.error} (the daemons failed ${failedOn.length} time(s); gave up)`,
+        failedOn,
+      };
+    }
+    say(result.status === "succeeded" ? "succeeded" : `failed: ${result.error}`);
+    return [result.status, await opts.store.finishJob(job.id, opts.serverId, result)] as const;
   };
 
   const execute = async (job: Job, backend: Backend, signal: AbortSignal) => {
@@ -80,13 +146,15 @@ export function startWorker(opts: WorkerOptions): Worker {
         signingKey: opts.signingKey,
         log: (line) => lines.push(line),
         signal,
-      });
-      if (signal.aborted) return; // stopping: the job goes back to the queue
-      lines.push(result.status === "succeeded" ? "succeeded" : `failed: ${result.error}`);
+      }).catch((err): JobResult => ({ status: "failed", error: (err as Error).message }));
+      if (signal.aborted) {
+        routing.pool.release(backend, "ok");
+        return; // stopping: the job goes back to the queue
+      }
       clearInterval(timer);
+      const [end, kept] = await settle(job, backend, result, (l) => lines.push(l));
       await flush();
-      const kept = await opts.store.finishJob(job.id, opts.serverId, result);
-      log(`job ${job.id} ${result.status}${kept ? "" : " (no longer ours: result dropped)"}`);
+      log(`job ${job.id} ${end}${kept ? "" : " (no longer ours: result dropped)"}`);
     } catch (err) {
       log(`job ${job.id}: ${(err as Error).message}`);
     } finally {
@@ -104,6 +172,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     get running() {
       return new Set(running.keys());
     },
+    routing,
     async stop() {
       stopping.abort();
       clearInterval(interval);
@@ -118,19 +187,4 @@ export function startWorker(opts: WorkerOptions): Worker {
       }
     },
   };
-}
-
-/** The backend with the most room, or none when every one is full. */
-async function freeBackend(store: Store): Promise<Backend | undefined> {
-  const backends = await store.listBackends();
-  const busy = await store.runningByBackend();
-  let best: Backend | undefined;
-  let bestLoad = Infinity;
-  for (const b of backends) {
-    const n = busy[b.addr] ?? 0;
-    if (n >= b.maxJobs) continue;
-    const load = n / b.maxJobs;
-    if (load < bestLoad) [best, bestLoad] = [b, load];
-  }
-  return best;
 }
