@@ -30,7 +30,11 @@ export function stableJson(value: unknown, indent = 2): string {
   return JSON.stringify(sort(value), null, indent);
 }
 
-/** The files `paths` name: a directory stands for its `*.yaml` files, sorted. */
+/**
+ * The files `paths` name: a directory stands for its `*.yaml` files, sorted,
+ * as the shell's glob has them (hidden files, such as wolfi-os's
+ * `.yam.yaml` formatter settings, are not build files).
+ */
 export function expandPaths(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
@@ -46,7 +50,9 @@ export function expandPaths(paths: string[]): string[] {
     }
     const names: string[] = [];
     for (const e of Deno.readDirSync(p)) {
-      if (e.name.endsWith(".yaml") && (e.isFile || e.isSymlink)) names.push(e.name);
+      if (e.name.endsWith(".yaml") && !e.name.startsWith(".") && (e.isFile || e.isSymlink)) {
+        names.push(e.name);
+      }
     }
     if (!names.length) throw new UserError(`${p}: no .yaml files in this directory`);
     for (const n of names.sort()) out.push(`${p.replace(/\/+$/, "")}/${n}`);

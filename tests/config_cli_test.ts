@@ -65,6 +65,8 @@ function twoFiles(dir: string, withBad = false): void {
   Deno.writeTextFileSync(`${dir}/b.yaml`, head("bee"));
   Deno.writeTextFileSync(`${dir}/a.yaml`, head("ay"));
   Deno.writeTextFileSync(`${dir}/notes.txt`, "not a melange file");
+  // Hidden YAML files are tool settings (wolfi-os has .yam.yaml), not build files.
+  Deno.writeTextFileSync(`${dir}/.yam.yaml`, "gap: [pipeline]\n");
   if (withBad) {
     Deno.writeTextFileSync(
       `${dir}/c.yaml`,

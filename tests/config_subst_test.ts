@@ -195,3 +195,119 @@ Deno.test("subst: read-time replacement is one pass of exact names, like Go's st
   assertEquals(replaceKnown("${{ a }} ${{c}} ${{a} ${{${{b}}", vars), "${{ a }} ${{c}} ${{a} ${{B");
   assertEquals(replaceKnown("no refs", vars), "no refs");
 });
+
+Deno.test("subst: dependencies and environment packages are substituted strictly, spaces inside braces too (gradle-9)", () => {
+  const c = compile(
+    `package:
+  name: gradle-9
+  version: 9.7.1
+  epoch: 2
+  description: a demo
+  dependencies:
+    provides:
+      - gradle=\${{ package.full-version }}
+    runtime:
+      - openjdk-\${{ vars.jdk }}
+    replaces:
+      - gradle-8<\${{package.version}}
+vars:
+  jdk: "21"
+environment:
+  contents:
+    packages:
+      - openjdk-\${{ vars.jdk }}-default-jdk
+subpackages:
+  - name: gradle-9-doc
+    dependencies:
+      provides:
+        - gradle-doc=\${{ package.full-version }}
+    test:
+      environment:
+        contents:
+          packages:
+            - man-\${{ vars.jdk }}
+      pipeline:
+        - runs: true
+pipeline:
+  - runs: true
+test:
+  environment:
+    contents:
+      packages:
+        - gradle-9-test-\${{ vars.jdk }}
+  pipeline:
+    - runs: true
+`,
+  );
+  assertEquals(c.package.dependencies?.provides, ["gradle=9.7.1-r2"]);
+  assertEquals(c.package.dependencies?.runtime, ["openjdk-21"]);
+  assertEquals(c.package.dependencies?.replaces, ["gradle-8<9.7.1"]);
+  assertEquals(c.environment.contents.packages.includes("openjdk-21-default-jdk"), true);
+  assertEquals(c.subpackages[0].dependencies?.provides, ["gradle-doc=9.7.1-r2"]);
+  assertEquals(c.subpackages[0].test?.environment.contents.packages.includes("man-21"), true);
+  assertEquals(c.test?.environment.contents.packages.includes("gradle-9-test-21"), true);
+});
+
+Deno.test("subst: an undefined variable in a dependency is an error at its line, as melange's", () => {
+  const err = assertThrows(
+    () =>
+      compile(
+        HEAD + `  dependencies:
+    runtime:
+      - foo-\${{ vars.nope }}
+pipeline:
+  - runs: true
+`,
+      ),
+  );
+  assertStringIncludes((err as Error).message, "demo.yaml:8:");
+  assertStringIncludes((err as Error).message, "package.dependencies.runtime[0]");
+  assertStringIncludes((err as Error).message, "undefined variable ${{vars.nope}}");
+});
+
+Deno.test("subst: a negative provider-priority is kept (debezium-3.6); text is refused", () => {
+  const c = compile(
+    HEAD + `  dependencies:
+    provider-priority: -1
+pipeline:
+  - runs: true
+`,
+  );
+  assertEquals(String(c.package.dependencies?.["provider-priority"]), "-1");
+  const err = assertThrows(() =>
+    compile(
+      HEAD + `  dependencies:
+    provider-priority: high
+pipeline:
+  - runs: true
+`,
+    )
+  );
+  assertStringIncludes((err as Error).message, 'expected an integer, got "high"');
+});
+
+Deno.test("subst: a block-scalar description keeps its final line break (ruby3.4-nokogiri); one inside is refused", () => {
+  const c = compile(`package:
+  name: demo
+  version: 1.2.3
+  epoch: 0
+  description: |
+    Nokogiri makes it easy.
+pipeline:
+  - runs: true
+`);
+  assertEquals(c.package.description, "Nokogiri makes it easy.\n");
+  const err = assertThrows(() =>
+    compile(`package:
+  name: demo
+  version: 1.2.3
+  epoch: 0
+  description: |
+    one
+    depend = evil
+pipeline:
+  - runs: true
+`)
+  );
+  assertStringIncludes((err as Error).message, "contains a line break");
+});

@@ -197,6 +197,15 @@ export interface SpecContext {
 }
 
 /**
+ * A description as one metadata line: a YAML block scalar (`description: |`)
+ * ends in a line break, which melange copies into .PKGINFO as an empty line;
+ * it is dropped here (compile allows line breaks only at the end).
+ */
+function oneLine(text: string | undefined): string | undefined {
+  return text?.replace(/[\r\n]+$/, "");
+}
+
+/**
  * The spec of the package and of each subpackage, as melange fills them:
  * subpackages share the version, the licenses and (unless they name their
  * own) the commit; their description and url are their own.
@@ -225,7 +234,7 @@ export function packageSpecs(
     {
       ...common,
       name: pkg.name,
-      description: pkg.description,
+      description: oneLine(pkg.description),
       url: pkg.url,
       dependencies: dependenciesOf(pkg.dependencies),
       options: optionsOf(pkg.options),
@@ -236,7 +245,7 @@ export function packageSpecs(
       return {
         ...common,
         name: sub.name,
-        description: sub.description,
+        description: oneLine(sub.description),
         url: sub.url,
         dependencies: dependenciesOf(sub.dependencies),
         options: optionsOf(sub.options),

@@ -8,6 +8,7 @@ import { archVars, normalizeArch } from "./arch.ts";
 import { applyBuildOptions, type PackagePatch, patchPackages } from "./buildoptions.ts";
 import { type Ctx, decide, fail } from "./context.ts";
 import { goReplaceAll } from "./goregexp.ts";
+import { substituteDependencies, substituteEnvPackages } from "./depsubst.ts";
 import type { Config } from "./load.ts";
 import { type PipelineFile, pipelineLoader } from "./pipelines.ts";
 import { compileSteps } from "./steps.ts";
@@ -62,6 +63,9 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
 
   const needs: string[] = [];
   const pkg = replaceKnownDeep(d.package, early);
+  if (pkg.dependencies) {
+    pkg.dependencies = substituteDependencies(pkg.dependencies, early, "package.dependencies", ctx);
+  }
   const pipeline = compileSteps(
     replaceKnownDeep(d.pipeline ?? [], early),
     vars,
@@ -76,6 +80,14 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     const subVars = new Map(vars);
     for (const [k, v] of Object.entries(subpackageVars(name))) subVars.set(k, v);
     const { pipeline: steps, test, range: _r, if: _i, name: _n, ...rest } = sp;
+    if (rest.dependencies) {
+      rest.dependencies = substituteDependencies(
+        rest.dependencies,
+        early,
+        `${path}.dependencies`,
+        ctx,
+      );
+    }
     // melange compiles a subpackage's steps, and adds what they need to the
     // build environment, whether or not its condition holds.
     const compiledSteps = compileSteps(steps ?? [], subVars, `${path}.pipeline`, ctx, needs);
@@ -83,12 +95,31 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     const compiled: CompiledSubpackage = { ...rest, name, pipeline: compiledSteps };
     // A subpackage without its own commit has the package's.
     if (compiled.commit === undefined && pkg.commit !== undefined) compiled.commit = pkg.commit;
-    if (test) compiled.test = compileTest(test, subVars, `${path}.test`, ctx, name);
+    if (test) {
+      const t = {
+        ...test,
+        environment: substituteEnvPackages(
+          test.environment,
+          early,
+          `${path}.test.environment`,
+          ctx,
+        ),
+      };
+      compiled.test = compileTest(t, subVars, `${path}.test`, ctx, name);
+    }
     subpackages.push(compiled);
     subpackagePaths.push(path);
   }
   const environment = compiledEnvironment(
-    withPackages(replaceKnownDeep(d.environment ?? {}, early), patches),
+    withPackages(
+      substituteEnvPackages(
+        replaceKnownDeep(d.environment ?? {}, early),
+        early,
+        "environment",
+        ctx,
+      ),
+      patches,
+    ),
     needs,
   );
   const out: CompiledBuild = {
@@ -99,7 +130,11 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     subpackages,
   };
   checkFields(ctx, out, subpackagePaths);
-  if (d.test) out.test = compileTest(replaceKnownDeep(d.test, early), vars, "test", ctx, pkg.name);
+  if (d.test) {
+    const t = replaceKnownDeep(d.test, early);
+    t.environment = substituteEnvPackages(t.environment, early, "test.environment", ctx);
+    out.test = compileTest(t, vars, "test", ctx, pkg.name);
+  }
   for (const key of ["capabilities", "vars", "options", "update"]) {
     if (d[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = d[key];
   }

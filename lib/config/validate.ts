@@ -156,7 +156,12 @@ function checkPackageFields(
     const bad = textProblem(value);
     if (bad) fail(ctx.config, `${path}.${field}`, bad);
   };
-  text(p.description, "description");
+  // A block scalar (`description: |`) ends in a line break; melange keeps it,
+  // and packaging drops it. Any other line break could start a metadata line.
+  text(
+    typeof p.description === "string" ? p.description.replace(/\n+$/, "") : undefined,
+    "description",
+  );
   text(p.url, "url");
   text(p.commit, "commit");
   (p.copyright ?? []).forEach((c, i) => text(c.license, `copyright[${i}].license`));
@@ -169,12 +174,9 @@ function checkPackageFields(
   }
   for (const kind of ["provider-priority", "replaces-priority"] as const) {
     const v = deps[kind];
-    if (v !== undefined && v !== "" && !/^\d{1,9}$/.test(String(v))) {
-      fail(
-        ctx.config,
-        `${path}.dependencies.${kind}`,
-        `expected a non-negative integer, got "${v}"`,
-      );
+    // melange keeps any text; an integer is what apk reads (Wolfi has -1).
+    if (v !== undefined && v !== "" && !/^-?\d{1,9}$/.test(String(v))) {
+      fail(ctx.config, `${path}.dependencies.${kind}`, `expected an integer, got "${v}"`);
     }
   }
   (p.scriptlets?.trigger?.paths ?? []).forEach((t, i) => {
