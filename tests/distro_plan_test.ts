@@ -13,6 +13,7 @@ import { twelvePackages, writeGraph } from "./support/distro_graph.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { cyclesMessage, type Plan, planBuilds } from "../lib/distro/plan.ts";
+import { pruneCompiled } from "../lib/distro/compilecache.ts";
 import { findSources } from "../lib/distro/sources.ts";
 import { parseBackends, parseDuration } from "../lib/distro/backends.ts";
 import { isDaemonFailure, Pool } from "../lib/distro/pool.ts";
@@ -334,6 +335,45 @@ Deno.test("plan: kept compiled files are used only while the pipelines they used
       cache: false,
     });
     assertEquals(uncached.packages.map((p) => p.compiled), plan().packages.map((p) => p.compiled));
+  }));
+
+Deno.test("plan: kept compiled files are pruned: unused for 30 days, then least recently used over the size limit", () =>
+  withTempDir((dir) => {
+    const cacheDir = join(dir, "cache");
+    const list = files(dir, { a: ["1", []], b: ["1", []], c: ["1", []] });
+    planBuilds(list, { arch: "x86_64", cacheDir });
+    const records = () =>
+      [...Deno.readDirSync(cacheDir)].filter((e) => e.isDirectory).flatMap((d) =>
+        [...Deno.readDirSync(join(cacheDir, d.name))].map((f) => join(cacheDir, d.name, f.name))
+      ).sort();
+    const all = records();
+    assertEquals(all.length, 3);
+    // The first planning run marked the directory as pruned today: nothing goes now.
+    assert(existsSync(join(cacheDir, ".pruned")));
+    const day = 24 * 3600 * 1000;
+    const now = Date.now();
+    const age = (path: string, days: number) =>
+      Deno.utimeSync(path, new Date(now - days * day), new Date(now - days * day));
+    age(all[0], 40); // unused for 40 days
+    age(all[1], 2);
+    age(all[2], 1);
+    const size = Deno.statSync(all[1]).size + Deno.statSync(all[2]).size;
+    assertEquals(pruneCompiled(cacheDir, { now, maxBytes: size }), 1);
+    assertEquals(records(), [all[1], all[2]]);
+    // Over the limit, the least recently used goes first.
+    assertEquals(pruneCompiled(cacheDir, { now, maxBytes: size - 1 }), 1);
+    assertEquals(records(), [all[2]]);
+    // A run uses a kept record and marks it used; a due pruning keeps it.
+    age(all[2], 29);
+    Deno.utimeSync(join(cacheDir, ".pruned"), new Date(now - 2 * day), new Date(now - 2 * day));
+    const before = planBuilds(list, { arch: "x86_64", cacheDir, cache: false });
+    const plan = planBuilds(list, { arch: "x86_64", cacheDir });
+    assertEquals(plan.packages.map((p) => p.compiled), before.packages.map((p) => p.compiled));
+    assert(
+      Date.now() - Deno.statSync(all[2]).mtime!.getTime() < day,
+      "the used record was not touched",
+    );
+    assertEquals(records().length, 3);
   }));
 
 Deno.test("display: plain lines per event, a live block on a terminal, the final table", () => {

@@ -7,9 +7,23 @@
  * it is used only if every `uses:` pipeline it was compiled with still
  * loads to the same content. Records live in `~/.cache/melange2/compiled`,
  * beside the prepared environments, and are written atomically.
+ *
+ * Records of files since edited, or of an older compiler, are never read
+ * again; so, at most once a day, records unused for 30 days go, then the
+ * least recently used ones until the directory holds at most 256 MiB
+ * (a wolfi-os tree for two architectures takes about 160 MiB).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "../buildkit/identity.ts";
@@ -35,6 +49,9 @@ interface CacheRecord {
 
 /** A cache of compiled files in `dir` (default: the user's cache), for inputs `extra`. */
 export function compileCache(extra: string[], dir = join(cacheDir(), "compiled")): CompileCache {
+  try {
+    pruneIfDue(dir);
+  } catch { /* pruning is housekeeping: a cache that cannot be pruned still works */ }
   const salt = compilerDigest() + "\0" + extra.join("\0");
   const pipelineDigests = new Map<PipelineFile, string>();
   const digestOf = (p: PipelineFile) => {
@@ -48,7 +65,10 @@ export function compileCache(extra: string[], dir = join(cacheDir(), "compiled")
       const path = join(dir, key.slice(0, 2), `${key}.json`);
       try {
         const rec: CacheRecord = JSON.parse(readFileSync(path, "utf8"));
-        if (rec.pipelines.every(([name, d]) => digestOf(loader(name)) === d)) return rec.compiled;
+        if (rec.pipelines.every(([name, d]) => digestOf(loader(name)) === d)) {
+          touch(path);
+          return rec.compiled;
+        }
       } catch { /* no record, or one not readable: compile */ }
       const used = new Map<string, string>();
       const compiled = compileSync(load(), {
@@ -69,6 +89,75 @@ export function compileCache(extra: string[], dir = join(cacheDir(), "compiled")
       return compiled;
     },
   };
+}
+
+/** Marks a record used now (pruning removes the least recently used first). */
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch { /* read-only cache: it is only pruned sooner */ }
+}
+
+/** Limits of {@link pruneCompiled}. */
+export interface PruneLimits {
+  /** Records unused this long go (default 30 days). */
+  maxAgeMs?: number;
+  /** Then the least recently used go until the records take at most this (default 256 MiB). */
+  maxBytes?: number;
+  now?: number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+const MARK = ".pruned";
+
+/** Prunes `dir` when it was last pruned more than a day ago (a marker file's mtime). */
+function pruneIfDue(dir: string): void {
+  const mark = join(dir, MARK);
+  try {
+    if (Date.now() - statSync(mark).mtimeMs < DAY_MS) return;
+  } catch { /* never pruned, or no cache yet */ }
+  mkdirSync(dir, { recursive: true });
+  pruneCompiled(dir);
+  writeFileSync(mark, "");
+}
+
+/** Removes old and least recently used records (see the module doc); returns how many went. */
+export function pruneCompiled(dir: string, limits: PruneLimits = {}): number {
+  const now = limits.now ?? Date.now();
+  const maxAge = limits.maxAgeMs ?? 30 * DAY_MS;
+  const maxBytes = limits.maxBytes ?? 256 << 20;
+  const records: { path: string; used: number; size: number }[] = [];
+  for (const sub of readdirSync(dir)) {
+    if (sub === MARK) continue;
+    let names: string[];
+    try {
+      names = readdirSync(join(dir, sub));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = join(dir, sub, name);
+      try {
+        const st = statSync(path);
+        if (st.isFile()) records.push({ path, used: st.mtimeMs, size: st.size });
+      } catch { /* gone meanwhile */ }
+    }
+  }
+  records.sort((a, b) => b.used - a.used); // most recently used first
+  let kept = 0;
+  let full = false;
+  let removed = 0;
+  for (const r of records) {
+    full ||= kept + r.size > maxBytes;
+    if (!full && now - r.used <= maxAge) {
+      kept += r.size;
+      continue;
+    }
+    rmSync(r.path, { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 let compilerDigestMemo: string | undefined;
