@@ -26,6 +26,7 @@ import { serveFile } from "./support/serve.ts";
 import { haveShared, repoPath, sharedPath } from "./shared.ts";
 import { Buffer } from "node:buffer";
 import { readApk } from "../lib/apk/archive.ts";
+import { V8_FLAGS } from "../cli/v8flags.ts";
 
 const shared = { ignore: !haveShared };
 
@@ -347,12 +348,16 @@ print(h.hexdigest())`,
   return { apk, sha1hex };
 }
 
-/** Installs `spec` in a child process; its peak RSS (kB). */
+/**
+ * Installs `spec` in a child process; its peak RSS (kB). The child has the
+ * V8 flags `build` and `test` run with (cli/v8flags.ts), where installs happen.
+ */
 async function installInChild(spec: unknown, root: string): Promise<number> {
   const child = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
+      `--v8-flags=${V8_FLAGS}`,
       repoPath("tests", "support", "install_child.ts"),
       JSON.stringify(spec),
       root,

@@ -164,7 +164,7 @@ export function hostileCases(): HostileCase[] {
   add(
     "provider-priority text",
     pkg("  dependencies:\n    provider-priority: high\n"),
-    /non-negative integer/,
+    /expected an integer/,
   );
   add(
     "trigger path with a space",
