@@ -2,7 +2,8 @@
  * What two compiles of a melange file must agree on, taken from Go melange's
  * `compile` JSON and from ours alike: the environment's packages (as a set),
  * the steps (names, `uses:`, working directories, scripts normalized, nesting),
- * the subpackages and the test sections. Go melange keeps `if:`-false steps
+ * the subpackages and the test sections, and each package's description and
+ * dependencies (what goes into its metadata). Go melange keeps `if:`-false steps
  * and subpackages with their condition substituted; they are decided here.
  */
 import sh from "mvdan-sh";
@@ -24,11 +25,18 @@ export interface TestView {
   pipeline: StepView[];
 }
 
+/** A package's metadata as compared: its description and dependencies, empty ones left out. */
+export interface MetaView {
+  description?: string;
+  dependencies?: Record<string, string | string[]>;
+}
+
 /** A compiled file as compared. */
 export interface BuildView {
+  meta: MetaView;
   packages: string[];
   pipeline: StepView[];
-  subpackages: { name: string; pipeline: StepView[]; test?: TestView }[];
+  subpackages: { name: string; meta: MetaView; pipeline: StepView[]; test?: TestView }[];
   test?: TestView;
 }
 
@@ -62,6 +70,23 @@ const uniqSorted = (xs: string[]) => [...new Set(xs)].sort();
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
+const DEPENDENCY_LISTS = ["runtime", "provides", "replaces"];
+const PRIORITIES = ["provider-priority", "replaces-priority"];
+
+/** The metadata of a package or subpackage, from either side's JSON (same keys). */
+function metaOf(p: Json): MetaView {
+  const v: MetaView = {};
+  if (p?.description) v.description = p.description;
+  const deps: Record<string, string | string[]> = {};
+  for (const k of DEPENDENCY_LISTS) if (p?.dependencies?.[k]?.length) deps[k] = p.dependencies[k];
+  for (const k of PRIORITIES) {
+    const x = p?.dependencies?.[k];
+    if (x !== undefined && x !== "") deps[k] = String(x);
+  }
+  if (Object.keys(deps).length) v.dependencies = deps;
+  return v;
+}
+
 function melangeSteps(steps: Json[] | undefined): StepView[] {
   return (steps ?? []).filter((s) => !s.if || evaluate(s.if)).map((s) => {
     const v: StepView = { pipeline: melangeSteps(s.pipeline) };
@@ -85,12 +110,17 @@ function melangeTest(t: Json): TestView | undefined {
 /** The view of what Go melange's `compile` printed. */
 export function fromMelange(j: Json): BuildView {
   const v: BuildView = {
+    meta: metaOf(j.package),
     packages: uniqSorted(j.environment?.contents?.packages ?? []),
     pipeline: melangeSteps(j.pipeline),
     subpackages: (j.subpackages ?? []).filter((s: Json) => !s.if || evaluate(s.if)).map((
       s: Json,
     ) => {
-      const sv: BuildView["subpackages"][0] = { name: s.name, pipeline: melangeSteps(s.pipeline) };
+      const sv: BuildView["subpackages"][0] = {
+        name: s.name,
+        meta: metaOf(s),
+        pipeline: melangeSteps(s.pipeline),
+      };
       const t = melangeTest(s.test);
       if (t) sv.test = t;
       return sv;
@@ -118,10 +148,15 @@ export function fromOurs(c: CompiledBuild): BuildView {
   const test = (t: CompiledBuild["test"]): TestView | undefined =>
     t && { packages: uniqSorted(t.environment.contents.packages), pipeline: ourSteps(t.pipeline) };
   const v: BuildView = {
+    meta: metaOf(c.package),
     packages: uniqSorted(c.environment.contents.packages),
     pipeline: ourSteps(c.pipeline),
     subpackages: c.subpackages.map((s) => {
-      const sv: BuildView["subpackages"][0] = { name: s.name, pipeline: ourSteps(s.pipeline) };
+      const sv: BuildView["subpackages"][0] = {
+        name: s.name,
+        meta: metaOf(s),
+        pipeline: ourSteps(s.pipeline),
+      };
       const t = test(s.test);
       if (t) sv.test = t;
       return sv;
