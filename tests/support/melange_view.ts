@@ -8,7 +8,7 @@
  */
 import sh from "mvdan-sh";
 import type { CompiledBuild, CompiledStep } from "../../lib/config/mod.ts";
-import { evaluate } from "../../lib/config/subst.ts";
+import { evaluate, substitute, type Vars } from "../../lib/config/subst.ts";
 
 /** One step as compared. */
 export interface StepView {
@@ -107,13 +107,21 @@ function melangeTest(t: Json): TestView | undefined {
   };
 }
 
-/** The view of what Go melange's `compile` printed. */
-export function fromMelange(j: Json): BuildView {
+/**
+ * The view of what Go melange's `compile` printed. melange v0.59.1
+ * substitutes a subpackage's `if:` into a copy of the subpackage (the range
+ * variable in pkg/build/compile.go) and prints it as read; `subpackageVars`
+ * gives the variables its compile meant to substitute (by subpackage name),
+ * for conditions that still name some.
+ */
+export function fromMelange(j: Json, subpackageVars?: (name: string) => Vars): BuildView {
+  const keep = (s: Json) =>
+    !s.if || evaluate(subpackageVars ? substitute(s.if, subpackageVars(s.name), true) : s.if);
   const v: BuildView = {
     meta: metaOf(j.package),
     packages: uniqSorted(j.environment?.contents?.packages ?? []),
     pipeline: melangeSteps(j.pipeline),
-    subpackages: (j.subpackages ?? []).filter((s: Json) => !s.if || evaluate(s.if)).map((
+    subpackages: (j.subpackages ?? []).filter(keep).map((
       s: Json,
     ) => {
       const sv: BuildView["subpackages"][0] = {
@@ -191,4 +199,27 @@ export function withoutScriptsOf(v: BuildView, names: (uses: string) => boolean)
     })),
     ...(v.test ? { test: test(v.test) } : {}),
   };
+}
+
+/** Where two views first differ, one line per difference (at most `max`). */
+export function viewDifferences(want: unknown, got: unknown, max = 5): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (out.length >= max || JSON.stringify(a) === JSON.stringify(b)) return;
+    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+      return;
+    }
+    if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)) {
+      const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
+        walk(ra[k], rb[k], `${path}.${k}`);
+      }
+      return;
+    }
+    const show = (v: unknown) => JSON.stringify(v)?.slice(0, 200);
+    out.push(`${path || "."}: melange ${show(a)}, ours ${show(b)}`);
+  };
+  walk(want, got, "");
+  return out;
 }
