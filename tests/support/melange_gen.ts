@@ -29,15 +29,7 @@
  * variables, as melange's compile means to, and the test reads melange's
  * printed condition the same way (melange_view.ts's fromMelange).
  */
-import {
-  indent,
-  readTimeNames,
-  ref,
-  Rng,
-  scalar,
-  type Scope,
-  word,
-} from "./melange_gen_base.ts";
+import { indent, readTimeNames, ref, Rng, scalar, type Scope, word } from "./melange_gen_base.ts";
 import { dependencies, description, packagesLines } from "./melange_gen_meta.ts";
 import { condition, item, pipelineFiles, steps } from "./melange_gen_steps.ts";
 
