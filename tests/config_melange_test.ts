@@ -53,8 +53,8 @@ function ours(compile: () => Parameters<typeof fromOurs>[0]): { view: BuildView 
  * (it prints the condition unsubstituted; see fromMelange), by subpackage.
  */
 // deno-lint-ignore no-explicit-any
-function conditionVars(config: Config, json: any): (name: string) => Vars {
-  const base = baseVars(config, "x86_64");
+function conditionVars(config: Config, json: any, arch: string): (name: string) => Vars {
+  const base = baseVars(config, arch);
   for (const p of [json.package, ...json.subpackages ?? []]) {
     base.set(`targets.package.${p.name}`, `${OUT}/${p.name}`);
   }
@@ -85,14 +85,18 @@ Deno.test({
       const full = ours(compile(withMelange));
       const mine = ours(compile(withOurs));
       if ("error" in t || "error" in full || "error" in mine) {
-        const why = [t, full, mine].map((x) => "error" in x ? `refused: ${x.error}` : "compiled");
-        if (why.some((w) => w !== why[0])) {
-          bad.push(`${file}: melange ${why[0]}; ours ${why[1]}; with our pipelines ${why[2]}`);
+        const results = [t, full, mine];
+        if (results.some((x) => ("error" in x) !== ("error" in t))) {
+          const [a, b, c] = results.map((x) => "error" in x ? `refused (${x.error})` : "compiled");
+          bad.push(`${file}: melange ${a}; ours ${b}; with our pipelines ${c}`);
         }
         continue;
       }
       compiled++;
-      const want = fromMelange(t.json, conditionVars(loadConfigSync(join(corpus, file)), t.json));
+      const want = fromMelange(
+        t.json,
+        conditionVars(loadConfigSync(join(corpus, file)), t.json, "x86_64"),
+      );
       const a = viewDifferences(want, full.view);
       const b = viewDifferences(
         withoutScriptsOf(want, builtin),
@@ -122,7 +126,7 @@ function writeCase(c: GenCase, dir: string): void {
  * it only for taking the vars in the wrong (random) order.
  */
 async function melangeOn(c: GenCase, dir: string): Promise<MelangeResult & { order?: boolean }> {
-  const opts = { cwd: dir, pipelineDir: "pipelines" };
+  const opts = { cwd: dir, pipelineDir: "pipelines", arch: c.arch };
   let res = await melangeCompile("build.yaml", opts);
   const orderOnly = (r: MelangeResult) =>
     c.chained !== undefined && "error" in r && r.error === `variable vars.${c.chained} not defined`;
@@ -135,6 +139,7 @@ function disagreement(
   t: MelangeResult & { order?: boolean },
   o: ReturnType<typeof ours>,
   config: () => Config,
+  arch: string,
 ): string {
   // Never compiled by melange: nothing to compare (ours resolves vars in order, see melange_gen.ts).
   if (t.order) return "";
@@ -143,7 +148,7 @@ function disagreement(
   if ("error" in o) return `ours refused (${o.error}); melange compiled`;
   let want: BuildView;
   try {
-    want = fromMelange(t.json, conditionVars(config(), t.json));
+    want = fromMelange(t.json, conditionVars(config(), t.json, arch));
   } catch (err) {
     return `melange's output cannot be viewed: ${(err as Error).message}`;
   }
@@ -165,13 +170,13 @@ Deno.test({
         const dir = join(root, `case-${i}`);
         const config = () => loadConfigText(c.text, join(dir, "build.yaml"));
         const o = ours(() =>
-          compileSync(config(), { arch: "x86_64", pipelineDirs: [join(dir, "pipelines")] })
+          compileSync(config(), { arch: c.arch, pipelineDirs: [join(dir, "pipelines")] })
         );
         if ("error" in theirs[i] && "error" in o) refused++;
-        const why = disagreement(theirs[i], o, config);
+        const why = disagreement(theirs[i], o, config, c.arch);
         if (!why) continue;
         const pipelines = Object.entries(c.pipelines).map(([n, t]) => `--- ${n}.yaml\n${t}`);
-        bad.push(`case ${i}: ${why}\n--- build.yaml\n${c.text}${pipelines.join("")}`);
+        bad.push(`case ${i} (${c.arch}): ${why}\n--- build.yaml\n${c.text}${pipelines.join("")}`);
       }
       assert(
         bad.length === 0,

@@ -41,6 +41,8 @@ export interface GenCase {
   pipelines: Record<string, string>;
   /** The var another var refers to: melange compiles such a file only in some runs (see above). */
   chained?: string;
+  /** The architecture to compile for (conditions on `build.arch` go either way). */
+  arch: string;
 }
 
 const BROKEN = [
@@ -81,7 +83,8 @@ export function generateCase(seed: number, index: number): GenCase {
   // A broken thing not placed yet goes into a last step of the package's own.
   if (s.broken) pipeline.push(...item(["runs: echo ${{vars.undefined}}"]));
   const text = [...pkg, ...head, ...env, ...pipeline, ...subpackages, ...test, ""];
-  return { text: text.join("\n"), pipelines, chained: s.chainsTo };
+  const arch = r.pick(["x86_64", "aarch64"]);
+  return { text: text.join("\n"), pipelines, chained: s.chainsTo, arch };
 }
 
 /**

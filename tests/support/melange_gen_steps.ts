@@ -99,18 +99,35 @@ function usesStep(s: Scope, site: StepSite): string[] {
     return ["uses: p/missing"];
   }
   const p = r.pick(s.pipelines);
-  const withLines: string[] = [];
+  const given = new Map<string, string>();
   for (const input of p.inputs) {
     const give = input.required ? s.broken !== "missing-input" : r.chance(0.5);
     if (input.required && !give) s.broken = undefined;
     const v = input.name === "expected-sha256" ? checksum(s) : value(s, site);
-    if (give) withLines.push(`${input.name}: ${scalar(r, v)}`);
+    if (give) given.set(input.name, v);
   }
+  siblingInput(s, p, given);
+  const withLines = [...given].map(([k, v]) => `${k}: ${scalar(r, v)}`);
   if (s.broken === "undefined-input") {
     s.broken = undefined;
     withLines.push("nosuch: x");
   }
   return [`uses: ${p.name}`, ...(withLines.length ? ["with:", ...indent(2, withLines)] : [])];
+}
+
+/**
+ * Now and then a given input takes a sibling's value (`a: ${{inputs.b}}`),
+ * one that names no input itself (deeper chains melange resolves in Go's
+ * random map order).
+ */
+function siblingInput(s: Scope, p: PipelineDef, given: Map<string, string>): void {
+  const value = (x: PipelineDef["inputs"][0]) => given.get(x.name) ?? x.default ?? "";
+  const plain = p.inputs.filter((x) =>
+    x.name !== "expected-sha256" && !value(x).includes("inputs.")
+  );
+  const a = [...given.keys()].find((k) => k !== "expected-sha256");
+  const b = plain.find((x) => x.name !== a);
+  if (a && b && s.r.chance(0.15)) given.set(a, `${ref(s.r, `inputs.${b.name}`)}-sib`);
 }
 
 /**
@@ -252,9 +269,18 @@ function outerText(s: Scope): string {
     name: "p/outer",
     inputs: [{ name: "thing", required: false, default: "outer" }],
   };
+  // An input of the inner pipeline's name, passed on as itself (`x: ${{inputs.x}}`, as
+  // Wolfi's pipelines do): the inner one takes the outer value.
+  const same = inner.inputs.find((x) => x.name !== "expected-sha256" && r.chance(0.5));
+  if (same) def.inputs.push({ name: same.name, required: false, default: `o-${word(r)}` });
   s.pipelines.push(def);
-  const withLines = inner.inputs.filter((x) => x.required || r.chance(0.3)).map((x) =>
-    `${x.name}: ${JSON.stringify(`${ref(r, "inputs.thing")}-${word(r)}`)}`
+  const withLines = inner.inputs.filter((x) => x === same || x.required || r.chance(0.3)).map(
+    (x) =>
+      `${x.name}: ${
+        JSON.stringify(
+          x === same ? ref(r, `inputs.${x.name}`) : `${ref(r, "inputs.thing")}-${word(r)}`,
+        )
+      }`,
   );
   return [
     "name: p/outer",
