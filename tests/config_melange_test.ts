@@ -180,7 +180,7 @@ Deno.test({
       }
       assert(
         bad.length === 0,
-        `${bad.length} of ${CASES} cases differ (seed ${SEED}); the first:\n\n` +
+        `${bad.length} of ${CASES} cases differ (MELANGE2_FUZZ_SEED=${SEED} replays them); the first:\n\n` +
           bad.slice(0, 3).join("\n\n"),
       );
       console.log(`${CASES} generated files agree (${refused} refused by both)`);
