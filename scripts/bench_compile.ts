@@ -9,7 +9,8 @@
  * - the whole corpus in one process: `melange2 compile DIR --output-format
  *   jsonl`, ROUNDS times, median (melange compiles one file per process).
  *
- * melange is built from the Go module proxy the first time (into
+ * melange is $MELANGE2_MELANGE (scripts/setup.sh builds it); without it,
+ * it is built from the Go module proxy the first time (into
  * $MELANGE2_TOOLS/bench/melange-v0.59.1, default /opt/melange2): the proxy
  * refuses chainguard.dev/sdk v0.1.164, which melange requires, so a
  * `replace` takes v0.1.163.
@@ -33,8 +34,13 @@ async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   }
 }
 
-/** Go melange, built once from the module proxy (into $MELANGE2_TOOLS/bench). */
+/** Go melange: $MELANGE2_MELANGE, or built once from the module proxy (into $MELANGE2_TOOLS/bench). */
 export async function melangeBinary(): Promise<string> {
+  const set = Deno.env.get("MELANGE2_MELANGE");
+  if (set) {
+    if (!existsSync(set)) throw new Error(`MELANGE2_MELANGE=${set} does not exist`);
+    return set;
+  }
   const dir = join(tools, "bench", `melange-${MELANGE_VERSION}`);
   const bin = join(dir, "melange");
   if (existsSync(bin)) return bin;

@@ -19,6 +19,8 @@
 #                   database ($MELANGE2_POSTGRES) for the build server's PostgreSQL tests
 #   registry        distribution v3.1.2 built with the local Go -> $MELANGE2_TOOLS/registry,
 #                   started on loopback ($MELANGE2_REGISTRY) for the registry cache tests
+#   melange         v0.59.1 built with the local Go -> $MELANGE2_TOOLS/melange ($MELANGE2_MELANGE,
+#                   the reference `melange compile` the compile tests run side by side with ours)
 #
 # Tools live outside the repository so that a fresh clone reuses them.
 set -euo pipefail
@@ -30,6 +32,7 @@ SPDX_TOOLS_GOLANG_VERSION="${SPDX_TOOLS_GOLANG_VERSION:-v0.5.7}"
 GO_SPDX_VERSION="${GO_SPDX_VERSION:-v2.8.0}"
 PY_SPDX_TOOLS_VERSION="${PY_SPDX_TOOLS_VERSION:-0.8.5}"
 REGISTRY_VERSION="${REGISTRY_VERSION:-v3.1.2}"
+MELANGE_VERSION="${MELANGE_VERSION:-v0.59.1}"
 REGISTRY_ADDR="${MELANGE2_REGISTRY:-127.0.0.1:5000}"
 TOOLS="${MELANGE2_TOOLS:-/opt/melange2}"
 BUILDKIT_ADDR_UNIX="${MELANGE2_BUILDKIT_UNIX:-unix:///run/buildkit/buildkitd.sock}"
@@ -280,6 +283,28 @@ GO
   rm -rf "$mod"
 }
 
+# Go melange itself, the reference implementation of `melange2 compile`
+# (tests/config_melange_test.ts runs both on the same files). Built inside a
+# throwaway module like apko: melange $MELANGE_VERSION wants chainguard.dev/sdk
+# v0.1.164, which the module proxy does not serve, so v0.1.163 replaces it.
+install_melange() {
+  local dir="$TOOLS/melange/$MELANGE_VERSION"
+  [ -x "$dir/melange" ] && "$dir/melange" version >/dev/null 2>&1 && return
+  log "building melange $MELANGE_VERSION from the Go module proxy"
+  local mod
+  mod=$(mktemp -d)
+  (
+    cd "$mod"
+    go mod init melange2-melange-build >/dev/null 2>&1
+    go mod edit -replace chainguard.dev/sdk=chainguard.dev/sdk@v0.1.163
+    go get "chainguard.dev/melange@$MELANGE_VERSION" >&2
+    mkdir -p "$dir"
+    CGO_ENABLED=0 go build -o "$dir/melange.tmp" chainguard.dev/melange >&2
+  )
+  mv "$dir/melange.tmp" "$dir/melange"
+  rm -rf "$mod"
+}
+
 # distribution's registry (the OCI registry reference implementation), for
 # `--cache-to type=registry` against a real registry on loopback.
 install_registry() {
@@ -485,6 +510,7 @@ install_spdxcheck
 install_spdx_tools
 install_apko
 install_registry
+install_melange
 install_postgres
 start_buildkitd
 start_registry
@@ -526,6 +552,7 @@ export MELANGE2_TEST_TCP_ADDR="$BUILDKIT_ADDR_TCP"
 export MELANGE2_LLBREF="$TOOLS/llbref/llbref"
 export MELANGE2_SPDXCHECK="$TOOLS/spdxcheck/spdxcheck"
 export MELANGE2_PYSPDXTOOLS="$TOOLS/spdx-tools/bin/pyspdxtools"
+export MELANGE2_MELANGE="$TOOLS/melange/$MELANGE_VERSION/melange"
 export MELANGE2_REGISTRY="$REGISTRY_ADDR"
 export MELANGE2_POSTGRES="$POSTGRES_URL"
 # Deno looks for a newer version of itself on every run (a DNS query for

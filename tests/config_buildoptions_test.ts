@@ -8,6 +8,7 @@ const FILE = `package:
   epoch: 0
 vars:
   flavor: plain
+  extra: none
 environment:
   contents:
     packages: [busybox, gcc]
@@ -23,7 +24,7 @@ options:
           remove: [gcc]
 pipeline:
   - if: \${{options.fancy.enabled}} == 'true'
-    runs: echo fancy \${{vars.extra}}
+    runs: echo fancy \${{ vars.extra }}
   - runs: echo \${{vars.flavor}} \${{options.fancy.enabled}}
 `;
 
@@ -36,8 +37,9 @@ Deno.test("build options: off by default; on, they set options.NAME.enabled, var
   assertEquals(off.environment.contents.packages, ["busybox", "gcc"]);
 
   const on = compile(["fancy"]);
-  // A var the file already had was replaced when the file was read (as in melange); a new one
-  // comes from the option.
+  // A var the file already had was replaced when the file was read (as in melange); spaced
+  // inside the braces, it is left to the steps, which see the option's value. (The step is
+  // compiled when the option is off too, as melange does: ${{vars.extra}} must be defined.)
   assertEquals(on.pipeline.map((s) => s.runs), ["echo fancy yes-please", "echo plain true"]);
   assertEquals(on.environment.contents.packages, ["busybox", "clang"]);
 

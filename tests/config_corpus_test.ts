@@ -11,7 +11,12 @@ import { join } from "node:path";
 import { compileSync, loadConfigSync } from "../lib/config/mod.ts";
 import { runCli } from "./cli.ts";
 import { haveShared, sharedPath } from "./shared.ts";
-import { fromMelange, fromOurs, withoutScriptsOf } from "./support/melange_view.ts";
+import {
+  fromMelange,
+  fromOurs,
+  viewDifferences as differences,
+  withoutScriptsOf,
+} from "./support/melange_view.ts";
 
 const shared = { ignore: !haveShared };
 const corpus = sharedPath("corpus", "wolfi-os");
@@ -75,29 +80,6 @@ Deno.test({
     assertEquals(JSON.parse(a.stdout).arch, "aarch64");
   },
 });
-
-/** Where two views first differ, one line per difference (at most `max`). */
-function differences(want: unknown, got: unknown, max = 5): string[] {
-  const out: string[] = [];
-  const walk = (a: unknown, b: unknown, path: string) => {
-    if (out.length >= max || JSON.stringify(a) === JSON.stringify(b)) return;
-    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
-      return;
-    }
-    if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)) {
-      const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
-      for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
-        walk(ra[k], rb[k], `${path}.${k}`);
-      }
-      return;
-    }
-    const show = (v: unknown) => JSON.stringify(v)?.slice(0, 200);
-    out.push(`${path || "."}: melange ${show(a)}, ours ${show(b)}`);
-  };
-  walk(want, got, "");
-  return out;
-}
 
 /** The corpus files that have melange's output beside them. */
 function comparedFiles(): string[] {

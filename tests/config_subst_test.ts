@@ -31,7 +31,7 @@ const SHA256 = "a".repeat(64);
 const SHA512 = "b".repeat(128);
 const COMMIT = "c".repeat(40);
 
-Deno.test("subst: checksum and commit inputs are checked once substituted (nginx-mainline, glibc)", () => {
+Deno.test("subst: checksum and commit inputs are checked as read, after the file's own replacement (nginx-mainline, glibc)", () => {
   const c = compile(
     HEAD + `vars:
   hash: ${SHA256}
@@ -64,7 +64,7 @@ subpackages:
   assertStringIncludes(all, SHA256);
   assertStringIncludes(all, COMMIT);
   assertStringIncludes(runs(c.subpackages[0].pipeline).join("\n"), SHA512);
-  // A substituted value that is not a checksum is still refused.
+  // A replaced value that is not a checksum is still refused.
   const err = assertThrows(() =>
     compile(
       HEAD + `vars:
@@ -310,4 +310,133 @@ pipeline:
 `)
   );
   assertStringIncludes((err as Error).message, "contains a line break");
+});
+
+/** The message of what `fn` throws. */
+const refusal = (fn: () => unknown): string => (assertThrows(fn) as Error).message;
+
+Deno.test("subst: replaces and priorities know no var-transforms after the file is read (melange's applySubstitutionsForReplaces)", () => {
+  const file = (ref: string) =>
+    HEAD + `  dependencies:
+    runtime:
+      - foo-\${{ vars.mm }}
+    replaces:
+      - bar-${ref}
+var-transforms:
+  - from: \${{package.version}}
+    match: ^(\\d+)\\.(\\d+).*$
+    replace: $1.$2
+    to: mm
+pipeline:
+  - runs: true
+`;
+  // Written exactly, it was replaced when the file was read.
+  const c = compile(file("${{vars.mm}}"));
+  assertEquals(c.package.dependencies?.runtime, ["foo-1.2"]);
+  assertEquals(c.package.dependencies?.replaces, ["bar-1.2"]);
+  assertStringIncludes(
+    refusal(() => compile(file("${{ vars.mm }}"))),
+    "package.dependencies.replaces[0]: undefined variable ${{vars.mm}}",
+  );
+});
+
+Deno.test("subst: a var-transform reads the package's name, version, epoch and vars, not what only one of melange's maps has", () => {
+  for (const name of ["build.arch", "package.description", "targets.destdir"]) {
+    const err = refusal(() =>
+      compile(
+        HEAD + `var-transforms:
+  - from: \${{${name}}}
+    match: _
+    replace: "-"
+    to: a
+pipeline:
+  - runs: echo \${{vars.a}}
+`,
+      )
+    );
+    assertStringIncludes(err, `var-transforms[0]: undefined variable \${{${name}}}`);
+  }
+});
+
+Deno.test("subst: steps do not know package.description; it is replaced when the file is read", () => {
+  const steps = `pipeline:
+  - runs: echo "\${{package.description}}"
+`;
+  assertEquals(compile(HEAD + steps).pipeline[0].runs, 'echo "a demo"');
+  assertStringIncludes(
+    refusal(() => compile(HEAD + steps + `  - runs: echo "\${{ package.description }}"\n`)),
+    "pipeline[1].runs: undefined variable ${{package.description}}",
+  );
+});
+
+Deno.test("subst: a subpackage's priority is not substituted after reading (melange substitutes a copy)", () => {
+  const file = (ref: string) =>
+    HEAD + `vars:
+  prio: "10"
+subpackages:
+  - name: demo-x
+    dependencies:
+      provider-priority: ${ref}
+    pipeline:
+      - runs: true
+pipeline:
+  - runs: true
+`;
+  assertEquals(compile(file("${{vars.prio}}")).subpackages[0].dependencies, {
+    "provider-priority": "10",
+  });
+  assertStringIncludes(
+    refusal(() => compile(file("${{ vars.prio }}"))),
+    'subpackages[0].dependencies.provider-priority: "${{ vars.prio }}" is not substituted',
+  );
+});
+
+Deno.test("subst: checksum inputs are checked as written: a spaced reference is not a checksum", () => {
+  assertStringIncludes(
+    refusal(() =>
+      compile(
+        HEAD + `vars:
+  sha: ${SHA256}
+pipeline:
+  - uses: fetch
+    with:
+      uri: https://example.com/x.tar.gz
+      expected-sha256: \${{ vars.sha }}
+`,
+      )
+    ),
+    'expected-sha256 must be 64 hexadecimal digits, got "${{ vars.sha }}"',
+  );
+});
+
+Deno.test("subst: a package name that names a var is replaced first; steps, ranges and dependencies see it replaced", () => {
+  const c = compile(`package:
+  name: demo-\${{vars.flavor}}
+  version: 1.2.3
+  epoch: 0
+  description: the \${{package.name}} package
+  dependencies:
+    runtime:
+      - \${{ package.name }}-base
+vars:
+  flavor: x
+data:
+  - name: d
+    items:
+      a: one
+subpackages:
+  - range: d
+    name: \${{package.name}}-\${{range.key}}
+    pipeline:
+      - runs: echo \${{targets.package.demo-x}}
+pipeline:
+  - runs: echo \${{package.name}} \${{ package.name }} \${{targets.destdir}}
+`);
+  assertEquals(c.package.name, "demo-x");
+  // Replaced when read, in one pass: what the name was written as (melange's strings.Replacer).
+  assertEquals(c.package.description, "the demo-${{vars.flavor}} package");
+  assertEquals(c.package.dependencies?.runtime, ["demo-x-base"]);
+  assertEquals(c.pipeline[0].runs, "echo demo-x demo-x /home/build/melange-out/demo-x");
+  assertEquals(c.subpackages.map((s) => s.name), ["demo-x-a"]);
+  assertEquals(c.subpackages[0].pipeline[0].runs, "echo /home/build/melange-out/demo-x");
 });

@@ -304,3 +304,70 @@ Deno.test("config: the build user and group are always there, as melange adds th
   assertEquals(c.environment.accounts?.users?.map((u) => u.username), ["other", "build"]);
   assertEquals(c.environment.accounts?.groups?.map((g) => g.groupname), ["build"]);
 });
+
+Deno.test("config: steps whose if: is false are compiled too, as melange does; what is inside them is not decided", () => {
+  assertStringIncludes(
+    (assertThrows(() =>
+      compile(
+        HEAD + `pipeline:
+  - if: \${{build.arch}} == 'nope'
+    runs: echo \${{vars.nope}}
+`,
+      )
+    ) as Error).message,
+    "pipeline[0].runs: undefined variable ${{vars.nope}}",
+  );
+  const c = compile(
+    HEAD + `pipeline:
+  - if: \${{build.arch}} == 'nope'
+    pipeline:
+      - if: "'a' = 'b'"
+        runs: echo nested
+  - runs: echo hi
+`,
+  );
+  assertEquals(runs(c.pipeline), ["echo hi"]);
+});
+
+Deno.test("config: a subpackage's test is compiled whether or not the subpackage's if: holds", () => {
+  const err = assertThrows(() =>
+    compile(
+      HEAD + `subpackages:
+  - name: demo-x
+    if: \${{build.arch}} == 'nope'
+    pipeline:
+      - runs: true
+    test:
+      pipeline:
+        - runs: echo \${{vars.nope}}
+pipeline:
+  - runs: true
+`,
+    )
+  ) as Error;
+  assertStringIncludes(err.message, "subpackages[0].test.pipeline[0].runs: undefined variable");
+});
+
+Deno.test("config: with: without uses:, or uses: with runs:, is refused in the build's steps (not in tests, as melange)", () => {
+  const refused = (steps: string, want: string) =>
+    assertStringIncludes((assertThrows(() => compile(HEAD + steps)) as Error).message, want);
+  refused(
+    "pipeline:\n  - runs: echo hi\n    with:\n      a: b\n",
+    "pipeline[0].with: with: is for a uses: step",
+  );
+  refused(
+    "subpackages:\n  - name: demo-x\n    pipeline:\n      - pipeline:\n          - runs: echo\n            with:\n              a: b\n",
+    "subpackages[0].pipeline[0].pipeline[0].with: with: is for a uses: step",
+  );
+  refused(
+    `pipeline:\n  - uses: fetch\n    with:\n      uri: https://example.com/x.tar.gz\n      expected-sha256: ${
+      "a".repeat(64)
+    }\n    runs: echo hi\n`,
+    "pipeline[0].runs: a step cannot have both uses: (fetch) and runs:",
+  );
+  const c = compile(
+    HEAD +
+      "pipeline:\n  - runs: true\ntest:\n  pipeline:\n    - runs: echo hi\n      with:\n        a: b\n",
+  );
+  assertEquals(runs(c.test!.pipeline), ["echo hi"]);
+});

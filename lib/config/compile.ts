@@ -4,17 +4,19 @@
  * checked, subpackage ranges unrolled, and the environment's package list
  * completed with what the pipelines need. The output is plain data.
  */
-import { archVars, normalizeArch } from "./arch.ts";
+import { normalizeArch } from "./arch.ts";
 import { applyBuildOptions, type PackagePatch, patchPackages } from "./buildoptions.ts";
 import { type Ctx, decide, fail } from "./context.ts";
-import { goReplaceAll } from "./goregexp.ts";
 import { substituteDependencies, substituteEnvPackages } from "./depsubst.ts";
 import type { Config } from "./load.ts";
 import { type PipelineFile, pipelineLoader } from "./pipelines.ts";
-import { compileSteps } from "./steps.ts";
-import { replaceKnownDeep, substitute, type Vars } from "./subst.ts";
+import { checkStepShapes, compileSteps } from "./steps.ts";
+import { replaceKnownDeep, type Vars } from "./subst.ts";
 import type { CompiledBuild, CompiledEnvironment, CompiledSubpackage } from "./types.ts";
 import { checkFields, checkNames } from "./validate.ts";
+import { fileVars, OUT, subpackageVars } from "./vars.ts";
+
+export { baseVars, MAX_TRANSFORM_INPUT } from "./vars.ts";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -29,9 +31,6 @@ export interface CompileOptions {
   buildOptions?: string[];
 }
 
-const WORKSPACE = "/home/build";
-const OUT = `${WORKSPACE}/melange-out`;
-
 /** Compiles `config` for `opts.arch`. */
 export function compile(config: Config, opts: CompileOptions): Promise<CompiledBuild> {
   return Promise.resolve(compileSync(config, opts));
@@ -42,29 +41,33 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
   const d = config.data;
   const arch = normalizeArch(opts.arch);
   const ctx: Ctx = { config, load: opts.loader ?? pipelineLoader(opts.pipelineDirs ?? []) };
-  const vars = baseVars(config, arch);
+  const fv = fileVars(config, arch);
+  const vars = fv.step;
   // As melange does when it reads a file, the package's fields and `vars`
   // (and a range subpackage's `range.*`) are first replaced as plain text
   // everywhere in the file; only steps are then substituted strictly.
-  const early = parseTimeVars(vars);
+  const early = fv.readTime;
   // Build options patch the file after it is read (melange's New), so `early` keeps the file's.
   const patches = applyBuildOptions(d.options, opts.buildOptions ?? [], vars);
 
   // Every package's output directory, subpackage names as unrolled.
-  const unrolled = unrollSubpackages(config, early);
+  const unrolled = unrollSubpackages(config, early, fv.later);
+  checkStepShapes(d.pipeline, "pipeline", ctx);
+  for (const u of unrolled) checkStepShapes(u.sp.pipeline, `${u.path}.pipeline`, ctx);
+  const packageName = String(replaceKnownDeep(d.package.name, early));
   checkNames(
     ctx,
-    String(replaceKnownDeep(d.package.name, early)),
+    packageName,
     unrolled.map((u) => ({ name: String(u.sp.name), path: u.path })),
   );
-  for (const name of [d.package.name, ...unrolled.map((u) => u.sp.name)]) {
+  for (const name of [packageName, ...unrolled.map((u) => u.sp.name)]) {
     vars.set(`targets.package.${name}`, `${OUT}/${name}`);
   }
 
   const needs: string[] = [];
   const pkg = replaceKnownDeep(d.package, early);
   if (pkg.dependencies) {
-    pkg.dependencies = substituteDependencies(pkg.dependencies, early, "package.dependencies", ctx);
+    pkg.dependencies = substituteDependencies(pkg.dependencies, fv, "package.dependencies", ctx);
   }
   const pipeline = compileSteps(
     replaceKnownDeep(d.pipeline ?? [], early),
@@ -83,30 +86,35 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     if (rest.dependencies) {
       rest.dependencies = substituteDependencies(
         rest.dependencies,
-        early,
+        fv,
         `${path}.dependencies`,
         ctx,
+        true,
       );
     }
-    // melange compiles a subpackage's steps, and adds what they need to the
-    // build environment, whether or not its condition holds.
+    // melange compiles a subpackage's steps and test, and adds what the steps
+    // need to the build environment, whether or not its condition holds.
     const compiledSteps = compileSteps(steps ?? [], subVars, `${path}.pipeline`, ctx, needs);
+    const compiledTest = test && compileTest(
+      {
+        ...test,
+        environment: substituteEnvPackages(
+          test.environment,
+          fv.later,
+          `${path}.test.environment`,
+          ctx,
+        ),
+      },
+      subVars,
+      `${path}.test`,
+      ctx,
+      name,
+    );
     if (sp.if && !decide(sp.if, subVars, `${path}.if`, ctx)) continue;
     const compiled: CompiledSubpackage = { ...rest, name, pipeline: compiledSteps };
     // A subpackage without its own commit has the package's.
     if (compiled.commit === undefined && pkg.commit !== undefined) compiled.commit = pkg.commit;
-    if (test) {
-      const t = {
-        ...test,
-        environment: substituteEnvPackages(
-          test.environment,
-          early,
-          `${path}.test.environment`,
-          ctx,
-        ),
-      };
-      compiled.test = compileTest(t, subVars, `${path}.test`, ctx, name);
-    }
+    if (compiledTest) compiled.test = compiledTest;
     subpackages.push(compiled);
     subpackagePaths.push(path);
   }
@@ -114,7 +122,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
     withPackages(
       substituteEnvPackages(
         replaceKnownDeep(d.environment ?? {}, early),
-        early,
+        fv.later,
         "environment",
         ctx,
       ),
@@ -132,7 +140,7 @@ export function compileSync(config: Config, opts: CompileOptions): CompiledBuild
   checkFields(ctx, out, subpackagePaths);
   if (d.test) {
     const t = replaceKnownDeep(d.test, early);
-    t.environment = substituteEnvPackages(t.environment, early, "test.environment", ctx);
+    t.environment = substituteEnvPackages(t.environment, fv.later, "test.environment", ctx);
     out.test = compileTest(t, vars, "test", ctx, pkg.name);
   }
   for (const key of ["capabilities", "vars", "options", "update"]) {
@@ -152,129 +160,13 @@ function withPackages(env: any, patches: PackagePatch[]): any {
   };
 }
 
-/** The variables melange replaces when it reads a file: the package's fields and `vars`. */
-function parseTimeVars(vars: Vars): Vars {
-  const early: Vars = new Map();
-  for (const [k, v] of vars) {
-    if (k.startsWith("vars.") || PARSE_TIME.has(k)) early.set(k, v);
-  }
-  return early;
-}
-
-const PARSE_TIME = new Set([
-  "package.name",
-  "package.version",
-  "package.description",
-  "package.epoch",
-  "package.full-version",
-]);
-
-/** The variables every part of the file sees (`package.version`, `vars.x`, transforms...). */
-export function baseVars(config: Config, arch: string): Vars {
-  const d = config.data;
-  const p = d.package;
-  const epoch = String(p.epoch ?? 0);
-  const vars: Vars = new Map(Object.entries({
-    "package.name": p.name,
-    "package.version": p.version,
-    "package.epoch": epoch,
-    "package.full-version": `${p.version}-r${epoch}`,
-    "package.description": p.description ?? "",
-    "package.srcdir": WORKSPACE,
-    "targets.outdir": OUT,
-    "targets.destdir": `${OUT}/${p.name}`,
-    "targets.contextdir": `${OUT}/${p.name}`,
-    "context.name": p.name,
-    ...archVars(arch),
-  }));
-  resolveVars(config, vars);
-  (d["var-transforms"] ?? []).forEach((t: Record<string, string>, i: number) => {
-    const path = `var-transforms[${i}]`;
-    try {
-      const from = substitute(t.from, vars);
-      if (from.length > MAX_TRANSFORM_INPUT) {
-        throw new Error(
-          `from is ${from.length} characters once substituted; transforms take at most ` +
-            `${MAX_TRANSFORM_INPUT} (they are meant for versions and names)`,
-        );
-      }
-      vars.set(`vars.${t.to}`, goReplaceAll(from, t.match, t.replace ?? ""));
-    } catch (err) {
-      fail(config, path, err);
-    }
-  });
-  for (const k of Object.keys(d.options ?? {})) vars.set(`options.${k}.enabled`, "false");
-  return vars;
-}
-
-/**
- * The longest value a var-transform reads. RE2 is linear, but re2js takes
- * about 0.7 s per MiB on a pattern such as `(a+)+$`: with this limit any
- * transform is decided in milliseconds, and a 4 MB build file in well under
- * 2 s (issue 20). Wolfi's transforms read versions of a few dozen characters.
- */
-export const MAX_TRANSFORM_INPUT = 64 * 1024;
-
-/**
- * `vars` may refer to each other in any order: each is substituted once
- * the vars it names are, in dependency order (Kahn's algorithm, so a long
- * chain costs linear time, not a pass per link). A var left over (in a
- * cycle, or naming an undefined variable) is reported with its own error,
- * the first in file order.
- */
-function resolveVars(config: Config, vars: Vars): void {
-  const pending = new Map<string, string>(Object.entries(config.data.vars ?? {}));
-  const waitingOn = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  const ready: string[] = [];
-  for (const [k, v] of pending) {
-    const deps = new Set(
-      [...v.matchAll(/\$\{\{\s*vars\.([A-Za-z0-9._-]+)\s*\}\}/g)].map((m) => m[1])
-        .filter((d) => pending.has(d)),
-    );
-    waitingOn.set(k, deps.size);
-    for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(k);
-    if (!deps.size) ready.push(k);
-  }
-  while (ready.length) {
-    const k = ready.pop()!;
-    try {
-      vars.set(`vars.${k}`, substitute(pending.get(k)!, vars));
-    } catch {
-      continue; // names an undefined variable: reported below
-    }
-    pending.delete(k);
-    for (const d of dependents.get(k) ?? []) {
-      const n = waitingOn.get(d)! - 1;
-      waitingOn.set(d, n);
-      if (n === 0) ready.push(d);
-    }
-  }
-  const [first] = pending;
-  if (!first) return;
-  try {
-    substitute(first[1], vars);
-  } catch (err) {
-    fail(config, `vars.${first[0]}`, err);
-  }
-  fail(config, `vars.${first[0]}`, "refers to itself through other vars");
-}
-
-function subpackageVars(name: string): Record<string, string> {
-  return {
-    "subpkg.name": name,
-    "context.name": name,
-    "targets.subpkgdir": `${OUT}/${name}`,
-    "targets.contextdir": `${OUT}/${name}`,
-  };
-}
-
 /**
  * Subpackages with melange's read-time replacement applied; a `range:`
  * subpackage once per data item (keys sorted), `range.key` and `range.value`
- * replaced with the rest.
+ * replaced with `later` (melange makes that map once the package's own
+ * fields are replaced).
  */
-function unrollSubpackages(config: Config, early: Vars) {
+function unrollSubpackages(config: Config, early: Vars, later: Vars) {
   const d = config.data;
   const data = new Map<string, Record<string, string>>(
     (d.data ?? []).map((
@@ -292,7 +184,7 @@ function unrollSubpackages(config: Config, early: Vars) {
     const items = data.get(sp.range);
     if (!items) fail(config, `${path}.range`, `no data named "${sp.range}"`);
     for (const key of Object.keys(items).sort()) {
-      const scope = new Map(early);
+      const scope = new Map(later);
       scope.set("range.key", key);
       scope.set("range.value", items[key]);
       out.push({ sp: replaceKnownDeep(sp, scope), path });

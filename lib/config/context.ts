@@ -31,8 +31,19 @@ export function fail(config: Config, path: string, err: unknown): never {
 
 /** Decides an `if:` expression in `vars`. */
 export function decide(expr: string, vars: Vars, path: string, ctx: Ctx): boolean {
+  let substituted: string;
   try {
-    return evaluate(substitute(expr, vars, true));
+    substituted = substitute(expr, vars, true);
+  } catch (err) {
+    fail(ctx.config, path, err);
+  }
+  return decideSubstituted(substituted, path, ctx);
+}
+
+/** Decides an `if:` expression whose variables are already substituted (quoted). */
+export function decideSubstituted(expr: string, path: string, ctx: Ctx): boolean {
+  try {
+    return evaluate(expr);
   } catch (err) {
     fail(ctx.config, path, err);
   }

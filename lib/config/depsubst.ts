@@ -5,28 +5,58 @@
  * and the packages of the build and test environments are substituted
  * strictly, so `${{ package.full-version }}` (spaces inside) becomes the
  * version and an undefined name is an error. Only the package's fields and
- * `vars` (var-transforms included) are known here, as in melange.
+ * `vars` are known here, as in melange, and the var-transforms only for
+ * runtime, provides and packages (melange's pass over replaces and the
+ * priorities has none).
  */
 import { type Ctx, fail } from "./context.ts";
 import { substitute, type Vars } from "./subst.ts";
+import type { FileVars } from "./vars.ts";
 
 const LISTS = ["runtime", "provides", "replaces"] as const;
 const PRIORITIES = ["provider-priority", "replaces-priority"] as const;
 
-/** `deps` (a package's or subpackage's `dependencies`) substituted; `path` locates errors. */
-// deno-lint-ignore no-explicit-any
-export function substituteDependencies(deps: any, vars: Vars, path: string, ctx: Ctx): any {
+/** What {@link substituteDependencies} needs of the file's variables. */
+export type DepVars = Pick<FileVars, "later" | "laterPlain">;
+
+/**
+ * `deps` (a package's or subpackage's `dependencies`) substituted; `path`
+ * locates errors. A subpackage's priorities stay as read: melange
+ * substitutes them into a copy of the subpackage (a Go range variable) and
+ * then requires the original to be a number, so anything left to
+ * substitute there is refused.
+ */
+export function substituteDependencies(
+  // deno-lint-ignore no-explicit-any
+  deps: any,
+  vars: DepVars,
+  path: string,
+  ctx: Ctx,
+  subpackage = false,
+  // deno-lint-ignore no-explicit-any
+): any {
   if (!deps || typeof deps !== "object") return deps;
   const out = { ...deps };
   for (const kind of LISTS) {
+    const known = kind === "replaces" ? vars.laterPlain : vars.later;
     if (Array.isArray(deps[kind])) {
       out[kind] = deps[kind].map((d: unknown, i: number) =>
-        strict(d, vars, `${path}.${kind}[${i}]`, ctx)
+        strict(d, known, `${path}.${kind}[${i}]`, ctx)
       );
     }
   }
   for (const kind of PRIORITIES) {
-    if (deps[kind] !== undefined) out[kind] = strict(deps[kind], vars, `${path}.${kind}`, ctx);
+    const v = deps[kind];
+    if (v === undefined) continue;
+    if (!subpackage) out[kind] = strict(v, vars.laterPlain, `${path}.${kind}`, ctx);
+    else if (String(v).includes("${{")) {
+      fail(
+        ctx.config,
+        `${path}.${kind}`,
+        `"${v}" is not substituted in a subpackage (melange keeps it as written and wants ` +
+          `a number): write a number or \${{vars.name}} without spaces inside the braces`,
+      );
+    }
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * scoped as melange scopes them, variables substituted, `if:` decided, and
  * the packages each running step needs collected.
  */
-import { type Ctx, decide, fail } from "./context.ts";
+import { type Ctx, decideSubstituted, fail } from "./context.ts";
 import type { PipelineFile } from "./pipelines.ts";
 import { substitute, type Vars } from "./subst.ts";
 import type { CompiledStep } from "./types.ts";
@@ -15,7 +15,13 @@ interface Parent {
   workdir?: string;
 }
 
-/** Compiles `steps`, dropping those whose `if:` is false; adds what they need to `needs`. */
+/**
+ * Compiles `steps`, dropping those whose `if:` is false; adds what the
+ * others need to `needs`. As melange does, every step is compiled first,
+ * false ones and those inside them too (an undefined variable or input
+ * there is an error), and only then are conditions decided, from the
+ * outside in: the steps inside a false one are dropped undecided.
+ */
 export function compileSteps(
   // deno-lint-ignore no-explicit-any
   steps: any[],
@@ -25,11 +31,39 @@ export function compileSteps(
   needs: string[],
   parent?: Parent,
 ): CompiledStep[] {
+  return gather(prepareSteps(steps, vars, path, ctx, parent), needs);
+}
+
+/** A compiled step whose condition is not decided yet. */
+interface Pending {
+  step: CompiledStep;
+  /** The `if:` with its variables substituted (quoted), and where it was. */
+  cond?: { expr: string; path: string; ctx: Ctx };
+  needs: string[];
+  children: Pending[];
+}
+
+function prepareSteps(
+  // deno-lint-ignore no-explicit-any
+  steps: any[],
+  vars: Vars,
+  path: string,
+  ctx: Ctx,
+  parent?: Parent,
+): Pending[] {
+  return steps.map((step, i) => prepareStep(step, vars, `${path}[${i}]`, ctx, parent));
+}
+
+/** The steps whose conditions hold, outside in; their needs added to `needs`. */
+function gather(pending: Pending[], needs: string[]): CompiledStep[] {
   const out: CompiledStep[] = [];
-  steps.forEach((step, i) => {
-    const c = compileStep(step, vars, `${path}[${i}]`, ctx, needs, parent);
-    if (c) out.push(c);
-  });
+  for (const p of pending) {
+    if (p.cond && !decideSubstituted(p.cond.expr, p.cond.path, p.cond.ctx)) continue;
+    needs.push(...p.needs);
+    const children = gather(p.children, needs);
+    if (children.length || p.children.length) p.step.pipeline = children;
+    out.push(p.step);
+  }
   return out;
 }
 
@@ -92,6 +126,14 @@ function stepScope(
     ][]
   ) {
     if (!own[k]) own[k] = input.default ?? "";
+    // Checked as written (melange's validateWith): `expected-sha256: ${{vars.sha}}`
+    // in a build file was replaced when the file was read, `${{ vars.sha }}` or
+    // an input passed on inside a pipeline file is not a checksum.
+    const want = SHA_LENGTHS[k];
+    const v = own[k];
+    if (want && v && (!/^[0-9a-fA-F]+$/.test(v) || v.length !== want)) {
+      fail(ctx.config, `${path}.with.${k}`, `${k} must be ${want} hexadecimal digits, got "${v}"`);
+    }
     if (input.required && !own[k]) {
       fail(ctx.config, path, `required input "${k}" of pipeline "${s.uses}" is missing`);
     }
@@ -114,12 +156,6 @@ function stepScope(
     } catch (err) {
       fail(ctx.config, s.with && k in s.with ? `${path}.with.${k}` : path, err);
     }
-    // Checked once substituted: `expected-sha256: ${{vars.sha}}` is fine.
-    const want = SHA_LENGTHS[k];
-    const v = scope.get(`inputs.${k}`)!;
-    if (want && v && (!/^[0-9a-fA-F]+$/.test(v) || v.length !== want)) {
-      fail(ctx.config, `${path}.with.${k}`, `${k} must be ${want} hexadecimal digits, got "${v}"`);
-    }
   }
   return scope;
 }
@@ -140,27 +176,25 @@ function enterUses(chain: string[], name: string, path: string, ctx: Ctx): void 
   chain.push(name);
 }
 
-function compileStep(
+function prepareStep(
   // deno-lint-ignore no-explicit-any
   step: any,
   vars: Vars,
   path: string,
   ctx: Ctx,
-  needs: string[],
   parent?: Parent,
-): CompiledStep | undefined {
+): Pending {
   const s = step.uses && !step.pipeline?.length ? expandUses(step, path, ctx) : step;
   const label = s !== step ? ` (pipeline ${step.uses})` : "";
   const scope = stepScope(s, vars, path, ctx, parent);
-  const sub = (v: string, field: string) => {
+  const sub = (v: string, field: string, quote = false) => {
     try {
-      return substitute(v, scope);
+      return substitute(v, scope, quote);
     } catch (err) {
       fail(ctx.config, `${path}.${field}`, `${(err as Error).message}${label}`);
     }
   };
-  if (s.if && !decide(s.if, scope, `${path}.if`, ctx)) return undefined;
-  for (const p of s.needs?.packages ?? []) needs.push(sub(p, "needs.packages"));
+  const needs = (s.needs?.packages ?? []).map((p: string) => sub(p, "needs.packages"));
   const workdir = s["working-directory"]
     ? sub(s["working-directory"], "working-directory")
     : parent?.workdir;
@@ -173,17 +207,36 @@ function compileStep(
   if (workdir) out.workingDirectory = workdir;
   // Nor its environment, which reaches the shell as written.
   if (s.environment && Object.keys(s.environment).length) out.environment = { ...s.environment };
+  const cond = s.if ? { expr: sub(s.if, "if", true), path: `${path}.if`, ctx } : undefined;
+  let children: Pending[] = [];
   if (s.pipeline?.length) {
     const chain = ctx.uses ??= [];
     if (s !== step) enterUses(chain, step.uses, path, ctx);
     try {
-      out.pipeline = compileSteps(s.pipeline, vars, `${path}.pipeline`, ctx, needs, {
-        scope,
-        workdir,
-      });
+      children = prepareSteps(s.pipeline, vars, `${path}.pipeline`, ctx, { scope, workdir });
     } finally {
       if (s !== step) chain.pop();
     }
   }
-  return out;
+  return { step: out, cond, needs, children };
+}
+
+/**
+ * The build file's own steps (the package's and subpackages', nested ones
+ * included; melange does not look at tests or pipeline files here) must
+ * not give `with:` without `uses:`, nor `uses:` and `runs:` together: melange
+ * refuses both when it reads the file, rather than ignore one of the two.
+ */
+// deno-lint-ignore no-explicit-any
+export function checkStepShapes(steps: any[] | undefined, path: string, ctx: Ctx): void {
+  (steps ?? []).forEach((s, i) => {
+    const at = `${path}[${i}]`;
+    if (s.with !== undefined && !s.uses) {
+      fail(ctx.config, `${at}.with`, "with: is for a uses: step, and this step has no uses:");
+    }
+    if (s.uses && s.runs !== undefined && s.runs !== "") {
+      fail(ctx.config, `${at}.runs`, `a step cannot have both uses: (${s.uses}) and runs:`);
+    }
+    checkStepShapes(s.pipeline, `${at}.pipeline`, ctx);
+  });
 }

@@ -2,12 +2,13 @@
  * What two compiles of a melange file must agree on, taken from Go melange's
  * `compile` JSON and from ours alike: the environment's packages (as a set),
  * the steps (names, `uses:`, working directories, scripts normalized, nesting),
- * the subpackages and the test sections. Go melange keeps `if:`-false steps
+ * the subpackages and the test sections, and each package's description and
+ * dependencies (what goes into its metadata). Go melange keeps `if:`-false steps
  * and subpackages with their condition substituted; they are decided here.
  */
 import sh from "mvdan-sh";
 import type { CompiledBuild, CompiledStep } from "../../lib/config/mod.ts";
-import { evaluate } from "../../lib/config/subst.ts";
+import { evaluate, substitute, type Vars } from "../../lib/config/subst.ts";
 
 /** One step as compared. */
 export interface StepView {
@@ -24,11 +25,18 @@ export interface TestView {
   pipeline: StepView[];
 }
 
+/** A package's metadata as compared: its description and dependencies, empty ones left out. */
+export interface MetaView {
+  description?: string;
+  dependencies?: Record<string, string | string[]>;
+}
+
 /** A compiled file as compared. */
 export interface BuildView {
+  meta: MetaView;
   packages: string[];
   pipeline: StepView[];
-  subpackages: { name: string; pipeline: StepView[]; test?: TestView }[];
+  subpackages: { name: string; meta: MetaView; pipeline: StepView[]; test?: TestView }[];
   test?: TestView;
 }
 
@@ -62,6 +70,23 @@ const uniqSorted = (xs: string[]) => [...new Set(xs)].sort();
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
+const DEPENDENCY_LISTS = ["runtime", "provides", "replaces"];
+const PRIORITIES = ["provider-priority", "replaces-priority"];
+
+/** The metadata of a package or subpackage, from either side's JSON (same keys). */
+function metaOf(p: Json): MetaView {
+  const v: MetaView = {};
+  if (p?.description) v.description = p.description;
+  const deps: Record<string, string | string[]> = {};
+  for (const k of DEPENDENCY_LISTS) if (p?.dependencies?.[k]?.length) deps[k] = p.dependencies[k];
+  for (const k of PRIORITIES) {
+    const x = p?.dependencies?.[k];
+    if (x !== undefined && x !== "") deps[k] = String(x);
+  }
+  if (Object.keys(deps).length) v.dependencies = deps;
+  return v;
+}
+
 function melangeSteps(steps: Json[] | undefined): StepView[] {
   return (steps ?? []).filter((s) => !s.if || evaluate(s.if)).map((s) => {
     const v: StepView = { pipeline: melangeSteps(s.pipeline) };
@@ -82,15 +107,28 @@ function melangeTest(t: Json): TestView | undefined {
   };
 }
 
-/** The view of what Go melange's `compile` printed. */
-export function fromMelange(j: Json): BuildView {
+/**
+ * The view of what Go melange's `compile` printed. melange v0.59.1
+ * substitutes a subpackage's `if:` into a copy of the subpackage (the range
+ * variable in pkg/build/compile.go) and prints it as read; `subpackageVars`
+ * gives the variables its compile meant to substitute (by subpackage name),
+ * for conditions that still name some.
+ */
+export function fromMelange(j: Json, subpackageVars?: (name: string) => Vars): BuildView {
+  const keep = (s: Json) =>
+    !s.if || evaluate(subpackageVars ? substitute(s.if, subpackageVars(s.name), true) : s.if);
   const v: BuildView = {
+    meta: metaOf(j.package),
     packages: uniqSorted(j.environment?.contents?.packages ?? []),
     pipeline: melangeSteps(j.pipeline),
-    subpackages: (j.subpackages ?? []).filter((s: Json) => !s.if || evaluate(s.if)).map((
+    subpackages: (j.subpackages ?? []).filter(keep).map((
       s: Json,
     ) => {
-      const sv: BuildView["subpackages"][0] = { name: s.name, pipeline: melangeSteps(s.pipeline) };
+      const sv: BuildView["subpackages"][0] = {
+        name: s.name,
+        meta: metaOf(s),
+        pipeline: melangeSteps(s.pipeline),
+      };
       const t = melangeTest(s.test);
       if (t) sv.test = t;
       return sv;
@@ -118,10 +156,15 @@ export function fromOurs(c: CompiledBuild): BuildView {
   const test = (t: CompiledBuild["test"]): TestView | undefined =>
     t && { packages: uniqSorted(t.environment.contents.packages), pipeline: ourSteps(t.pipeline) };
   const v: BuildView = {
+    meta: metaOf(c.package),
     packages: uniqSorted(c.environment.contents.packages),
     pipeline: ourSteps(c.pipeline),
     subpackages: c.subpackages.map((s) => {
-      const sv: BuildView["subpackages"][0] = { name: s.name, pipeline: ourSteps(s.pipeline) };
+      const sv: BuildView["subpackages"][0] = {
+        name: s.name,
+        meta: metaOf(s),
+        pipeline: ourSteps(s.pipeline),
+      };
       const t = test(s.test);
       if (t) sv.test = t;
       return sv;
@@ -156,4 +199,27 @@ export function withoutScriptsOf(v: BuildView, names: (uses: string) => boolean)
     })),
     ...(v.test ? { test: test(v.test) } : {}),
   };
+}
+
+/** Where two views first differ, one line per difference (at most `max`). */
+export function viewDifferences(want: unknown, got: unknown, max = 5): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (out.length >= max || JSON.stringify(a) === JSON.stringify(b)) return;
+    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+      return;
+    }
+    if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)) {
+      const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
+        walk(ra[k], rb[k], `${path}.${k}`);
+      }
+      return;
+    }
+    const show = (v: unknown) => JSON.stringify(v)?.slice(0, 200);
+    out.push(`${path || "."}: melange ${show(a)}, ours ${show(b)}`);
+  };
+  walk(want, got, "");
+  return out;
 }
