@@ -8,12 +8,16 @@
 import type { Command } from "commander";
 import { VERSION } from "./cli/version.ts";
 import { registerFor } from "./cli/mod.ts";
+import { useCommander } from "./cli/commander.ts";
+import { compileFast } from "./cli/compile.ts";
 import { hasColors, report } from "./cli/run.ts";
 import { relaunchWithV8Flags } from "./cli/v8flags.ts";
 
 /** Builds the root command with the subcommands `args` needs (all of them for help). */
 export async function program(args: string[] = []): Promise<Command> {
-  const { Command, InvalidArgumentError, Option } = await import("commander");
+  const commander = await import("commander");
+  useCommander(commander);
+  const { Command, InvalidArgumentError, Option } = commander;
   const logLevel = (value: string) => {
     const level = parseLogLevel(value);
     if (!level) {
@@ -37,7 +41,7 @@ export async function program(args: string[] = []): Promise<Command> {
       getErrHasColors: () => hasColors(Deno.stderr),
     })
     .exitOverride();
-  await registerFor(root, args);
+  registerFor(root, args);
   hintAfterErrors(root, "melange2");
   return root;
 }
@@ -58,7 +62,7 @@ if (import.meta.main) {
   relaunchWithV8Flags(Deno.args);
   // A plain `compile` starts without the command-line library.
   if (Deno.args[0] === "compile") {
-    const code = await (await import("./cli/compile.ts")).compileFast(Deno.args.slice(1));
+    const code = await compileFast(Deno.args.slice(1));
     if (code !== false) Deno.exit(code);
   }
   try {

@@ -1,15 +1,10 @@
 /** `melange2 build` and `melange2 test`, with melange's flag names. */
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { existsSync } from "node:fs";
-import { packagesReport } from "../lib/build/report.ts";
-import type { BuildOptions } from "../lib/build/build.ts";
+import type { Command } from "commander";
 import { defaultRequired, defaultWarn } from "../lib/lint/linters.ts";
-import { addCacheFlags, cacheOptions, interruptSignal } from "./buildkit_flags.ts";
-import { findBuildFile } from "./buildfile.ts";
+import { addCacheFlags } from "./buildkit_flags.ts";
+import { invalidArgument } from "./commander.ts";
 import { action } from "./run.ts";
-import { VERSION } from "./version.ts";
-import { parseDuration } from "../lib/build/timeout.ts";
-import { addCommonFlags, bool, isDir, list, runOptions, startTrace } from "./run_flags.ts";
+import { addCommonFlags, bool, list } from "./run_flags.ts";
 
 /** Registers `build` and `test`. */
 export function register(program: Command): void {
@@ -106,7 +101,10 @@ export function register(program: Command): void {
       "write the graph as the JSON recipe of its State API calls to FILE and stop",
     )
     .addOption(
-      new Option("--export-on-failure <kind>", "on a failed step, export the environment before it")
+      program.createOption(
+        "--export-on-failure <kind>",
+        "on a failed step, export the environment before it",
+      )
         .choices(["none", "tarball", "oci"]).default("none"),
     )
     .option("--export-ref <path>", "where --export-on-failure writes the image")
@@ -131,38 +129,9 @@ export function register(program: Command): void {
       list,
     )
     .action(action(async (args: string[], local: Record<string, any>, cmd: Command) => {
+      const { buildCommand } = await import("./build_run.ts");
       // --log-level is the program's, as melange's persistent flag: given before or after `build`.
-      const opts: Record<string, any> = { ...local, logLevel: cmd.optsWithGlobals().logLevel };
-      const many = args.length > 1 || (args.length === 1 && isDir(args[0])) ||
-        opts.backends !== undefined || (opts.buildkitAddr?.length ?? 0) > 1;
-      const interrupt = interruptSignal();
-      if (many) {
-        try {
-          const { buildManyCommand } = await import("./build_many.ts");
-          const base = buildOptions(".", opts, interrupt.signal);
-          return await buildManyCommand(args, opts, base, interrupt.signal);
-        } finally {
-          interrupt.dispose();
-        }
-      }
-      const file = findBuildFile(args[0]);
-      // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
-      const { build } = await import("../lib/build/build.ts");
-      const trace = opts.trace ? startTrace(opts.trace) : undefined;
-      try {
-        const options = buildOptions(file, opts, interrupt.signal);
-        const result = await build({ ...options, trace: trace?.span, traceFile: opts.trace })
-          .catch((err) => {
-            trace?.span.end(err);
-            throw err;
-          });
-        trace?.span.end();
-        const report = packagesReport(result.packages, options.signingKey !== undefined);
-        if (report) console.error(report);
-      } finally {
-        interrupt.dispose();
-        trace?.write();
-      }
+      await buildCommand(args, { ...local, logLevel: cmd.optsWithGlobals().logLevel });
     }));
 
   addCommonFlags(
@@ -186,20 +155,8 @@ export function register(program: Command): void {
     )
     .action(action(
       async (arg: string, pkg: string | undefined, local: Record<string, any>, cmd: Command) => {
-        const opts: Record<string, any> = { ...local, logLevel: cmd.optsWithGlobals().logLevel };
-        const file = findBuildFile(arg);
-        const { runTests } = await import("../lib/build/test.ts");
-        const interrupt = interruptSignal();
-        try {
-          await runTests({
-            ...runOptions(file, opts, interrupt.signal),
-            packageAppend: opts.testPackageAppend,
-            only: pkg,
-            workspaceDir: opts.workspaceDir,
-          });
-        } finally {
-          interrupt.dispose();
-        }
+        const { testCommand } = await import("./build_run.ts");
+        await testCommand(arg, pkg, { ...local, logLevel: cmd.optsWithGlobals().logLevel });
       },
     ));
 }
@@ -207,40 +164,6 @@ export function register(program: Command): void {
 /** A positive whole number flag. */
 function positive(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number >= 1`);
+  if (!Number.isInteger(n) || n < 1) throw invalidArgument(`expected a whole number >= 1`);
   return n;
-}
-
-/** The build's options from parsed flags (melange's defaults for the key and cache dir). */
-function buildOptions(file: string, opts: Record<string, any>, signal: AbortSignal): BuildOptions {
-  const signingKey = opts.signingKey ?? (existsSync("melange.rsa") ? "melange.rsa" : undefined);
-  return {
-    ...runOptions(file, opts, signal),
-    workspaceDir: opts.workspaceDir,
-    cacheDir: opts.cacheDir ?? (isDir("melange-cache") ? "./melange-cache/" : undefined),
-    signingKey,
-    namespace: opts.namespace,
-    cacheNamespace: opts.cacheNamespace,
-    buildDate: opts.buildDate,
-    packageAppend: opts.packageAppend,
-    generateIndex: opts.generateIndex,
-    stripOriginName: opts.stripOriginName,
-    createBuildLog: opts.createBuildLog,
-    gitCommit: opts.gitCommit,
-    lintRequire: opts.lintRequire,
-    lintWarn: opts.lintWarn,
-    persistLintResults: opts.persistLintResults,
-    warn: opts.logLevel === "error" ? () => {} : (line) => console.error(line),
-    dumpLlb: opts.dumpLlb,
-    dumpLlbRecipe: opts.dumpLlbRecipe,
-    exportOnFailure: opts.exportOnFailure,
-    exportRef: opts.exportRef,
-    dependencyLog: opts.dependencyLog,
-    gitRepoUrl: opts.gitRepoUrl,
-    configLicense: opts.license,
-    generateProvenance: opts.generateProvenance,
-    builderVersion: VERSION,
-    timeoutMs: opts.timeout ? parseDuration(opts.timeout, "--timeout") : undefined,
-    ...cacheOptions(opts),
-  };
 }

@@ -1,14 +1,13 @@
 /** The daemon address and TLS flags, as buildctl names them, for any command. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { ConnectOptions } from "../lib/buildkit/address.ts";
-import { type CacheEntry, parseCacheFrom, parseCacheTo } from "../lib/buildkit/cache.ts";
 
 /**
  * Adds --buildkit-addr and the TLS flags to a command; with `repeatable`,
  * --buildkit-addr may be given more than once (a pool of daemons).
  */
 export function addConnectFlags(cmd: Command, repeatable = false): Command {
-  const addr = new Option(
+  const addr = cmd.createOption(
     "--buildkit-addr <addr>",
     repeatable
       ? "BuildKit daemon address, repeatable: builds of many files share the daemons (default: " +
@@ -74,14 +73,4 @@ export function addCacheFlags(cmd: Command): Command {
         "(repeatable; as buildctl's --import-cache)",
       collect,
     );
-}
-
-/** The cache entries from parsed --cache-to and --cache-from flags. */
-export function cacheOptions(
-  opts: Record<string, any>,
-): { cacheTo: CacheEntry[]; cacheFrom: CacheEntry[] } {
-  return {
-    cacheTo: (opts.cacheTo ?? []).map((v: string) => parseCacheTo(v)),
-    cacheFrom: (opts.cacheFrom ?? []).map((v: string) => parseCacheFrom(v)),
-  };
 }

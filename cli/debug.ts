@@ -1,6 +1,5 @@
 /** `melange2 debug dump-llb`: print a serialized definition one op per line. */
 import type { Command } from "commander";
-import { dumpDefinition } from "../lib/llb/mod.ts";
 import { UserError } from "../lib/errors.ts";
 import { action } from "./run.ts";
 
@@ -26,6 +25,7 @@ export function register(program: Command): void {
       "Print an LLB definition one op per line, with digests (like buildctl debug dump-llb)",
     )
     .action(action(async (file?: string) => {
+      const { dumpDefinition } = await import("../lib/llb/mod.ts");
       const ops = dumpDefinition(await readInput(file));
       const out = ops.map((op) => JSON.stringify(op)).join("\n");
       await Deno.stdout.write(new TextEncoder().encode(out ? out + "\n" : ""));

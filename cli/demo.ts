@@ -4,10 +4,7 @@
  * exports the result and prints it.
  */
 import type { Command } from "commander";
-import { localUniqueId, sharedKey } from "../lib/buildkit/identity.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
-import { busyboxRootfs } from "../lib/build/busybox.ts";
-import { local, marshal, scratch } from "../lib/llb/mod.ts";
 import { addConnectFlags, connectOptions, interruptSignal } from "./buildkit_flags.ts";
 import { action } from "./run.ts";
 
@@ -20,6 +17,9 @@ export function register(program: Command): void {
     // Loaded here, not at start-up: gRPC reads the environment as it loads, and help needs none.
     const { Client, ProgressWriter } = await import("../lib/buildkit/mod.ts");
     const { ensureDaemon } = await import("../lib/build/daemon.ts");
+    const { localUniqueId, sharedKey } = await import("../lib/buildkit/identity.ts");
+    const { busyboxRootfs } = await import("../lib/build/busybox.ts");
+    const { local, marshal, scratch } = await import("../lib/llb/mod.ts");
     const work = await Deno.makeTempDir({ prefix: "melange2-demo-" });
     const interrupt = interruptSignal();
     const { addr } = await ensureDaemon(opts.buildkitAddr ?? Deno.env.get("BUILDKIT_HOST"), {

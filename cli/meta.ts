@@ -1,5 +1,5 @@
 /** `melange2 version` and `melange2 completion`: about the program itself. */
-import { Argument, type Command } from "commander";
+import type { Command } from "commander";
 import { completionScript, type Shell, SHELLS } from "./completion.ts";
 import { action } from "./run.ts";
 
@@ -36,7 +36,7 @@ export function register(program: Command): void {
   program
     .command("completion")
     .description("Print a shell completion script (bash, zsh or fish)")
-    .addArgument(new Argument("[shell]", "the shell").choices(SHELLS).default("bash"))
+    .addArgument(program.createArgument("[shell]", "the shell").choices(SHELLS).default("bash"))
     .addHelpText(
       "after",
       "\nLoad it with:\n  bash: source <(melange2 completion bash)\n  zsh:  source <(melange2 completion zsh)\n  fish: melange2 completion fish | source",

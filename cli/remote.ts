@@ -1,13 +1,8 @@
 /** `melange2 remote submit|status|list|logs|wait|backends`: a client of `melange2 serve`. */
 import type { Command } from "commander";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
-import { Buffer } from "node:buffer";
-import { parse } from "yaml";
+import type { RemoteClient } from "../lib/server/client.ts";
 import { UserError } from "../lib/errors.ts";
-import type { JobSpec } from "../lib/server/types.ts";
-import { RemoteClient } from "../lib/server/client.ts";
-import { action, envOrUndefined } from "./run.ts";
+import { action } from "./run.ts";
 
 const list = (v: string, all: string[] = []) => [...all, ...v.split(",").filter(Boolean)];
 
@@ -23,74 +18,14 @@ export function parseLabels(values: string[] | undefined): Record<string, string
   return out;
 }
 
-function client(cmd: Command): RemoteClient {
-  const o = cmd.optsWithGlobals();
-  let token = o.token ?? envOrUndefined("MELANGE2_TOKEN");
-  if (o.tokenFile) token = readFileSync(o.tokenFile, "utf8").trim();
-  return new RemoteClient(
-    o.server ?? envOrUndefined("MELANGE2_SERVER") ?? "http://127.0.0.1:8080",
-    token,
-  );
-}
-
-/** Every file under `dir`, by path relative to it. */
-function filesUnder(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  for (const e of Deno.readDirSync(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory) out.push(...filesUnder(path, base));
-    else if (e.isFile) out.push(relative(base, path));
-  }
-  return out.sort();
-}
-
-/** A job spec from build files: each file's source directory (`<dir>/<package>`) comes along. */
-export function specFromFiles(
-  files: string[],
-  opts: {
-    pipelineDir?: string[];
-    sourceDir?: string;
-    arch?: string[];
-    labels?: Record<string, string>;
-  },
-): JobSpec {
-  if (opts.sourceDir && files.length !== 1) {
-    throw new UserError("--source-dir goes with one build file");
-  }
-  const spec: JobSpec = {
-    files: [],
-    pipelines: {},
-    sources: {},
-    arch: opts.arch,
-    labels: opts.labels,
-  };
-  for (const file of files) {
-    let content: string;
-    try {
-      content = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new UserError(`${file}: ${(err as Error).message}`);
-    }
-    const name = (parse(content) as any)?.package?.name;
-    if (typeof name !== "string") throw new UserError(`${file}: no package.name`);
-    spec.files.push({ name: basename(file), content });
-    const src = opts.sourceDir ?? join(dirname(file), name);
-    if (existsSync(src) && statSync(src).isDirectory()) {
-      for (const rel of filesUnder(src)) {
-        spec.sources![join(name, rel)] = Buffer.from(readFileSync(join(src, rel))).toString(
-          "base64",
-        );
-      }
-    }
-  }
-  for (const dir of opts.pipelineDir ?? []) {
-    for (const rel of filesUnder(dir)) spec.pipelines![rel] = readFileSync(join(dir, rel), "utf8");
-  }
-  return spec;
-}
-
 function printJob(job: any): void {
   console.log(JSON.stringify(job, null, 2));
+}
+
+/** The server's client, from the `remote` flags (its code loads when a command runs). */
+async function client(cmd: Command): Promise<RemoteClient> {
+  const { remoteClient } = await import("./remote_run.ts");
+  return remoteClient(cmd);
 }
 
 /** Registers `remote`. */
@@ -119,7 +54,8 @@ export function register(program: Command): void {
     )
     .option("--wait", "follow the log until the job ends; fail when it fails")
     .action(action(async (files: string[], opts: Record<string, any>, cmd: Command) => {
-      const c = client(cmd);
+      const c = await client(cmd);
+      const { specFromFiles } = await import("./remote_run.ts");
       const job = await c.submit(
         specFromFiles(files, { ...opts, labels: parseLabels(opts.label) }),
       );
@@ -134,12 +70,14 @@ export function register(program: Command): void {
 
   remote.command("status").description("A job's status").argument("<id>")
     .action(
-      action(async (id: string, _o: unknown, cmd: Command) => printJob(await client(cmd).job(id))),
+      action(async (id: string, _o: unknown, cmd: Command) =>
+        printJob(await (await client(cmd)).job(id))
+      ),
     );
 
   remote.command("list").description("Jobs").option("--status <status>", "only those")
     .action(action(async (opts: Record<string, any>, cmd: Command) => {
-      for (const j of await client(cmd).list(opts.status)) {
+      for (const j of await (await client(cmd)).list(opts.status)) {
         const files = j.spec.files.map((f) => f.name).join(",");
         console.log(`${j.id}\t${j.status}\t${files}${j.waiting ? `\twaits: ${j.waiting}` : ""}`);
       }
@@ -148,7 +86,7 @@ export function register(program: Command): void {
   remote.command("logs").description("A job's log").argument("<id>")
     .option("-f, --follow", "until the job ends")
     .action(action(async (id: string, opts: Record<string, any>, cmd: Command) => {
-      await client(cmd).logs(
+      await (await client(cmd)).logs(
         id,
         (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
         opts.follow,
@@ -157,14 +95,14 @@ export function register(program: Command): void {
 
   remote.command("wait").description("Wait for a job to end; fail when it failed").argument("<id>")
     .action(action(async (id: string, _o: unknown, cmd: Command) => {
-      const job = await client(cmd).wait(id);
+      const job = await (await client(cmd)).wait(id);
       printJob(job);
       if (job.status !== "succeeded") throw new UserError(`job ${id} failed: ${job.error}`);
     }));
 
   const backends = remote.command("backends").description("List, add or remove backends")
     .action(action(async (_o: unknown, cmd: Command) => {
-      for (const b of await client(cmd).backends()) {
+      for (const b of await (await client(cmd)).backends()) {
         const labels = Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(",");
         const fields = [
           b.addr,
@@ -191,7 +129,7 @@ export function register(program: Command): void {
       if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
         throw new UserError(`--max-jobs ${opts.maxJobs}: expected a whole number >= 1`);
       }
-      await client(cmd).addBackend({
+      await (await client(cmd)).addBackend({
         addr,
         arch: opts.arch,
         labels: parseLabels(opts.label),
@@ -204,6 +142,6 @@ export function register(program: Command): void {
     }));
   backends.command("remove").argument("<addr>")
     .action(action(async (addr: string, _o: unknown, cmd: Command) => {
-      await client(cmd).removeBackend(addr);
+      await (await client(cmd)).removeBackend(addr);
     }));
 }

@@ -1,13 +1,11 @@
 /** `melange2 solve`: solve a serialized LLB definition, like `buildctl build`. */
 import type { Command } from "commander";
-import { type ExportSpec, parseOutput } from "../lib/buildkit/exports.ts";
-import { sharedKey } from "../lib/buildkit/identity.ts";
+import type { ExportSpec } from "../lib/buildkit/exports.ts";
 import type { ProgressMode } from "../lib/buildkit/progress.ts";
 import { UserError } from "../lib/errors.ts";
 import {
   addCacheFlags,
   addConnectFlags,
-  cacheOptions,
   connectOptions,
   interruptSignal,
 } from "./buildkit_flags.ts";
@@ -101,6 +99,9 @@ export function register(program: Command): void {
       )
       .option("--progress <mode>", "auto, tty, plain, rawjson or quiet", "auto"),
   )).action(action(async (file: string | undefined, opts: Record<string, any>) => {
+    const { parseOutput } = await import("../lib/buildkit/exports.ts");
+    const { sharedKey } = await import("../lib/buildkit/identity.ts");
+    const { cacheOptions } = await import("./run_options.ts");
     const definition = await readInput(file);
     const locals = parseLocals(opts.local ?? []);
     const exports: ExportSpec[] = (opts.output ?? []).map(parseOutput);

@@ -10,7 +10,7 @@ import { ADDR, haveDaemon, startTlsDaemon, withTempDir } from "./support/buildki
 import { freePort, startServer } from "./support/server.ts";
 import { ARCH, backendsFile, job, serverArgs, TOKEN, writeProject } from "./support/server_jobs.ts";
 import { RemoteClient } from "../lib/server/client.ts";
-import { specFromFiles } from "../cli/remote.ts";
+import { specFromFiles } from "../cli/remote_run.ts";
 
 const needs = { ignore: !haveDaemon, sanitizeResources: false, sanitizeOps: false };
 

@@ -10,7 +10,7 @@ import { type ServerProcess, startServer } from "./support/server.ts";
 import { ARCH, buildFile, serverArgs, TOKEN, until, writeProject } from "./support/server_jobs.ts";
 import { runCli } from "./cli.ts";
 import { RemoteClient } from "../lib/server/client.ts";
-import { specFromFiles } from "../cli/remote.ts";
+import { specFromFiles } from "../cli/remote_run.ts";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { havePostgres as postgresUp, withDatabase } from "./support/postgres.ts";
 

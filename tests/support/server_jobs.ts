@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ADDR, haveDaemon } from "./buildkit.ts";
 import type { RemoteClient } from "../../lib/server/client.ts";
 import type { Job, JobSpec } from "../../lib/server/types.ts";
-import { specFromFiles } from "../../cli/remote.ts";
+import { specFromFiles } from "../../cli/remote_run.ts";
 
 const { localRepo, makeKey } = haveDaemon
   ? await import("./build.ts")
