@@ -80,6 +80,7 @@ export async function bumpText(
   return doc.toString();
 }
 
+/** A fetch step's source bytes: downloaded, or read from a local path or file:// URI. */
 async function fetchSource(uri: string): Promise<Uint8Array> {
   if (isUrl(uri)) return (await download(uri)).bytes;
   const path = uri.replace(/^file:\/\//, "");
