@@ -20,7 +20,12 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compileSync, loadConfigSync } from "../lib/config/mod.ts";
 import { pipelineLoader } from "../lib/config/pipelines.ts";
-import { fromMelange, fromOurs, withoutScriptsOf } from "../tests/support/melange_view.ts";
+import {
+  fromMelange,
+  fromOurs,
+  viewDifferences,
+  withoutScriptsOf,
+} from "../tests/support/melange_view.ts";
 import { melangeBinary } from "./bench_compile.ts";
 
 const { values, positionals } = parseArgs({
@@ -65,29 +70,6 @@ async function runMelange(bin: string, files: string[], cache: string, jobs: num
   await Promise.all(Array.from({ length: jobs }, worker));
 }
 
-/** The first few differences between two views, as paths. */
-function differences(want: unknown, got: unknown, max = 3): string[] {
-  const out: string[] = [];
-  const walk = (a: unknown, b: unknown, path: string) => {
-    if (out.length >= max || JSON.stringify(a) === JSON.stringify(b)) return;
-    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
-      return;
-    }
-    if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)) {
-      const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
-      for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
-        walk(ra[k], rb[k], `${path}.${k}`);
-      }
-      return;
-    }
-    const brief = (v: unknown) => JSON.stringify(v)?.slice(0, 160);
-    out.push(`${path || "."}: melange ${brief(a)}, ours ${brief(b)}`);
-  };
-  walk(want, got, "");
-  return out;
-}
-
 if (import.meta.main) {
   const files = readdirSync(repo).filter((f) => f.endsWith(".yaml")).sort();
   const id = existsSync(join(repo, ".git"))
@@ -128,7 +110,7 @@ if (import.meta.main) {
     both++;
     const want = fromMelange(theirs);
     try {
-      const a = differences(
+      const a = viewDifferences(
         want,
         fromOurs(compileSync(config, { arch: "x86_64", loader: withMelange })),
       );
@@ -137,7 +119,7 @@ if (import.meta.main) {
       report.compiler.push(`${f}: ${(err as Error).message.split("\n")[0]}`);
     }
     const ours = fromOurs(compileSync(config, { arch: "x86_64", loader: withOurs }));
-    const b = differences(withoutScriptsOf(want, builtin), withoutScriptsOf(ours, builtin));
+    const b = viewDifferences(withoutScriptsOf(want, builtin), withoutScriptsOf(ours, builtin));
     if (b.length) report.pipelines.push(`${f}:\n    ${b.join("\n    ")}`);
   }
   const list = (title: string, xs: string[]) => {
